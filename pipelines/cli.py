@@ -1,0 +1,144 @@
+"""`corpus`: the command line. `corpus run` materializes every asset headless and prints a summary.
+
+Exit status: 0 when the run completed (even with sources not collected or files rejected: the
+summary says so); 1 when the run itself failed (an asset raised); 2 for invalid configuration
+or usage; 3 when another run holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from pipelines.core.config import ConfigError, load_catalog
+from pipelines.project import Project
+
+
+def _err(msg: str) -> None:
+    print(f"corpus: {msg}", file=sys.stderr)
+
+
+def _instance(project: Project):
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    project.dagster_home.mkdir(parents=True, exist_ok=True)
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(project.dagster_home), config_dir=str(project.root)))
+
+
+def materialize_all(project: Project, *, quiet: bool = False) -> bool:
+    """Materialize every asset (and run every check) in-process. Returns success."""
+    from dagster import materialize
+
+    from pipelines.definitions import build_defs
+
+    defs = build_defs(str(project.root))
+    repo = defs.get_repository_def()
+    assets = list(repo.assets_defs_by_key.values())
+    unique_assets = list({id(a): a for a in assets}.values())
+    checks = list(defs.asset_checks or [])
+    if quiet:
+        logging.getLogger("dagster").setLevel(logging.WARNING)
+    with _instance(project) as instance:
+        result = materialize(
+            [*unique_assets, *checks],
+            resources=dict(defs.resources or {}),
+            instance=instance,
+            raise_on_error=False,
+            tags={"corpus/trigger": "cli"},
+        )
+    for event in result.all_events:
+        if event.is_step_failure:
+            _err(f"step {event.step_key} failed: {event.event_specific_data.error.message.strip()}")  # type: ignore[union-attr]
+    return result.success
+
+
+def cmd_run(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core import warehouse as wh
+    from pipelines.core.summary import run_summary
+
+    try:
+        load_catalog(project.catalog_path)
+    except ConfigError as e:
+        _err(f"invalid configuration:\n{e}")
+        return 2
+    if args.refresh:
+        os.environ["CORPUS_REFRESH"] = "1"
+    t0 = time.monotonic()
+    print(f"corpus run: project {project.root}", file=sys.stderr)
+    try:
+        with wh.writer_lock(project.warehouse_dir):
+            ok = materialize_all(project, quiet=not args.verbose)
+    except wh.WarehouseBusy as e:
+        _err(str(e))
+        return 3
+    took = time.monotonic() - t0
+    if project.published_db.exists():
+        con = wh.connect(project.published_db, read_only=True)
+        try:
+            print(run_summary(con))
+        finally:
+            con.close()
+    print(f"{'run completed' if ok else 'run FAILED'} in {took:.1f}s; warehouse: {project.published_db}")
+    return 0 if ok else 1
+
+
+def cmd_import(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core.rawstore import RawStore
+
+    store = RawStore(project.raw)
+    try:
+        events = store.import_paths([Path(p) for p in args.paths])
+    except FileNotFoundError as e:
+        _err(str(e))
+        return 2
+    for e in events:
+        print(f"imported {e.origin} -> raw/{e.path} ({e.bytes:,} bytes)")
+    print(f"{len(events)} file(s) in raw/; run `corpus run` to load them into the warehouse")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core import warehouse as wh
+    from pipelines.core.summary import run_summary
+
+    if not project.published_db.exists():
+        _err(f"no warehouse yet at {project.published_db}: run `corpus run` first")
+        return 2
+    con = wh.connect(project.published_db, read_only=True)
+    try:
+        print(run_summary(con, max_rejected=1000))
+    finally:
+        con.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="corpus", description=__doc__.splitlines()[0])
+    ap.add_argument("--project", help="project folder (default: CORPUS_PROJECT_DIR or this checkout)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="fetch what is new, parse raw/, rebuild and publish the warehouse")
+    run.add_argument("--refresh", action="store_true", help="re-fetch sources that already have a good snapshot")
+    run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
+    run.set_defaults(func=cmd_run)
+    imp = sub.add_parser("import", help="copy files or folders into raw/ (content-addressed; originals untouched)")
+    imp.add_argument("paths", nargs="+")
+    imp.set_defaults(func=cmd_import)
+    st = sub.add_parser("status", help="summary of the published warehouse")
+    st.set_defaults(func=cmd_status)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    project = Project(Path(args.project).resolve()) if args.project else Project.default()
+    os.chdir(project.root)  # dagster.yaml's relative storage paths are relative to the project
+    return int(args.func(args, project))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

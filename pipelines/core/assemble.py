@@ -1,0 +1,448 @@
+"""From parsed files to warehouse rows: match to the catalog, deduplicate, assign ids.
+
+Rules (documented in docs/warehouse.md):
+
+* Matching a parsed document to a catalog source, in order: YouTube id; canonical URL (the
+  source's url or a URL alias); GitHub owner/name; exact normalised title or title alias.
+  Tweets belong to the catalog's tweet archive source. What matches nothing becomes an
+  uncatalogued source (``sources.in_catalog = false``) and is listed in coverage.
+* The same item seen in several files lands once. Identity: the catalog source (one document
+  per catalogued video/post/paper/repo), else the tweet id, YouTube id, canonical URL, GitHub
+  repo, or the text's hash. The version kept has the highest ``quality`` (human captions 30 >
+  original Markdown/HTML 30 > Whisper ASR 20 > scrapes 15 > auto captions 10 > summaries 5),
+  then the longest text, then the first path in sort order (so re-runs are identical).
+* Tweets without ids (date-only dumps) merge into an id'd tweet of the same day with the same
+  normalised text; otherwise they stay, with a synthetic id ``nokey-<hash>``.
+* Retweets are kept and flagged; ``documents.is_own`` is false for them and for posts by other
+  authors, and analysis counts only the thinker's own words by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pipelines.core.config import Catalog, Source
+from pipelines.core.ingest import ParsedFile, Snapshot
+from pipelines.core.records import DOC_KINDS, ParsedDocument
+from pipelines.core.textutil import word_count
+
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def canonical_url(url: str) -> str:
+    """Comparable form of a URL: https, no www., no query/fragment (YouTube keeps v=), no trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if host in {"youtube.com", "m.youtube.com", "youtu.be"}:
+        vid = youtube_id_of(url)
+        return f"https://youtube.com/watch?v={vid}" if vid else f"https://{host}{parts.path}"
+    if host in {"twitter.com", "mobile.twitter.com", "x.com"}:
+        host = "x.com"
+    path = parts.path.rstrip("/")
+    return f"https://{host}{path}"
+
+
+def youtube_id_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host.endswith("youtu.be"):
+        vid = parts.path.strip("/").split("/")[0]
+    elif "youtube.com" in host:
+        vid = (parse_qs(parts.query).get("v") or [""])[0]
+    else:
+        return None
+    return vid if YOUTUBE_ID.match(vid) else None
+
+
+def norm_title(title: str) -> str:
+    return _NON_ALNUM.sub(" ", title.lower()).strip()
+
+
+def _is_url(s: str) -> bool:
+    return s.startswith(("http://", "https://"))
+
+
+@dataclass
+class CatalogIndex:
+    by_youtube: dict[str, Source] = field(default_factory=dict)
+    by_url: dict[str, Source] = field(default_factory=dict)
+    by_github: dict[str, Source] = field(default_factory=dict)
+    by_title: dict[str, Source] = field(default_factory=dict)
+    tweet_archive: Source | None = None
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> CatalogIndex:
+        idx = cls()
+        ambiguous: set[str] = set()
+        for s in catalog.sources:
+            if s.kind == "blog_feed":
+                continue  # a feed is not a document; its entries match blog_post sources
+            if s.youtube_id:
+                idx.by_youtube[s.youtube_id] = s
+            for u in [s.url, *[a for a in s.aliases if _is_url(a)]]:
+                if u:
+                    idx.by_url.setdefault(canonical_url(u), s)
+            if s.github_repo:
+                idx.by_github[s.github_repo.lower()] = s
+            for t in [s.title, *[a for a in s.aliases if not _is_url(a)]]:
+                key = norm_title(t)
+                if not key:
+                    continue
+                if key in idx.by_title and idx.by_title[key].id != s.id:
+                    ambiguous.add(key)
+                idx.by_title.setdefault(key, s)
+            if s.kind == "tweet_archive" and not s.known_gap and idx.tweet_archive is None:
+                idx.tweet_archive = s
+        for key in ambiguous:
+            idx.by_title.pop(key, None)  # a title two sources share identifies neither
+        return idx
+
+    def match(self, doc: ParsedDocument, key: tuple[str, str]) -> Source | None:
+        kind, value = key
+        if doc.kind == "tweet":
+            return self.tweet_archive
+        if kind == "youtube":
+            return self.by_youtube.get(value)
+        if kind == "github":
+            return self.by_github.get(value)
+        if kind == "url" and value in self.by_url:
+            return self.by_url[value]
+        if doc.url and canonical_url(doc.url) in self.by_url:
+            return self.by_url[canonical_url(doc.url)]
+        if doc.url and (vid := youtube_id_of(doc.url)):
+            return self.by_youtube.get(vid)
+        if doc.title:
+            t = norm_title(doc.title)
+            for suffix in (" karpathy", " andrej karpathy"):  # "Title – karpathy" page titles
+                t = t.removesuffix(suffix)
+            return self.by_title.get(t)
+        return None
+
+
+def identity_key(doc: ParsedDocument) -> tuple[str, str]:
+    ext = (doc.external_id or "").strip()
+    if doc.kind == "tweet" and ext:
+        return ("tweet", ext)
+    if ext and YOUTUBE_ID.match(ext) and doc.kind in (None, "video", "podcast"):
+        return ("youtube", ext)
+    if ext.startswith("github:"):
+        return ("github", ext.removeprefix("github:").lower())
+    if _is_url(ext):
+        vid = youtube_id_of(ext)
+        return ("youtube", vid) if vid else ("url", canonical_url(ext))
+    if ext:
+        return ("ext", ext)
+    if doc.url and _is_url(doc.url):
+        vid = youtube_id_of(doc.url)
+        return ("youtube", vid) if vid else ("url", canonical_url(doc.url))
+    return ("sha", hashlib.sha256(doc.text.strip().encode()).hexdigest())
+
+
+@dataclass
+class Candidate:
+    doc: ParsedDocument
+    snapshot: Snapshot
+    key: tuple[str, str]
+    source: Source | None
+    order: int
+
+    def rank(self) -> tuple[int, int, int]:
+        return (self.doc.quality, len(self.doc.text), -self.order)
+
+
+@dataclass
+class Tables:
+    """Warehouse rows as plain dicts, one list per table."""
+
+    sources: list[dict[str, Any]]
+    snapshots: list[dict[str, Any]]
+    parse_issues: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    segments: list[dict[str, Any]]
+    tweets: list[dict[str, Any]]
+
+
+def _safe_part(s: str, limit: int = 60) -> str:
+    return _UNSAFE.sub("-", s).strip("-")[:limit] or "x"
+
+
+def _short_hash(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()[:12]
+
+
+def _merge_metadata(parsed: list[ParsedFile]) -> dict[str, dict[str, Any]]:
+    meta: dict[str, dict[str, Any]] = defaultdict(dict)
+    for pf in sorted(parsed, key=lambda p: p.snapshot.path or ""):
+        if pf.result:
+            for k, facts in pf.result.metadata.items():
+                if k.startswith("url:"):
+                    k = "url:" + canonical_url(k[4:])
+                for fk, fv in facts.items():
+                    meta[k].setdefault(fk, fv)
+    return meta
+
+
+def _segment_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
+    rows = []
+    pos = 0
+    for seg in doc.segments:
+        text = seg.text.strip()
+        start = doc.text.find(text, pos) if text else -1
+        if start >= 0:
+            end = start + len(text)
+            pos = end
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "seq": seg.seq,
+                "start_s": seg.start_s,
+                "end_s": seg.end_s,
+                "start_char": start if start >= 0 else None,
+                "end_char": end if start >= 0 else None,
+                "text": seg.text,
+            }
+        )
+    return rows
+
+
+def _tweet_helpers() -> tuple[Any, Any]:
+    try:
+        from pipelines.core.parsers.tweets import join_note_tweets, match_key
+    except ImportError:  # pragma: no cover - the tweets parser module always ships both
+        return (lambda docs: docs), (lambda text: " ".join(text.lower().split())[:120])
+    return join_note_tweets, match_key
+
+
+def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
+    idx = CatalogIndex.build(catalog)
+    handle = (catalog.thinker.twitter or "").lower()
+    join_note_tweets, match_key = _tweet_helpers()
+    meta = _merge_metadata(parsed)
+    parsed = sorted(parsed, key=lambda p: (p.snapshot.path or "~", p.snapshot.origin))
+
+    # 1. candidates (tweet notes joined across files first)
+    owners: dict[int, Snapshot] = {}
+    all_docs: list[ParsedDocument] = []
+    for pf in parsed:
+        if pf.result:
+            for d in pf.result.documents:
+                owners[id(d)] = pf.snapshot
+                all_docs.append(d)
+    tweets_in = [d for d in all_docs if d.kind == "tweet"]
+    tweets_out = join_note_tweets(tweets_in)
+    kept_ids = {id(d) for d in tweets_out}
+    for d in tweets_out:
+        owners.setdefault(id(d), owners.get(id(tweets_in[0]), parsed[0].snapshot) if tweets_in else parsed[0].snapshot)
+    docs = [d for d in all_docs if d.kind != "tweet"] + tweets_out
+    cands: list[Candidate] = []
+    for order, d in enumerate(docs):
+        if d.kind == "tweet" and id(d) not in kept_ids:
+            continue
+        if not d.text.strip():
+            continue
+        key = identity_key(d)
+        cands.append(Candidate(d, owners[id(d)], key, idx.match(d, key), order))
+
+    # 2. id-less tweets merge into id'd tweets of the same day with the same text
+    day_text: dict[tuple[str, str], Candidate] = {}
+    for c in cands:
+        if c.key[0] == "tweet" and c.doc.published_at:
+            day_text.setdefault((c.doc.published_at.date().isoformat(), match_key(c.doc.text)), c)
+    groups: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
+    for c in cands:
+        if c.doc.kind == "tweet" and c.key[0] != "tweet":
+            day = c.doc.published_at.date().isoformat() if c.doc.published_at else ""
+            twin = day_text.get((day, match_key(c.doc.text)))
+            if twin is not None:
+                groups[twin.key].append(c)
+                continue
+            c.key = ("tweet", "nokey-" + _short_hash(day + match_key(c.doc.text)))
+        gkey = ("source", c.source.id) if c.source and c.doc.kind != "tweet" else c.key
+        groups[gkey].append(c)
+
+    # 3. pick winners, build rows
+    documents, segments, tweets = [], [], []
+    losers_by_snapshot: dict[str, list[str]] = defaultdict(list)
+    winners_by_snapshot: dict[str, list[str]] = defaultdict(list)
+    auto_sources: dict[str, dict[str, Any]] = {}
+    for gkey, members in sorted(groups.items()):
+        best = max(members, key=Candidate.rank)
+        d = best.doc
+        src = best.source
+        kind = src.doc_kind if src else (d.kind if d.kind in DOC_KINDS else "other")
+        if kind == "tweet":
+            doc_id = f"tweet-{_safe_part(best.key[1])}"
+        elif src:
+            doc_id = src.id
+        else:
+            doc_id = f"{kind}-{_safe_part(best.key[1].rsplit('/', 1)[-1], 40)}-{_short_hash(repr(best.key))[:6]}"
+        facts = {}
+        if best.key[0] == "youtube":
+            facts = meta.get(f"youtube:{best.key[1]}", {})
+        elif best.key[0] == "url":
+            facts = meta.get(f"url:{best.key[1]}", {})
+        title = d.title or facts.get("title") or (src.title if src else None)
+        published = d.published_at or facts.get("published_at")
+        if published is None and src and src.date_start and src.date and len(src.date) == 10:
+            published = datetime(src.date_start.year, src.date_start.month, src.date_start.day, tzinfo=UTC)
+        if isinstance(published, str):
+            published = datetime.fromisoformat(published)
+        if published is not None and published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        url = d.url or (src.url if src else None)
+        if src is None:
+            source_id = f"auto-{doc_id}"[:120] if kind != "tweet" else "auto-tweets"
+            auto_sources.setdefault(
+                source_id,
+                {
+                    "source_id": source_id,
+                    "kind": {"tweet": "tweet_archive"}.get(kind, kind),
+                    "title": "Uncatalogued tweets" if kind == "tweet" else title,
+                    "url": None if kind == "tweet" else url,
+                    "published_at": None if kind == "tweet" else (published.date() if published else None),
+                },
+            )
+        else:
+            source_id = src.id
+        tw = d.tweet
+        is_own = True
+        if tw is not None:
+            is_own = not tw.is_retweet and (not tw.author or not handle or tw.author.lower() == handle)
+        documents.append(
+            {
+                "doc_id": doc_id,
+                "source_id": source_id,
+                "kind": kind,
+                "title": title,
+                "url": url,
+                "published_at": published,
+                "text": d.text,
+                "word_count": word_count(d.text),
+                "content_sha256": hashlib.sha256(d.text.encode()).hexdigest(),
+                "snapshot_id": best.snapshot.snapshot_id,
+                "format": best.snapshot.format,
+                "quality": d.quality,
+                "is_own": is_own,
+                "speakers_separated": bool(d.meta.get("speakers_separated", kind not in ("podcast",))),
+                "versions": len(members),
+            }
+        )
+        segments.extend(_segment_rows(doc_id, d))
+        if kind == "tweet":
+            tweets.append(
+                {
+                    "tweet_id": best.key[1],
+                    "doc_id": doc_id,
+                    "created_at": published,
+                    "text": d.text,
+                    "is_retweet": bool(tw and tw.is_retweet),
+                    "is_reply": bool(tw and tw.is_reply),
+                    "is_quote": bool(tw and tw.is_quote),
+                    "reply_to_id": tw.reply_to_id if tw else None,
+                    "urls": list(tw.urls) if tw else [],
+                    "author": tw.author if tw else None,
+                    "retweet_count": tw.retweet_count if tw else None,
+                    "like_count": tw.like_count if tw else None,
+                    "reply_count": tw.reply_count if tw else None,
+                    "has_id": not best.key[1].startswith("nokey-"),
+                }
+            )
+        winners_by_snapshot[best.snapshot.snapshot_id].append(doc_id)
+        for m in members:
+            if m is not best:
+                losers_by_snapshot[m.snapshot.snapshot_id].append(f"{doc_id} (kept {best.snapshot.path})")
+
+    # 4. snapshots, issues, sources
+    snapshots, issues = [], []
+    for pf in parsed:
+        s = pf.snapshot
+        status, error = s.status, s.error
+        won = winners_by_snapshot.get(s.snapshot_id, [])
+        lost = losers_by_snapshot.get(s.snapshot_id, [])
+        if status == "accepted" and not won and lost:
+            status = "duplicate"
+            error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
+        source_id = s.source_id
+        if source_id is None and won:
+            source_id = next((d["source_id"] for d in documents if d["doc_id"] == won[0]), None)
+        n_issues = len(pf.result.issues) if pf.result else 0
+        snapshots.append(
+            {
+                "snapshot_id": s.snapshot_id,
+                "source_id": source_id,
+                "path": s.path,
+                "sha256": s.sha256,
+                "bytes": s.bytes,
+                "seen_at": s.seen_at,
+                "origin": s.origin,
+                "fetcher": s.fetcher,
+                "format": s.format,
+                "status": status,
+                "error": error,
+                "http_status": s.http_status,
+                "documents_kept": len(won),
+                "documents_duplicate": len(lost),
+                "issues": n_issues,
+            }
+        )
+        if pf.result:
+            for issue in pf.result.issues:
+                issues.append(
+                    {
+                        "snapshot_id": s.snapshot_id,
+                        "path": s.path,
+                        "position": issue.position,
+                        "severity": issue.severity,
+                        "message": issue.message,
+                    }
+                )
+    sources = []
+    for src in catalog.sources:
+        sources.append(
+            {
+                "source_id": src.id,
+                "kind": src.kind,
+                "title": src.title,
+                "url": src.url,
+                "published_at": src.date_start,
+                "date_precision": {4: "year", 7: "month", 10: "day"}.get(len(src.date or ""), None),
+                "youtube_id": src.youtube_id,
+                "id_confirmed": src.id_confirmed,
+                "collection": src.collection,
+                "in_catalog": True,
+                "in_profile": src.in_profile,
+                "known_gap": src.known_gap,
+                "claimed_words": src.claimed_words,
+                "claimed_items": src.claimed_items,
+                "notes": src.notes,
+            }
+        )
+    for row in sorted(auto_sources.values(), key=lambda r: r["source_id"]):
+        sources.append(
+            {
+                **row,
+                "date_precision": "day" if row["published_at"] else None,
+                "youtube_id": None,
+                "id_confirmed": False,
+                "collection": None,
+                "in_catalog": False,
+                "in_profile": False,
+                "known_gap": False,
+                "claimed_words": None,
+                "claimed_items": None,
+                "notes": "found in raw/ but not in analysis/catalog.yaml",
+            }
+        )
+    documents.sort(key=lambda r: r["doc_id"])
+    tweets.sort(key=lambda r: r["tweet_id"])
+    segments.sort(key=lambda r: (r["doc_id"], r["seq"]))
+    snapshots.sort(key=lambda r: (r["path"] or "~", r["origin"]))
+    return Tables(sources, snapshots, issues, documents, segments, tweets)

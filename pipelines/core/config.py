@@ -1,0 +1,200 @@
+"""Validated configuration: analysis/catalog.yaml (and the loader the other YAML files share).
+
+Every YAML file under analysis/ is validated by a pydantic model. A bad entry fails with a
+``ConfigError`` that names the file, the entry (by its id when it has one) and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SAFE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,95}$")
+YOUTUBE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")
+
+SourceKind = Literal["video", "podcast", "blog_post", "blog_feed", "tweet_archive", "paper", "repo"]
+
+# Which document kind a catalog source kind produces.
+DOC_KIND_OF_SOURCE = {
+    "video": "video",
+    "podcast": "podcast",
+    "blog_post": "blog_post",
+    "blog_feed": "blog_post",
+    "tweet_archive": "tweet",
+    "paper": "paper",
+    "repo": "repo",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, not YAML, or fails validation."""
+
+
+def check_safe_id(value: str) -> str:
+    """Ids become file names and SQL values: lower-case letters, digits, '_', '.', '-' only."""
+    if not SAFE_ID_RE.match(value) or ".." in value:
+        raise ValueError(
+            f"id {value!r} is not allowed: use lower-case letters, digits, '_', '.' or '-' "
+            "(start with a letter or digit, no '..', at most 96 characters)"
+        )
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    id: str
+    kind: SourceKind
+    title: str
+    # A full date, or a month ("2025-02") / year ("2011") when that is all the profile gives.
+    date: str | None = None
+    url: str | None = None
+    youtube_id: str | None = None
+    # False when the id comes only from weak third-party evidence (the profile gives none).
+    id_confirmed: bool = True
+    feed_url: str | None = None
+    arxiv_id: str | None = None
+    github_repo: str | None = None
+    # Channel/blog a post belongs to (e.g. "github_io", "bearblog", "medium").
+    collection: str | None = None
+    claimed_words: int | None = Field(default=None, ge=0)
+    claimed_items: int | None = Field(default=None, ge=0)
+    # Named in the profile (as opposed to added by us to complete the catalog).
+    in_profile: bool = True
+    known_gap: bool = False
+    # Extra titles / URLs under which a dropped file may name this source.
+    aliases: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return check_safe_id(v)
+
+    @field_validator("youtube_id")
+    @classmethod
+    def _youtube_id(cls, v: str | None) -> str | None:
+        if v is not None and not YOUTUBE_ID_RE.match(v):
+            raise ValueError(f"{v!r} is not an 11-character YouTube video id")
+        return v
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = str(v)
+        if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", v):
+            raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        return v
+
+    @field_validator("github_repo")
+    @classmethod
+    def _repo(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", v):
+            raise ValueError(f"{v!r} is not owner/name")
+        return v
+
+    @property
+    def doc_kind(self) -> str:
+        return DOC_KIND_OF_SOURCE[self.kind]
+
+    @property
+    def date_start(self) -> date | None:
+        """The first day the ``date`` field can mean."""
+        if not self.date:
+            return None
+        parts = [int(p) for p in self.date.split("-")] + [1, 1]
+        return date(parts[0], parts[1], parts[2])
+
+
+class Thinker(Strict):
+    name: str
+    twitter: str | None = None
+    github: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Catalog(Strict):
+    thinker: Thinker
+    profile: str | None = None  # path of the profile being verified, relative to the project
+    sources: list[Source]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalog:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(self.sources):
+            if s.id in seen:
+                raise ValueError(f"sources[{i}] id {s.id!r} repeats sources[{seen[s.id]}]")
+            seen[s.id] = i
+        yt: dict[str, str] = {}
+        for s in self.sources:
+            if s.youtube_id:
+                if s.youtube_id in yt:
+                    raise ValueError(f"youtube_id {s.youtube_id} is on both {yt[s.youtube_id]!r} and {s.id!r}")
+                yt[s.youtube_id] = s.id
+        return self
+
+    def by_id(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _describe_location(data: Any, loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic error location into "entry 'id' (sources[3]), field 'x'"."""
+    parts: list[str] = []
+    node = data
+    entry = None
+    for i, key in enumerate(loc):
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            item = node[key]
+            label = f"{loc[i - 1]}[{key}]" if i else f"[{key}]"
+            if isinstance(item, dict) and "id" in item:
+                entry = f"entry {item['id']!r} ({label})"
+            else:
+                entry = f"entry {label}"
+            node = item
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+            parts.append(str(key))
+        else:
+            parts.append(str(key))
+    field = ".".join(p for p in parts if not (entry and p in entry.split("(")[-1]))
+    where = entry or "top level"
+    return f"{where}, field {field!r}" if field else where
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    """Load and validate a YAML file, raising ConfigError naming file, entry and field."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: file not found") from e
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML: {getattr(e, 'problem', e)}") from e
+    if data is None:
+        raise ConfigError(f"{path}: file is empty")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            lines.append(f"{path}: {_describe_location(data, tuple(err['loc']))}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from e
+
+
+def load_catalog(path: Path) -> Catalog:
+    return load_yaml_model(path, Catalog)

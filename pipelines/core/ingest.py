@@ -1,0 +1,179 @@
+"""Scan raw/ and parse every file: one Snapshot per file (or per fetch that landed nothing).
+
+Nothing is silently skipped: each file ends as ``accepted`` (it yielded documents),
+``metadata`` (it only enriches other records), ``skipped`` (recognised, deliberately not corpus
+text, with the reason), or ``rejected`` (no parser, too big, or unreadable, with the reason).
+Dedup against other files happens later (``assemble``) and may mark a snapshot ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.core.parsecache import ParseCache
+from pipelines.core.parsers import ParserSpec, all_parsers, find_parser
+from pipelines.core.rawstore import ManifestEvent, RawStore, sha256_file
+from pipelines.core.records import ParseError, ParseResult
+
+HEAD_BYTES = 64 * 1024
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Snapshot:
+    snapshot_id: str
+    path: str | None  # relative to raw/; None for a fetch that landed nothing
+    sha256: str | None
+    bytes: int | None
+    seen_at: datetime
+    origin: str
+    fetcher: str
+    format: str | None
+    status: str
+    error: str | None = None
+    source_id: str | None = None
+    http_status: int | None = None
+
+
+@dataclass
+class ParsedFile:
+    snapshot: Snapshot
+    result: ParseResult | None
+
+
+def snapshot_id(path: str, sha: str | None) -> str:
+    """Stable id of a raw file: its content hash plus a hash of where it sits."""
+    where = hashlib.sha256(path.encode()).hexdigest()[:8]
+    return f"{(sha or 'none')[:16]}-{where}"
+
+
+def _parse_one(
+    data: bytes, name: str, spec: ParserSpec, cache: ParseCache, sha: str
+) -> tuple[ParseResult | None, str | None]:
+    cached = cache.get(sha, spec.name, spec.version)
+    if cached is not None:
+        return cached, None
+    try:
+        result = spec.parse(data, name)
+    except ParseError as e:
+        return None, f"{spec.name}: {e}"
+    except Exception as e:  # a parser bug is this file's failure, not the run's
+        return None, f"{spec.name}: unexpected {type(e).__name__}: {e}"
+    cache.put(sha, spec.name, spec.version, result)
+    return result, None
+
+
+def parse_path(
+    store: RawStore,
+    path: Path,
+    *,
+    cache: ParseCache,
+    parsers: list[ParserSpec],
+    origins: dict[str, ManifestEvent],
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> ParsedFile:
+    rel = store.relpath(path)
+    stat = path.stat()
+    event = origins.get(rel)
+    origin = event.origin if event else f"inbox:{path.relative_to(store.inbox).as_posix()}" if rel.startswith("inbox/") else rel
+    fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"
+    seen_at = datetime.fromisoformat(event.at) if event else datetime.fromtimestamp(stat.st_mtime, UTC)
+    sha = sha256_file(path)
+    snap = Snapshot(
+        snapshot_id=snapshot_id(rel, sha),
+        path=rel,
+        sha256=sha,
+        bytes=stat.st_size,
+        seen_at=seen_at,
+        origin=origin,
+        fetcher=fetcher,
+        format=None,
+        status="rejected",
+        source_id=event.source_id if event else None,
+        http_status=event.http_status if event else None,
+    )
+    if stat.st_size == 0:
+        snap.error = "empty file (0 bytes)"
+        return ParsedFile(snap, None)
+    with path.open("rb") as f:
+        head = f.read(HEAD_BYTES)
+    spec = find_parser(rel, head, parsers)
+    if spec is None:
+        ext = path.suffix or "(no extension)"
+        snap.error = f"no parser recognises this file (extension {ext}, starts with {head[:24]!r})"
+        return ParsedFile(snap, None)
+    snap.format = spec.name
+    if stat.st_size > max_bytes:
+        snap.error = (
+            f"file is {stat.st_size:,} bytes, over the {max_bytes:,}-byte limit for one file; "
+            "split it or raise CORPUS_MAX_FILE_BYTES"
+        )
+        return ParsedFile(snap, None)
+    result, error = _parse_one(path.read_bytes(), rel, spec, cache, sha)
+    if result is None:
+        snap.error = error
+        return ParsedFile(snap, None)
+    if result.skipped_reason:
+        snap.status, snap.error = "skipped", result.skipped_reason
+    elif result.documents:
+        snap.status = "accepted"
+    elif result.metadata:
+        snap.status = "metadata"
+    else:
+        bad = [i for i in result.issues if i.severity == "error"]
+        snap.error = f"no documents: {bad[0].position}: {bad[0].message}" if bad else "no documents found in file"
+    return ParsedFile(snap, result)
+
+
+def scan_and_parse(
+    store: RawStore,
+    *,
+    cache_dir: Path | None = None,
+    parsers: list[ParserSpec] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> list[ParsedFile]:
+    """Parse every file in raw/ and turn manifest-only fetch outcomes into snapshots."""
+    parsers = parsers if parsers is not None else all_parsers()
+    cache = ParseCache(cache_dir)
+    events = store.events()
+    origins: dict[str, ManifestEvent] = {}
+    for e in events:
+        if e.path:
+            origins.setdefault(e.path, e)  # the first landing is the file's provenance
+    files = store.files()
+    out: list[ParsedFile] = []
+    for i, path in enumerate(files, 1):
+        out.append(parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes))
+        if progress:
+            progress(i, len(files), out[-1].snapshot.path or "")
+    # Fetch outcomes that landed no bytes: keep the newest per origin.
+    byteless: dict[str, ManifestEvent] = {}
+    for e in events:
+        if not e.path:
+            byteless[e.origin] = e
+    for origin, e in sorted(byteless.items()):
+        out.append(
+            ParsedFile(
+                Snapshot(
+                    snapshot_id=snapshot_id(f"{e.fetcher}:{origin}", None),
+                    path=None,
+                    sha256=None,
+                    bytes=None,
+                    seen_at=datetime.fromisoformat(e.at),
+                    origin=origin,
+                    fetcher=e.fetcher,
+                    format=None,
+                    status=e.status,
+                    error=e.error,
+                    source_id=e.source_id,
+                    http_status=e.http_status,
+                ),
+                None,
+            )
+        )
+    return out

@@ -1,0 +1,78 @@
+"""A cache of parse results keyed by (content sha256, parser name, parser version).
+
+A re-run parses only files whose bytes (or whose parser) changed. Entries are JSON, one file
+each, written atomically; a damaged entry is treated as a miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.core.records import ParsedDocument, ParseIssue, ParseResult, Segment, TweetFields
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime):
+        return {"__dt__": o.isoformat()}
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def _hook(d: dict[str, Any]) -> Any:
+    if set(d) == {"__dt__"}:
+        return datetime.fromisoformat(d["__dt__"])
+    return d
+
+
+def result_to_json(result: ParseResult) -> str:
+    return json.dumps(asdict(result), default=_default, ensure_ascii=False)
+
+
+def result_from_json(text: str) -> ParseResult:
+    d = json.loads(text, object_hook=_hook)
+    docs = []
+    for doc in d["documents"]:
+        doc["segments"] = [Segment(**s) for s in doc["segments"]]
+        if doc.get("tweet"):
+            doc["tweet"] = TweetFields(**doc["tweet"])
+        docs.append(ParsedDocument(**doc))
+    return ParseResult(
+        format=d["format"],
+        documents=docs,
+        issues=[ParseIssue(**i) for i in d["issues"]],
+        metadata=d.get("metadata") or {},
+        skipped_reason=d.get("skipped_reason"),
+    )
+
+
+class ParseCache:
+    def __init__(self, root: Path | None):
+        self.root = Path(root) if root else None
+
+    def _path(self, sha: str, parser: str, version: int) -> Path:
+        assert self.root is not None
+        return self.root / f"{parser}-v{version}" / sha[:2] / f"{sha}.json"
+
+    def get(self, sha: str, parser: str, version: int) -> ParseResult | None:
+        if self.root is None:
+            return None
+        p = self._path(sha, parser, version)
+        try:
+            return result_from_json(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, sha: str, parser: str, version: int, result: ParseResult) -> None:
+        if self.root is None:
+            return
+        p = self._path(sha, parser, version)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(result_to_json(result))
+        os.replace(tmp, p)

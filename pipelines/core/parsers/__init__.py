@@ -1,0 +1,42 @@
+"""Format parsers: pure functions from bytes to ParseResult, plus the registry that picks one.
+
+Each parser module exposes ``PARSERS``: a list of ``ParserSpec`` in the order they should be
+tried. ``sniff(name, head)`` looks only at the file name (a relative path inside raw/, '/'
+separated) and the first 64 KiB; it must be cheap and must not raise. The first spec whose
+sniff says yes parses the file. Order across modules is fixed in ``all_parsers()``:
+specific formats before generic ones (plain text / Markdown last).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pipelines.core.records import ParseResult
+
+SniffFn = Callable[[str, bytes], bool]
+ParseFn = Callable[[bytes, str], ParseResult]
+
+
+@dataclass(frozen=True)
+class ParserSpec:
+    name: str  # the format name recorded in snapshots.format, e.g. "youtube_transcript_json"
+    sniff: SniffFn
+    parse: ParseFn
+    version: int = 1  # bump when the parser's output changes: invalidates cached parses
+
+
+def all_parsers() -> list[ParserSpec]:
+    from pipelines.core.parsers import blog, generic, skip, transcripts, tweets
+
+    return [*skip.PARSERS, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *generic.PARSERS]
+
+
+def find_parser(name: str, head: bytes, parsers: list[ParserSpec] | None = None) -> ParserSpec | None:
+    for spec in parsers if parsers is not None else all_parsers():
+        try:
+            if spec.sniff(name, head):
+                return spec
+        except Exception:  # noqa: S112 - a sniffer bug must not stop detection of other formats
+            continue
+    return None

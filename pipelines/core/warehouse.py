@@ -1,0 +1,218 @@
+"""The DuckDB warehouse: schema, loading, and publishing a consistent file for readers.
+
+The pipeline writes only to the *working* database (``warehouse/work.duckdb``). When a run
+has finished writing, ``publish`` checkpoints it and copies it to a temp file beside
+``warehouse/corpus.duckdb``, fsyncs, and renames it into place. SQL users open
+``corpus.duckdb`` read-only: a rename is atomic, so they see the previous complete state or
+the new one, never a half-written file, and the writer never holds a lock on their file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+# table -> ordered (column, DuckDB type, Polars dtype). The public SQL contract: docs/warehouse.md.
+TZ = pl.Datetime("us", "UTC")
+SCHEMAS: dict[str, list[tuple[str, str, Any]]] = {
+    "sources": [
+        ("source_id", "VARCHAR PRIMARY KEY", pl.Utf8),
+        ("kind", "VARCHAR", pl.Utf8),
+        ("title", "VARCHAR", pl.Utf8),
+        ("url", "VARCHAR", pl.Utf8),
+        ("published_at", "DATE", pl.Date),
+        ("date_precision", "VARCHAR", pl.Utf8),
+        ("youtube_id", "VARCHAR", pl.Utf8),
+        ("id_confirmed", "BOOLEAN", pl.Boolean),
+        ("collection", "VARCHAR", pl.Utf8),
+        ("in_catalog", "BOOLEAN", pl.Boolean),
+        ("in_profile", "BOOLEAN", pl.Boolean),
+        ("known_gap", "BOOLEAN", pl.Boolean),
+        ("claimed_words", "BIGINT", pl.Int64),
+        ("claimed_items", "BIGINT", pl.Int64),
+        ("notes", "VARCHAR", pl.Utf8),
+    ],
+    "snapshots": [
+        ("snapshot_id", "VARCHAR PRIMARY KEY", pl.Utf8),
+        ("source_id", "VARCHAR", pl.Utf8),
+        ("path", "VARCHAR", pl.Utf8),
+        ("sha256", "VARCHAR", pl.Utf8),
+        ("bytes", "BIGINT", pl.Int64),
+        ("seen_at", "TIMESTAMPTZ", TZ),
+        ("origin", "VARCHAR", pl.Utf8),
+        ("fetcher", "VARCHAR", pl.Utf8),
+        ("format", "VARCHAR", pl.Utf8),
+        ("status", "VARCHAR", pl.Utf8),
+        ("error", "VARCHAR", pl.Utf8),
+        ("http_status", "INTEGER", pl.Int32),
+        ("documents_kept", "INTEGER", pl.Int32),
+        ("documents_duplicate", "INTEGER", pl.Int32),
+        ("issues", "INTEGER", pl.Int32),
+    ],
+    "parse_issues": [
+        ("snapshot_id", "VARCHAR", pl.Utf8),
+        ("path", "VARCHAR", pl.Utf8),
+        ("position", "VARCHAR", pl.Utf8),
+        ("severity", "VARCHAR", pl.Utf8),
+        ("message", "VARCHAR", pl.Utf8),
+    ],
+    "documents": [
+        ("doc_id", "VARCHAR PRIMARY KEY", pl.Utf8),
+        ("source_id", "VARCHAR", pl.Utf8),
+        ("kind", "VARCHAR", pl.Utf8),
+        ("title", "VARCHAR", pl.Utf8),
+        ("url", "VARCHAR", pl.Utf8),
+        ("published_at", "TIMESTAMPTZ", TZ),
+        ("text", "VARCHAR", pl.Utf8),
+        ("word_count", "INTEGER", pl.Int32),
+        ("content_sha256", "VARCHAR", pl.Utf8),
+        ("snapshot_id", "VARCHAR", pl.Utf8),
+        ("format", "VARCHAR", pl.Utf8),
+        ("quality", "INTEGER", pl.Int32),
+        ("is_own", "BOOLEAN", pl.Boolean),
+        ("speakers_separated", "BOOLEAN", pl.Boolean),
+        ("versions", "INTEGER", pl.Int32),
+    ],
+    "segments": [
+        ("doc_id", "VARCHAR", pl.Utf8),
+        ("seq", "INTEGER", pl.Int32),
+        ("start_s", "DOUBLE", pl.Float64),
+        ("end_s", "DOUBLE", pl.Float64),
+        ("start_char", "INTEGER", pl.Int32),
+        ("end_char", "INTEGER", pl.Int32),
+        ("text", "VARCHAR", pl.Utf8),
+    ],
+    "tweets": [
+        ("tweet_id", "VARCHAR PRIMARY KEY", pl.Utf8),
+        ("doc_id", "VARCHAR", pl.Utf8),
+        ("created_at", "TIMESTAMPTZ", TZ),
+        ("text", "VARCHAR", pl.Utf8),
+        ("is_retweet", "BOOLEAN", pl.Boolean),
+        ("is_reply", "BOOLEAN", pl.Boolean),
+        ("is_quote", "BOOLEAN", pl.Boolean),
+        ("reply_to_id", "VARCHAR", pl.Utf8),
+        ("urls", "VARCHAR[]", pl.List(pl.Utf8)),
+        ("author", "VARCHAR", pl.Utf8),
+        ("retweet_count", "BIGINT", pl.Int64),
+        ("like_count", "BIGINT", pl.Int64),
+        ("reply_count", "BIGINT", pl.Int64),
+        ("has_id", "BOOLEAN", pl.Boolean),
+    ],
+}
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the writer lock."""
+
+
+def frame(table: str, rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    schema = {name: dtype for name, _, dtype in SCHEMAS[table]}
+    return pl.DataFrame(list(rows), schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    cols = ", ".join(f'"{name}" {sqltype}' for name, sqltype, _ in SCHEMAS[table])
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({cols})")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> int:
+    """Delete-then-insert a whole table inside one transaction. Returns the row count."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        create_table(con, table)
+        if df.height:
+            con.register("_incoming", df.to_arrow())
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+            con.unregister("_incoming")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return df.height
+
+
+def fts_extension_path() -> str | None:
+    """Path of the offline FTS extension shipped by the duckdb-extension-fts package."""
+    try:
+        import duckdb_extension_fts
+    except ImportError:
+        return None
+    base = Path(duckdb_extension_fts.__file__).parent / "extensions"
+    found = sorted(base.rglob("fts.duckdb_extension"))
+    return str(found[0]) if found else None
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse; the FTS extension is loaded by file path so nothing is downloaded."""
+    con = duckdb.connect(str(path), read_only=read_only, config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    ext = fts_extension_path()
+    if ext:
+        con.execute(f"LOAD '{ext}'")
+    return con
+
+
+@contextmanager
+def writer_lock(warehouse_dir: Path) -> Iterator[None]:
+    """One writer at a time. A second run refuses at once with a clear message."""
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse_dir / ".writer.lock"
+    with lock_path.open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise WarehouseBusy(
+                f"another corpus run is writing the warehouse ({holder}); wait for it to finish and retry"
+            ) from e
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
+    """Copy the finished working database over the published one atomically (write-then-swap)."""
+    con = connect(work_db)
+    try:
+        con.execute("CHECKPOINT")
+        counts = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' ORDER BY 1"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    published_db.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=published_db.parent, prefix=".publish-", suffix=".duckdb")
+    os.close(fd)
+    try:
+        shutil.copyfile(work_db, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, published_db)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    info = {"published_at": datetime.now(UTC).isoformat(timespec="seconds"), "tables": counts}
+    (published_db.parent / "published.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info

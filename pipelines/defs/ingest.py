@@ -1,0 +1,71 @@
+"""Ingest assets: everything in raw/ parsed (cached by content hash) into a staging table."""
+
+
+import sys
+from collections import Counter
+from dataclasses import asdict
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from pipelines.core import warehouse as wh
+from pipelines.core.ingest import scan_and_parse
+from pipelines.core.parsers import all_parsers
+from pipelines.defs.resources import CorpusProject
+
+STAGE_TABLE = "_stage_files"
+
+
+def _progress(i: int, n: int, path: str) -> None:
+    if i == n or i % 50 == 0:
+        print(f"  parsed {i}/{n} files (last: {path})", file=sys.stderr, flush=True)
+
+
+@asset(group_name="ingest", kinds={"python", "duckdb"}, pool="warehouse")
+def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
+    """Every file in raw/ (inbox drops, imports, fetched snapshots) identified and parsed.
+
+    Parsing is cached per (sha256, parser, version) in warehouse/cache/, so a re-run reads only
+    new or changed files. Fetches that landed nothing (failed, not collectable) come from
+    raw/manifest.jsonl.
+    """
+    p = corpus.project
+    store = corpus.raw_store()
+    store.ensure()
+    versions = {spec.name: spec.version for spec in all_parsers()}
+    parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_progress)
+    rows = []
+    for pf in parsed:
+        row = asdict(pf.snapshot)
+        row["parser_version"] = versions.get(pf.snapshot.format or "", None)
+        rows.append(row)
+    import polars as pl
+
+    df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    with corpus.work_db() as con:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
+        if df.height:
+            con.register("_incoming", df.to_arrow())
+            con.execute(f"CREATE TABLE {STAGE_TABLE} AS SELECT * FROM _incoming")
+        else:
+            con.execute(f"CREATE TABLE {STAGE_TABLE} (snapshot_id VARCHAR)")
+    by_status = Counter(pf.snapshot.status for pf in parsed)
+    by_format = Counter(pf.snapshot.format or "(none)" for pf in parsed)
+    context.log.info(f"raw files: {dict(by_status)}")
+    return MaterializeResult(
+        metadata={
+            "files": len(parsed),
+            "by_status": MetadataValue.json(dict(by_status)),
+            "by_format": MetadataValue.json(dict(by_format)),
+            "rejected": MetadataValue.md(
+                "\n".join(
+                    f"- `{pf.snapshot.path or pf.snapshot.origin}`: {pf.snapshot.error}"
+                    for pf in parsed
+                    if pf.snapshot.status == "rejected"
+                )
+                or "none"
+            ),
+        }
+    )
+
+
+_ = wh  # the staging table lives in the same working database as the warehouse tables

@@ -1,0 +1,40 @@
+"""Resources: where the project lives, and the working DuckDB the assets write."""
+
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import duckdb
+from dagster import ConfigurableResource
+
+from pipelines.core import warehouse as wh
+from pipelines.core.config import Catalog, load_catalog
+from pipelines.core.rawstore import RawStore
+from pipelines.project import Project
+
+
+class CorpusProject(ConfigurableResource):
+    """The project folder (raw/, analysis/, warehouse/, reports/). Empty = the default project."""
+
+    root: str = ""
+
+    @property
+    def project(self) -> Project:
+        return Project(__import__("pathlib").Path(self.root)) if self.root else Project.default()
+
+    def raw_store(self) -> RawStore:
+        return RawStore(self.project.raw)
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.project.catalog_path)
+
+    @contextmanager
+    def work_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The working database (plain SQL, FTS loaded by path). Only the pipeline writes it."""
+        p = self.project
+        p.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        con = wh.connect(p.work_db)
+        try:
+            yield con
+        finally:
+            con.close()

@@ -1,0 +1,131 @@
+"""Warehouse assets: sources, snapshots, documents, segments, tweets; and the published file."""
+
+
+from datetime import datetime
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+    multi_asset,
+)
+
+from pipelines.core import warehouse as wh
+from pipelines.core.assemble import assemble
+from pipelines.core.ingest import ParsedFile, Snapshot
+from pipelines.core.parsecache import ParseCache
+from pipelines.defs.ingest import STAGE_TABLE, raw_files
+from pipelines.defs.resources import CorpusProject
+from pipelines.defs.util import preview
+
+CORE_TABLES = ["sources", "snapshots", "parse_issues", "documents", "segments", "tweets"]
+_DESCRIPTIONS = {
+    "sources": "Catalog sources plus uncatalogued sources found in raw/ (in_catalog = false).",
+    "snapshots": "One row per file in raw/ (and per fetch that landed nothing): status and reason.",
+    "parse_issues": "Records a parser rejected or kept with a caveat: file, position, message.",
+    "documents": "One row per unit of text (a tweet, a transcript, a post, a paper, a README).",
+    "segments": "Ordered pieces of documents: caption cues with start/end seconds, paragraphs.",
+    "tweets": "Tweet fields: id, created_at, reply/retweet/quote flags, expanded URLs, counts.",
+}
+PREVIEW_SQL = {
+    "documents": "SELECT * EXCLUDE (text) FROM documents ORDER BY published_at DESC NULLS LAST",
+    "snapshots": "SELECT * FROM snapshots ORDER BY status DESC, path",
+}
+SNAPSHOT_FIELDS = list(Snapshot.__dataclass_fields__)
+
+
+def _load_parsed(con, cache: ParseCache) -> list[ParsedFile]:
+    cur = con.execute(f"SELECT * FROM {STAGE_TABLE}")
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        r = dict(zip(cols, row, strict=True))
+        snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})
+        if isinstance(snap.seen_at, str):
+            snap.seen_at = datetime.fromisoformat(snap.seen_at)
+        result = None
+        if snap.sha256 and snap.format and r.get("parser_version") is not None and snap.status != "rejected":
+            result = cache.get(snap.sha256, snap.format, int(r["parser_version"]))
+        out.append(ParsedFile(snap, result))
+    return out
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(t, group_name="warehouse", kinds={"duckdb"}, deps=[raw_files], description=_DESCRIPTIONS[t])
+        for t in CORE_TABLES
+    ],
+    pool="warehouse",
+)
+def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
+    """Match parsed documents to the catalog, deduplicate, and load the core tables."""
+    catalog = corpus.catalog()
+    p = corpus.project
+    with corpus.work_db() as con:
+        parsed = _load_parsed(con, ParseCache(p.cache_dir / "parse"))
+        tables = assemble(catalog, parsed)
+        for t in CORE_TABLES:
+            n = wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
+            meta = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}
+            if t == "documents":
+                meta["by_kind"] = MetadataValue.json(
+                    {k: {"documents": n_, "words": w} for k, n_, w in con.execute(
+                        "SELECT kind, count(*), sum(word_count) FROM documents GROUP BY 1 ORDER BY 1").fetchall()}
+                )
+            yield MaterializeResult(asset_key=AssetKey(t), metadata=meta)
+
+
+@asset_check(asset=AssetKey("documents"), blocking=True, description="doc_id unique, text and kind present.")
+def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
+    with corpus.work_db() as con:
+        bad = con.execute(
+            """SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0),
+                      count(*) FILTER (WHERE kind NOT IN ('video','podcast','blog_post','tweet','paper','repo','other')),
+                      count(*) - count(DISTINCT doc_id)
+               FROM documents"""
+        ).fetchone()
+    empty, badkind, dup = bad  # type: ignore[misc]
+    return AssetCheckResult(
+        passed=(empty, badkind, dup) == (0, 0, 0),
+        metadata={"empty_text": empty, "bad_kind": badkind, "duplicate_ids": dup},
+    )
+
+
+@asset_check(asset=AssetKey("snapshots"), description="Every raw file has a status; rejected ones have a reason.")
+def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
+    with corpus.work_db() as con:
+        missing = con.execute(
+            "SELECT count(*) FROM snapshots WHERE status IN ('rejected','skipped','duplicate','failed','not_collectable') AND error IS NULL"
+        ).fetchone()[0]  # type: ignore[index]
+        rejected = con.execute("SELECT count(*) FROM snapshots WHERE status = 'rejected'").fetchone()[0]  # type: ignore[index]
+    return AssetCheckResult(
+        passed=missing == 0,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"without_reason": missing, "rejected": rejected},
+    )
+
+
+@asset(
+    group_name="warehouse",
+    kinds={"duckdb"},
+    deps=[AssetKey(t) for t in CORE_TABLES],
+    pool="warehouse",
+)
+def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
+    """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
+    p = corpus.project
+    info = wh.publish(p.work_db, p.published_db)
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(p.published_db)),
+            "tables": MetadataValue.json(info["tables"]),
+            "published_at": info["published_at"],
+        }
+    )

@@ -1,0 +1,152 @@
+"""End to end: `corpus run` on a synthetic project materializes every asset in-process and the
+published warehouse holds exactly what the fixture files say."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "analysis").mkdir(parents=True)
+    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
+    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    return root
+
+
+def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("e2e"))
+    cwd = Path.cwd()
+    try:
+        assert main(["--project", str(root), "run"]) == 0
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+def test_documents_landed_once_each_with_the_best_version(built: Path) -> None:
+    docs = dict(query(built, "SELECT doc_id, kind FROM documents"))
+    assert docs == {
+        "video-intro-talk": "video",
+        "blog-hello": "blog_post",
+        "tweet-1000000000000000001": "tweet",
+        "tweet-1000000000000000002": "tweet",
+        "tweet-1000000000000000003": "tweet",
+        "tweet-1000000000000000004": "tweet",
+    }
+    # The human-caption snapshot (quality 30) beats the VTT of the same video.
+    (text, versions, fmt) = query(built, "SELECT text, versions, format FROM documents WHERE doc_id = 'video-intro-talk'")[0]
+    assert text.startswith("Hello and welcome to this talk about gradients.")
+    assert "Thanks for watching!" in text
+    assert versions == 2
+    # The archive's full text beats the scraped, truncated CSV text of the same tweet id.
+    (t1,) = query(built, "SELECT text FROM documents WHERE doc_id = 'tweet-1000000000000000001'")[0]
+    assert t1 == "Building a tiny autograd engine from scratch today & loving it"
+
+
+def test_tweet_fields_and_own_words(built: Path) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            built,
+            """SELECT t.tweet_id, t.is_retweet, t.is_reply, t.reply_to_id, t.urls, d.is_own, t.created_at::VARCHAR
+               FROM tweets t JOIN documents d USING (doc_id)""",
+        )
+    }
+    assert rows["1000000000000000002"][0] is True and rows["1000000000000000002"][4] is False
+    assert rows["1000000000000000003"][1:4] == (True, "999", ["https://example.org/paper"])
+    assert rows["1000000000000000001"][5].startswith("2023-02-18 12:33:11")
+    (text4,) = query(built, "SELECT text FROM tweets WHERE tweet_id = '1000000000000000004'")[0]
+    assert text4 == "A second thought,\non two lines"
+
+
+def test_every_raw_file_has_a_status_and_reason(built: Path) -> None:
+    snaps = {Path(p).name: (s, e) for p, s, e in query(built, "SELECT path, status, error FROM snapshots")}
+    assert snaps["tweets.js"][0] == "accepted"
+    assert snaps["scraped.csv"][0] == "accepted"  # it brings tweet ...004
+    assert snaps["intro-talk_AAAAAAAAAAA.vtt"][0] == "duplicate"
+    assert "video-intro-talk" in snaps["intro-talk_AAAAAAAAAAA.vtt"][1]
+    assert snaps["empty.txt"] == ("rejected", "empty file (0 bytes)")
+    assert snaps["data.xyz"][0] == "rejected" and "no parser" in snaps["data.xyz"][1]
+    assert snaps["picture-renamed.txt"][0] == "rejected" and "binary" in snaps["picture-renamed.txt"][1]
+    assert all(e for s, e in snaps.values() if s in ("rejected", "duplicate"))
+
+
+def test_sources_and_segments(built: Path) -> None:
+    src = {r[0]: r[1:] for r in query(built, "SELECT source_id, in_catalog, known_gap FROM sources")}
+    assert src["video-never-dropped"] == (True, False)
+    assert src["gap-old-lectures"] == (True, True)
+    n = query(
+        built, "SELECT count(*) FROM documents WHERE source_id IN ('video-never-dropped', 'gap-old-lectures')"
+    )[0][0]
+    assert n == 0
+    segs = query(built, "SELECT seq, start_s, end_s, text FROM segments WHERE doc_id = 'video-intro-talk' ORDER BY seq")
+    assert len(segs) == 4
+    assert segs[1][1:3] == (4.0, 9.5)
+    # segment offsets point into documents.text
+    (ok,) = query(
+        built,
+        """SELECT bool_and(substr(d.text, s.start_char + 1, s.end_char - s.start_char) = trim(s.text))
+           FROM segments s JOIN documents d USING (doc_id) WHERE s.start_char IS NOT NULL""",
+    )[0]
+    assert ok is True
+
+
+def test_rerun_is_idempotent(built: Path) -> None:
+    def state() -> str:
+        h = hashlib.sha256()
+        for t in ("sources", "documents", "segments", "tweets"):
+            for row in query(built, f"SELECT * FROM {t} ORDER BY ALL"):
+                h.update(repr(row).encode())
+        for row in query(built, "SELECT snapshot_id, path, status, error FROM snapshots ORDER BY ALL"):
+            h.update(repr(row).encode())
+        return h.hexdigest()
+
+    before = state()
+    assert main(["--project", str(built), "run"]) == 0
+    assert state() == before
+
+
+def test_import_copies_without_touching_the_original(built: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "2021-05-05-second.markdown"
+    outside.parent.mkdir()
+    outside.write_text("---\ntitle: Second Post\ndate: 2021-05-05\n---\n\nAnother invented post about loss curves.\n")
+    before = (outside.read_bytes(), outside.stat().st_mtime_ns)
+    assert main(["--project", str(built), "import", str(outside)]) == 0
+    assert (outside.read_bytes(), outside.stat().st_mtime_ns) == before
+    stored = list((built / "raw" / "store").rglob("2021-05-05-second.markdown"))
+    assert len(stored) == 1 and stored[0].read_bytes() == before[0]
+    assert str(outside.resolve()) in (built / "raw" / "manifest.jsonl").read_text()
+    assert main(["--project", str(built), "run"]) == 0
+    rows = query(built, "SELECT kind, title, published_at::DATE::VARCHAR FROM documents WHERE title = 'Second Post'")
+    assert rows == [("blog_post", "Second Post", "2021-05-05")]
+
+
+def test_invalid_catalog_fails_with_file_entry_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path)
+    cat = root / "analysis" / "catalog.yaml"
+    cat.write_text(cat.read_text().replace("id: blog-hello", "id: \"x'; drop table sources\""))
+    assert main(["--project", str(root), "run"]) == 2
+    err = capsys.readouterr().err
+    assert "catalog.yaml" in err and "sources[1]" in err and "'id'" in err
