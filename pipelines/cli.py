@@ -117,6 +117,58 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def _published(project: Project):
+    from pipelines.core import warehouse as wh
+
+    if not project.published_db.exists():
+        _err(f"no warehouse yet at {project.published_db}: run `corpus run` first")
+        return None
+    return wh.connect(project.published_db, read_only=True)
+
+
+def _highlight(snippet: str) -> str:
+    bold = sys.stdout.isatty()
+    return snippet.replace("[[", "\033[1;33m" if bold else "«").replace("]]", "\033[0m" if bold else "»")
+
+
+def cmd_search(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core.search import search
+
+    con = _published(project)
+    if con is None:
+        return 2
+    try:
+        hits = search(con, args.query, kind=args.kind, limit=args.limit, exact=args.exact, own_only=args.own)
+    finally:
+        con.close()
+    for i, h in enumerate(hits, 1):
+        date = h.published_at.date().isoformat() if h.published_at else "undated"
+        print(f"{i:>3}. [{h.score:5.2f}] {date} {h.kind:<9} {h.title or h.doc_id}")
+        print(f"     {h.link or ''}")
+        print(f"     {_highlight(h.snippet)}")
+    if not hits:
+        print("no documents match")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, project: Project) -> int:
+    import json
+
+    from pipelines.core.report import write_report
+
+    con = _published(project)
+    if con is None:
+        return 2
+    info = project.warehouse_dir / "published.json"
+    published_at = json.loads(info.read_text())["published_at"] if info.exists() else None
+    try:
+        out = write_report(con, project.reports, published_at=published_at)
+    finally:
+        con.close()
+    print(f"wrote {out['html']} and {out['markdown']} ({out['claims']} claims: {out['verdicts']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="corpus", description=__doc__.splitlines()[0])
     ap.add_argument("--project", help="project folder (default: CORPUS_PROJECT_DIR or this checkout)")
@@ -130,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
     st = sub.add_parser("status", help="summary of the published warehouse")
     st.set_defaults(func=cmd_status)
+    se = sub.add_parser("search", help="full-text search (BM25) over documents")
+    se.add_argument("query")
+    se.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"])
+    se.add_argument("--limit", type=int, default=20)
+    se.add_argument("--exact", action="store_true", help="only documents containing the exact phrase")
+    se.add_argument("--own", action="store_true", help="only the thinker's own words (no retweets)")
+    se.set_defaults(func=cmd_search)
+    rp = sub.add_parser("report", help="regenerate reports/index.html and reports/claims.md")
+    rp.set_defaults(func=cmd_report)
     return ap
 
 

@@ -21,6 +21,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.parsecache import ParseCache
+from pipelines.core.search import build_fts_index
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -121,6 +122,8 @@ def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusPr
 def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
     p = corpus.project
+    with corpus.work_db() as con:
+        build_fts_index(con)
     info = wh.publish(p.work_db, p.published_db)
     return MaterializeResult(
         metadata={

@@ -1,0 +1,6 @@
+-- One claim's verdict and its evidence. Choose it first:  SET VARIABLE claim = 'from-scratch-tweets';
+SELECT c.claim_id, c.verdict, c.measured, c.expected, c.explanation,
+       e.rank, e.kind, e.published_at::DATE AS date, e.link, e.snippet
+FROM claims c LEFT JOIN claim_evidence e USING (claim_id)
+WHERE c.claim_id = coalesce(getvariable('claim'), 'from-scratch-tweets')
+ORDER BY e.rank;

@@ -1,0 +1,242 @@
+"""The report: a self-contained HTML page (reports/index.html) and its Markdown twin (claims.md).
+
+Pure code over a warehouse connection. All corpus text goes through Jinja2 autoescaping;
+charts are inline SVG from matplotlib; nothing is loaded from the network when viewing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pipelines.core import charts
+
+TEMPLATES = Path(__file__).parent / "templates"
+VERDICT_ORDER = ["contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"]
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
+        ).fetchone()[0]  # type: ignore[index]
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A short hash of the warehouse's content (documents and their hashes), for provenance."""
+    h = hashlib.sha256()
+    for doc_id, sha in con.execute("SELECT doc_id, content_sha256 FROM documents ORDER BY doc_id").fetchall():
+        h.update(f"{doc_id}:{sha}\n".encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class ReportData:
+    generated_at: str
+    state: str
+    published_at: str | None
+    totals: dict[str, Any]
+    kinds: list[dict[str, Any]]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    verdict_counts: dict[str, int] = field(default_factory=dict)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    uncatalogued: list[dict[str, Any]] = field(default_factory=list)
+    first_uses: list[dict[str, Any]] = field(default_factory=list)
+    phrase_totals: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    citation_kwic: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[str, str] = field(default_factory=dict)
+
+
+def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, kwic_per_entity: int = 3) -> ReportData:
+    kinds = _rows(
+        con,
+        """SELECT d.kind, count(*) AS documents, sum(d.word_count) AS words,
+                  (SELECT sum(claimed_words) FROM sources s WHERE s.kind = d.kind
+                      OR (d.kind = 'tweet' AND s.kind = 'tweet_archive')) AS claimed_words
+           FROM documents d GROUP BY d.kind ORDER BY words DESC""",
+    )
+    totals = _rows(con, "SELECT count(*) AS documents, coalesce(sum(word_count), 0) AS words FROM documents")[0]
+    data = ReportData(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        state=warehouse_state(con),
+        published_at=published_at,
+        totals=totals,
+        kinds=kinds,
+    )
+    data.rejected = _rows(con, "SELECT coalesce(path, origin) AS path, status, error FROM snapshots WHERE status IN ('rejected','failed','not_collectable') ORDER BY 1")
+    data.uncatalogued = _rows(
+        con,
+        "SELECT d.doc_id, d.kind, d.title, d.url, d.word_count FROM documents d JOIN sources s USING (source_id) WHERE NOT s.in_catalog AND d.kind <> 'tweet' ORDER BY d.kind, d.title",
+    )
+    data.missing = _rows(
+        con,
+        """SELECT s.source_id, s.kind, s.title, s.url, s.claimed_words,
+                  (SELECT string_agg(DISTINCT coalesce(n.status || ': ' || n.error, n.status), '; ')
+                     FROM snapshots n WHERE n.source_id = s.source_id) AS why
+           FROM sources s
+           WHERE s.in_catalog AND NOT s.known_gap AND s.kind NOT IN ('blog_feed')
+             AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id)
+           ORDER BY s.kind, s.title""",
+    )
+    data.gaps = _rows(
+        con,
+        """SELECT s.source_id, s.title, s.kind,
+                  EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id) AS closed
+           FROM sources s WHERE s.known_gap ORDER BY s.title""",
+    )
+    if _exists(con, "claims"):
+        data.claims = _rows(con, "SELECT * FROM claims")
+        order = {v: i for i, v in enumerate(VERDICT_ORDER)}
+        data.claims.sort(key=lambda c: (order.get(c["verdict"], 9), c.get("section") or "", c["claim_id"]))
+        counts: dict[str, int] = defaultdict(int)
+        for c in data.claims:
+            counts[c["verdict"]] += 1
+        data.verdict_counts = dict(counts)
+    if _exists(con, "claim_evidence"):
+        for ev in _rows(con, "SELECT * FROM claim_evidence ORDER BY claim_id, rank"):
+            data.evidence.setdefault(ev["claim_id"], []).append(ev)
+    if _exists(con, "coverage"):
+        data.coverage = _rows(con, "SELECT * FROM coverage")
+    if _exists(con, "first_uses"):
+        data.first_uses = _rows(con, "SELECT * FROM first_uses ORDER BY first_seen")
+    if _exists(con, "phrase_frequencies"):
+        data.phrase_totals = _rows(
+            con,
+            """SELECT phrase_id, sum(documents) FILTER (WHERE kind = 'tweet') AS tweets,
+                      max(documents) FILTER (WHERE kind = '*') AS documents,
+                      max(hits) FILTER (WHERE kind = '*') AS hits
+               FROM phrase_frequencies WHERE period_month IS NULL GROUP BY 1 ORDER BY documents DESC NULLS LAST, 1""",
+        )
+    if _exists(con, "citation_tallies"):
+        data.citations = _rows(
+            con,
+            "SELECT * FROM citation_tallies WHERE kind = '*' ORDER BY documents DESC, mentions DESC, entity_id",
+        )
+    if _exists(con, "mentions") and _exists(con, "sentences"):
+        from pipelines.core.kwic import evidence_link
+
+        rows = _rows(
+            con,
+            """SELECT m.entity_id, m.alias, d.doc_id, d.kind, d.title, d.url, d.published_at, s.text AS sentence,
+                      (SELECT min(g.start_s) FROM segments g WHERE g.doc_id = m.doc_id
+                          AND g.start_char <= m.start_char AND g.end_char > m.start_char) AS start_s,
+                      row_number() OVER (PARTITION BY m.entity_id ORDER BY d.published_at NULLS LAST, m.doc_id, m.start_char) AS rn
+               FROM mentions m JOIN documents d USING (doc_id)
+               JOIN sentences s ON s.doc_id = m.doc_id AND s.sent_id = m.sent_id
+               QUALIFY rn <= ?""",
+            [kwic_per_entity],
+        )
+        for r in rows:
+            r["link"] = evidence_link(r["kind"], r["url"], r["start_s"])
+            data.citation_kwic.setdefault(r["entity_id"], []).append(r)
+    data.charts = _charts(con, data)
+    return data
+
+
+def _month(d: Any) -> date:
+    return date(d.year, d.month, 1)
+
+
+def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
+    out: dict[str, str] = {}
+    by_kind: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for kind, pub in con.execute(
+        "SELECT kind, published_at FROM documents WHERE published_at IS NOT NULL AND published_at >= TIMESTAMPTZ '2022-06-01'"
+    ).fetchall():
+        by_kind[kind][_month(pub)] += 1
+    eras = []
+    if _exists(con, "timeline"):
+        eras = [
+            (r["era_name"], r["start"], r["end"])
+            for r in _rows(
+                con,
+                """SELECT era_name, min(published_at)::DATE AS start, max(published_at)::DATE AS "end"
+                   FROM timeline WHERE era_name IS NOT NULL AND published_at >= TIMESTAMPTZ '2022-06-01'
+                   GROUP BY era_name ORDER BY start""",
+            )
+        ]
+    markers = [(f["phrase_id"], f["first_seen"].date()) for f in data.first_uses if f.get("first_seen") and f["first_seen"].year >= 2022][:8]
+    if by_kind:
+        out["timeline"] = charts.timeline_chart(
+            {k: sorted(v.items()) for k, v in by_kind.items()}, eras=eras, markers=markers
+        )
+    if _exists(con, "phrase_frequencies"):
+        top = [p["phrase_id"] for p in data.phrase_totals if p.get("documents")][:8]
+        series: dict[str, list[tuple[date, int]]] = {}
+        for pid in top:
+            pts = con.execute(
+                """SELECT period_month, documents FROM phrase_frequencies
+                   WHERE phrase_id = ? AND kind = '*' AND period_month IS NOT NULL
+                     AND period_month >= DATE '2022-06-01' ORDER BY 1""",
+                [pid],
+            ).fetchall()
+            series[pid] = [(d, n) for d, n in pts]
+        if any(series.values()):
+            out["trends"] = charts.trends_chart(series)
+    cov = [(k["kind"], float(k["claimed_words"] or 0), float(k["words"] or 0)) for k in data.kinds]
+    if cov:
+        out["coverage"] = charts.coverage_chart(cov)
+    if data.citations:
+        out["citations"] = charts.bar_chart(
+            [(c["entity_id"], int(c["documents"])) for c in data.citations if c["documents"]][:20], "documents citing"
+        )
+    return out
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = lambda v: "" if v is None else (f"{v:,.0f}" if isinstance(v, (int, float)) else str(v))
+    env.filters["day"] = lambda v: "" if v is None else str(v)[:10]
+    env.filters["md"] = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    return _env().get_template("report.html.j2").render(d=data)
+
+
+def render_markdown(data: ReportData) -> str:
+    env = _env()
+    env.autoescape = False  # Markdown: the md filter escapes table-breaking and HTML characters
+    return env.get_template("claims.md.j2").render(d=data)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None) -> dict[str, Any]:
+    data = collect(con, published_at=published_at)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, md_path = out_dir / "index.html", out_dir / "claims.md"
+    for path, text in ((html_path, render_html(data)), (md_path, render_markdown(data))):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return {
+        "html": str(html_path),
+        "markdown": str(md_path),
+        "claims": len(data.claims),
+        "verdicts": data.verdict_counts,
+        "state": data.state,
+    }

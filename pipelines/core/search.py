@@ -1,0 +1,98 @@
+"""Full-text search over documents: DuckDB's FTS extension (BM25), loaded offline by path.
+
+The index is built in the working database before it is published, so readers of
+``warehouse/corpus.duckdb`` get it for free. Queries are always parameterised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from pipelines.core.kwic import evidence_link
+
+
+def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build the BM25 index over documents(title, text)."""
+    con.execute(
+        "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
+        "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
+    )
+
+
+@dataclass
+class SearchHit:
+    doc_id: str
+    kind: str
+    title: str | None
+    published_at: datetime | None
+    link: str | None
+    score: float
+    snippet: str  # the matched words are wrapped in [[ ]] for highlighting
+
+
+def _snippet(text: str, terms: list[str], phrase: str | None, window: int = 90) -> str:
+    low = text.lower()
+    pos = low.find(phrase.lower()) if phrase else -1
+    if pos < 0:
+        hits = [low.find(t.lower()) for t in terms if t and low.find(t.lower()) >= 0]
+        pos = min(hits) if hits else 0
+    start, end = max(0, pos - window), min(len(text), pos + window)
+    piece = " ".join(text[start:end].split())
+    marks = [phrase] if phrase else sorted(terms, key=len, reverse=True)
+    for m in marks:
+        if m:
+            piece = re.sub(f"(?i)({re.escape(m)})", r"[[\1]]", piece)
+    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+def search(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    *,
+    kind: str | None = None,
+    limit: int = 20,
+    exact: bool = False,
+    own_only: bool = False,
+) -> list[SearchHit]:
+    """Ranked documents for a query. ``exact`` keeps only documents containing the phrase verbatim
+    (case-insensitive), still ranked by BM25."""
+    query = query.strip()
+    if not query:
+        return []
+    sql = """
+        SELECT d.doc_id, d.kind, d.title, d.published_at, d.url, d.text, s.score,
+               (SELECT min(start_s) FROM segments g WHERE g.doc_id = d.doc_id
+                  AND g.start_char <= strpos(lower(d.text), lower(?)) - 1
+                  AND g.end_char > strpos(lower(d.text), lower(?)) - 1) AS start_s
+        FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, ?) AS score FROM documents) s
+        JOIN documents d USING (doc_id)
+        WHERE s.score IS NOT NULL
+          AND (? IS NULL OR d.kind = ?)
+          AND (NOT ? OR strpos(lower(d.text), lower(?)) > 0)
+          AND (NOT ? OR d.is_own)
+        ORDER BY s.score DESC, d.doc_id
+        LIMIT ?
+    """
+    first_term = query if exact else query.split()[0]
+    rows = con.execute(
+        sql, [first_term, first_term, query, kind, kind, exact, query, own_only, int(limit)]
+    ).fetchall()
+    terms = re.findall(r"\w+", query)
+    out = []
+    for doc_id, k, title, published, url, text, score, start_s in rows:
+        out.append(
+            SearchHit(
+                doc_id=doc_id,
+                kind=k,
+                title=title,
+                published_at=published,
+                link=evidence_link(k, url, start_s),
+                score=float(score),
+                snippet=_snippet(text, terms, query if exact else None),
+            )
+        )
+    return out
