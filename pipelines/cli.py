@@ -32,25 +32,14 @@ def _instance(project: Project):
 
 def materialize_all(project: Project, *, quiet: bool = False) -> bool:
     """Materialize every asset (and run every check) in-process. Returns success."""
-    from dagster import materialize
-
     from pipelines.definitions import build_defs
 
     defs = build_defs(str(project.root))
-    repo = defs.get_repository_def()
-    assets = list(repo.assets_defs_by_key.values())
-    unique_assets = list({id(a): a for a in assets}.values())
-    checks = list(defs.asset_checks or [])
+    job = defs.resolve_job_def("corpus_everything")
     if quiet:
         logging.getLogger("dagster").setLevel(logging.WARNING)
     with _instance(project) as instance:
-        result = materialize(
-            [*unique_assets, *checks],
-            resources=dict(defs.resources or {}),
-            instance=instance,
-            raise_on_error=False,
-            tags={"corpus/trigger": "cli"},
-        )
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={"corpus/trigger": "cli"})
     for event in result.all_events:
         if event.is_step_failure:
             _err(f"step {event.step_key} failed: {event.event_specific_data.error.message.strip()}")  # type: ignore[union-attr]

@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -260,7 +260,14 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
     for c in cands:
         if c.doc.kind == "tweet" and c.key[0] != "tweet":
             day = c.doc.published_at.date().isoformat() if c.doc.published_at else ""
-            twin = day_text.get((day, match_key(c.doc.text)))
+            twin = None
+            if c.doc.published_at:
+                # a date-only dump may write the local day: look one day either side too
+                for delta in (0, -1, 1):
+                    d_ = (c.doc.published_at + timedelta(days=delta)).date().isoformat()
+                    twin = day_text.get((d_, match_key(c.doc.text)))
+                    if twin is not None:
+                        break
             if twin is not None:
                 groups[twin.key].append(c)
                 continue
@@ -289,7 +296,8 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
             facts = meta.get(f"youtube:{best.key[1]}", {})
         elif best.key[0] == "url":
             facts = meta.get(f"url:{best.key[1]}", {})
-        title = d.title or facts.get("title") or (src.title if src else None)
+        # A catalogued source's curated title wins over what a scrape or page header says.
+        title = (src.title if src and src.kind != "tweet_archive" else None) or d.title or facts.get("title")
         published = d.published_at or facts.get("published_at")
         if published is None and src and src.date_start and src.date and len(src.date) == 10:
             published = datetime(src.date_start.year, src.date_start.month, src.date_start.day, tzinfo=UTC)

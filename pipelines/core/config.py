@@ -85,11 +85,13 @@ class Source(Strict):
             raise ValueError(f"{v!r} is not an 11-character YouTube video id")
         return v
 
-    @field_validator("date")
+    @field_validator("date", mode="before")
     @classmethod
-    def _date(cls, v: str | None) -> str | None:
+    def _date(cls, v: Any) -> str | None:
         if v is None:
             return v
+        if isinstance(v, date):  # an unquoted YAML 2023-05-01 arrives as a date (or datetime)
+            v = v.isoformat()[:10]
         v = str(v)
         if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", v):
             raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")

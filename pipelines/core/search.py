@@ -12,7 +12,6 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.core.kwic import evidence_link
 
 
 def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
@@ -90,9 +89,15 @@ def search(
                 kind=k,
                 title=title,
                 published_at=published,
-                link=evidence_link(k, url, start_s),
+                link=_link(k, url, start_s),
                 score=float(score),
                 snippet=_snippet(text, terms, query if exact else None),
             )
         )
     return out
+
+
+def _link(kind: str, url: str | None, start_s: float | None) -> str | None:
+    from pipelines.core.kwic import evidence_link  # one rule for deep links, shared with KWIC
+
+    return evidence_link(kind, url, start_s)

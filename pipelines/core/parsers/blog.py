@@ -1,0 +1,243 @@
+"""Blog posts: RSS/Atom feed files (feedparser), Markdown with YAML front matter (Jekyll posts, scrapes,
+drafts), and saved HTML pages (article text, title, date, canonical URL).
+
+Date rule: the front matter's date wins over a Jekyll file name's date; the file name's date is used
+when the front matter has none.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from pipelines.core.parsers import ParserSpec
+from pipelines.core.parsers.common import (
+    basename,
+    date_from_name,
+    html_to_text,
+    markdown_to_text,
+    parse_date,
+    split_front_matter,
+    stem,
+    suffix,
+)
+from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
+from pipelines.core.textutil import decode_bytes
+
+ORIGINAL, SCRAPE, SUMMARY = 30, 15, 5
+_URL_KEYS = ("permalink", "url", "source_url", "source", "originalURL", "original_url", "canonical_url", "link")
+_DATE_KEYS = ("date", "published", "published_at", "pubDate", "created")
+
+
+def _paragraph_segments(text: str) -> list[Segment]:
+    return [Segment(seq=i, text=p.strip()) for i, p in enumerate(re.split(r"\n\s*\n", text)) if p.strip()]
+
+
+def _page_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    return re.sub(r"\s+[–—|-]\s+[^–—|-]{1,40}$", "", title.strip()) or title.strip()
+
+
+# -- feeds ------------------------------------------------------------------------------------------------
+
+
+def _sniff_feed(name: str, head: bytes) -> bool:
+    h = head[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    if not (h.startswith(b"<?xml") or h.startswith(b"<rss") or h.startswith(b"<feed") or h.startswith(b"<!DOCTYPE")):
+        return False
+    return b"<rss" in head or (b"<feed" in head and b"Atom" in head) or b"<rdf:RDF" in head
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        t = entry.get(key)
+        if t:
+            return datetime(*t[:6], tzinfo=UTC)
+    return parse_date(entry.get("published") or entry.get("updated"))
+
+
+def _parse_feed(data: bytes, name: str) -> ParseResult:
+    if re.search(rb"<!ENTITY", data[:65536], re.I):
+        raise ParseError("feed declares XML entities (<!ENTITY>): refused, entity expansion and external entities are unsafe")
+    parsed = feedparser.parse(data)
+    issues: list[ParseIssue] = []
+    if parsed.bozo:
+        issues.append(ParseIssue("file", f"feed is not well-formed ({parsed.bozo_exception}); entries read where possible", "warning"))
+    docs: list[ParsedDocument] = []
+    for i, entry in enumerate(parsed.entries, 1):
+        content = ""
+        if entry.get("content"):
+            content = max((c.get("value", "") for c in entry.content), key=len)
+        summary = entry.get("summary", "")
+        html = content if len(content) >= len(summary) else summary
+        text = html_to_text(html)
+        if not text:
+            issues.append(ParseIssue(f"entry {i}", "entry has no text (no content or summary)"))
+            continue
+        only_summary = not content or len(text) < 1500
+        docs.append(
+            ParsedDocument(
+                kind="blog_post",
+                text=text,
+                title=entry.get("title"),
+                url=entry.get("link"),
+                published_at=_entry_time(entry),
+                external_id=entry.get("link") or entry.get("id"),
+                segments=_paragraph_segments(text),
+                quality=SUMMARY if only_summary else ORIGINAL - 2,
+                meta={"summary_only": only_summary, "feed_title": parsed.feed.get("title")},
+            )
+        )
+    if not docs and parsed.bozo:
+        raise ParseError(f"not a readable feed: {parsed.bozo_exception}")
+    return ParseResult(format="rss_atom_feed", documents=docs, issues=issues)
+
+
+# -- HTML pages -------------------------------------------------------------------------------------------
+
+
+def _meta(tree: HTMLParser, *selectors: str) -> str | None:
+    for sel in selectors:
+        node = tree.css_first(sel)
+        if node is not None:
+            val = node.attributes.get("content") or node.attributes.get("href") or node.attributes.get("datetime") or node.text(strip=True)
+            if val:
+                return val
+    return None
+
+
+def html_page(html: str, name: str) -> tuple[ParsedDocument | None, str | None]:
+    """Article text, title, date and canonical URL of a saved page. (None, reason) for index pages."""
+    tree = HTMLParser(html)
+    title = _page_title(_meta(tree, 'meta[property="og:title"]', 'meta[name="title"]') or (tree.css_first("title").text(strip=True) if tree.css_first("title") else None))
+    url = _meta(tree, 'link[rel="canonical"]', 'meta[property="og:url"]')
+    published = parse_date(_meta(tree, 'meta[property="article:published_time"]', "time[datetime]", "time"))
+    for sel in ("nav", "header", "footer", "script", "style", "form", ".upvote-button", "aside"):
+        for node in tree.css(sel):
+            node.decompose()
+    main = tree.css_first("article") or tree.css_first("main") or tree.body
+    if main is None:
+        return None, "HTML page without a body"
+    links_text = sum(len(a.text(strip=True)) for a in main.css("a"))
+    text = html_to_text(main.html or "")
+    if not text:
+        return None, "HTML page has no visible text"
+    if len(text) < 3000 and links_text > 0.5 * len(text):
+        return None, "index page: mostly links, no article text"
+    if title and text.startswith(title):
+        text = text[len(title):].lstrip()
+    kind = "blog_post" if (published or (url and re.search(r"blog|/\d{4}/\d{2}/", url))) else None
+    return (
+        ParsedDocument(kind=kind, text=text, title=title, url=url, published_at=published, segments=_paragraph_segments(text), quality=ORIGINAL - 1),
+        None,
+    )
+
+
+def _sniff_html(name: str, head: bytes) -> bool:
+    if suffix(name) not in {".html", ".htm", ".xhtml"}:
+        return False
+    h = head[:2048].lower()
+    return b"<html" in h or b"<!doctype html" in h or b"<body" in head.lower() or b"<p>" in h
+
+
+def _parse_html(data: bytes, name: str) -> ParseResult:
+    text = decode_bytes(data)
+    if b"ytInitialData" in data[:2_000_000] and b"youtube.com" in data[:4096].lower():
+        return ParseResult(format="html_page", skipped_reason="YouTube page: player and listing markup, no transcript text")
+    doc, reason = html_page(text, name)
+    if doc is None:
+        return ParseResult(format="html_page", skipped_reason=reason)
+    return ParseResult(format="html_page", documents=[doc])
+
+
+# -- Markdown with front matter ----------------------------------------------------------------------
+
+
+def _sniff_front_matter_md(name: str, head: bytes) -> bool:
+    if suffix(name) not in {".md", ".markdown", ".mdown", ".mkd", ".txt"}:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf").startswith(b"---")
+
+
+def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        if meta.get(k) not in (None, ""):
+            return meta[k]
+    return None
+
+
+def _md_kind(meta: dict[str, Any], name: str, url: str | None) -> str | None:
+    layout = str(meta.get("layout", "")).lower()
+    if layout == "publication" or meta.get("authors") and meta.get("year"):
+        return "paper"
+    if layout == "post" or date_from_name(name)[0] or re.search(r"/_?posts?/", name):
+        return "blog_post"
+    if url and re.search(r"bearblog|medium\.com|github\.io|substack|/blog/|/\d{4}/\d{2}/\d{2}/", url):
+        return "blog_post"
+    return None
+
+
+def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
+    raw = decode_bytes(data)
+    meta, body, fm_issue = split_front_matter(raw.lstrip("\ufeff"))
+    issues = [fm_issue] if fm_issue else []
+    meta = meta or {}
+    url = _first(meta, _URL_KEYS)
+    url = str(url) if url else None
+    if url and not url.startswith(("http://", "https://")):
+        url = None  # a site-relative permalink says nothing about the host
+    if body.lstrip().lower().startswith(("<!doctype html", "<html")):
+        doc, reason = html_page(body, name)
+        if doc is None:
+            return ParseResult(format="markdown_post", skipped_reason=reason, issues=issues)
+        doc.url = doc.url or url
+        doc.quality = ORIGINAL - 1
+    else:
+        text = markdown_to_text(body)
+        if not text.strip():
+            raise ParseError("no text after the front matter")
+        scraped = bool(meta.get("scrape_method") or meta.get("date_scraped"))
+        title = meta.get("title")
+        h1 = re.search(r"^#\s+(.+)$", body, re.M)
+        if (not title or (isinstance(title, str) and " " not in title.strip() and h1)) and h1:
+            title = h1.group(1).strip()
+        if title and text.startswith(str(title)):
+            text = text[len(str(title)):].lstrip()
+        doc = ParsedDocument(
+            kind=None,
+            text=text,
+            title=str(title).strip() if title else None,
+            url=url,
+            segments=_paragraph_segments(text),
+            quality=SCRAPE if scraped else ORIGINAL,
+        )
+    fm_date_raw = _first(meta, _DATE_KEYS)
+    fm_date = parse_date(fm_date_raw)
+    name_date, slug = date_from_name(name)
+    if fm_date_raw not in (None, "") and fm_date is None:
+        issues.append(ParseIssue("front matter 'date'", f"unreadable date {str(fm_date_raw)[:40]!r}; file name date used if any", "warning"))
+    doc.published_at = fm_date or doc.published_at or name_date
+    doc.kind = doc.kind or _md_kind(meta, name, doc.url)
+    if doc.kind == "paper":
+        for link in meta.get("additional_links") or []:
+            if isinstance(link, dict) and "arxiv" in str(link.get("url", "")).lower():
+                doc.url = doc.url or str(link["url"])
+        if isinstance(meta.get("year"), int) and not doc.published_at:
+            doc.published_at = datetime(meta["year"], 1, 1, tzinfo=UTC)
+            doc.meta["date_precision"] = "year"
+    doc.meta["slug"] = slug or stem(basename(name))
+    if meta.get("author"):
+        doc.meta["author"] = str(meta["author"])
+    return ParseResult(format="markdown_post", documents=[doc], issues=issues)
+
+
+PARSERS = [
+    ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=1),
+    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=1),
+    ParserSpec("html_page", _sniff_html, _parse_html, version=1),
+]

@@ -1,0 +1,132 @@
+"""Last-resort formats: PDF papers (pypdf), repository READMEs, plain Markdown and plain text.
+
+These come after every specific parser; a file they read lands as a document of kind ``paper``,
+``repo`` or (when nothing says more) ``other``, and the catalog match may refine the kind.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+
+from pipelines.core.parsers import ParserSpec
+from pipelines.core.parsers.common import basename, markdown_to_text, parse_date, stem, suffix
+from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
+from pipelines.core.textutil import clean_text, decode_bytes
+
+_README = re.compile(r"^(?:(?P<owner>[A-Za-z0-9-]{1,39})_(?P<repo>[A-Za-z0-9_.-]{1,100})\.)?readme(?:\.(?:md|markdown|rst|txt))?$", re.I)
+_ARXIV = re.compile(r"(?:arxiv[:/ ]|abs/|pdf/)(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+MAX_PDF_PAGES = 500
+
+
+def _paragraphs(text: str) -> list[Segment]:
+    return [Segment(seq=i, text=p.strip()) for i, p in enumerate(re.split(r"\n\s*\n", text)) if p.strip()]
+
+
+def _parse_pdf(data: bytes, name: str) -> ParseResult:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ParseError("PDF is encrypted: no text can be extracted")
+        pages = reader.pages
+        n = len(pages)
+    except PdfReadError as e:
+        raise ParseError(f"unreadable PDF: {e}") from e
+    issues: list[ParseIssue] = []
+    texts: list[str] = []
+    for i, page in enumerate(pages, 1):
+        if i > MAX_PDF_PAGES:
+            issues.append(ParseIssue(f"page {i}", f"only the first {MAX_PDF_PAGES} pages are read", "warning"))
+            break
+        try:
+            texts.append(clean_text(page.extract_text() or ""))
+        except Exception as e:  # pypdf raises many types on broken content streams
+            issues.append(ParseIssue(f"page {i}", f"text extraction failed: {type(e).__name__}: {e}"))
+    text = "\n\n".join(t for t in texts if t)
+    if not text.strip():
+        raise ParseError(f"PDF has {n} page(s) but no extractable text (scanned images?)")
+    info = reader.metadata or {}
+    title = str(info.get("/Title") or "").strip() or None
+    arxiv = _ARXIV.search(name) or _ARXIV.search(text[:5000])
+    doc = ParsedDocument(
+        kind="paper",
+        text=text,
+        title=title,
+        url=f"https://arxiv.org/abs/{arxiv.group(1)}" if arxiv else None,
+        published_at=parse_date(str(info.get("/CreationDate", ""))[2:10]) if info.get("/CreationDate") else None,
+        external_id=f"arxiv:{arxiv.group(1)}" if arxiv else None,
+        segments=[Segment(seq=i, text=t) for i, t in enumerate(texts) if t],
+        quality=30,
+        meta={"pages": n},
+    )
+    return ParseResult(format="pdf", documents=[doc], issues=issues)
+
+
+def _sniff_readme(name: str, head: bytes) -> bool:
+    return bool(_README.match(basename(name))) or bool(re.search(r"(?:^|/)[^/]+/[^/]+/readme\.(md|markdown|rst|txt)$", name, re.I))
+
+
+def _parse_readme(data: bytes, name: str) -> ParseResult:
+    base = basename(name)
+    m = _README.match(base)
+    owner = repo = None
+    if m and m.group("owner"):
+        owner, repo = m.group("owner"), m.group("repo")
+    else:
+        parts = name.split("/")
+        if len(parts) >= 3:
+            owner, repo = parts[-3], parts[-2]
+    text = markdown_to_text(decode_bytes(data))
+    if not text:
+        raise ParseError("README has no text")
+    h1 = re.search(r"^#\s+(.+)$", decode_bytes(data), re.M)
+    doc = ParsedDocument(
+        kind="repo",
+        text=text,
+        title=(h1.group(1).strip() if h1 else None) or (f"{owner}/{repo}" if repo else stem(base)),
+        url=f"https://github.com/{owner}/{repo}" if owner and repo else None,
+        external_id=f"github:{owner}/{repo}" if owner and repo else None,
+        segments=_paragraphs(text),
+        quality=30,
+    )
+    return ParseResult(format="repo_readme", documents=[doc])
+
+
+def _sniff_text(name: str, head: bytes) -> bool:
+    return suffix(name) in {".md", ".markdown", ".txt", ".text", ".rst", ""}
+
+
+def _parse_text(data: bytes, name: str) -> ParseResult:
+    raw = decode_bytes(data)
+    is_md = suffix(name) in {".md", ".markdown"}
+    text = markdown_to_text(raw) if is_md else clean_text(raw)
+    if not text.strip():
+        raise ParseError("file has only whitespace")
+    h1 = re.search(r"^#\s+(.+)$", raw, re.M) if is_md else None
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", basename(name))
+    published = None
+    if m:
+        try:
+            published = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC)
+        except ValueError:
+            published = None
+    doc = ParsedDocument(
+        kind=None,
+        text=text,
+        title=h1.group(1).strip() if h1 else stem(basename(name)).replace("_", " ").replace("-", " "),
+        published_at=published,
+        segments=_paragraphs(text),
+        quality=10,
+    )
+    return ParseResult(format="markdown" if is_md else "plain_text", documents=[doc])
+
+
+PARSERS = [
+    ParserSpec("pdf", lambda n, h: h.startswith(b"%PDF"), _parse_pdf, version=1),
+    ParserSpec("repo_readme", _sniff_readme, _parse_readme, version=1),
+    ParserSpec("text", _sniff_text, _parse_text, version=1),
+]
