@@ -32,14 +32,23 @@ def _instance(project: Project):
 
 def materialize_all(project: Project, *, quiet: bool = False) -> bool:
     """Materialize every asset (and run every check) in-process. Returns success."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is currently in beta.*")
     from pipelines.definitions import build_defs
 
     defs = build_defs(str(project.root))
     job = defs.resolve_job_def("corpus_everything")
+    from pipelines.defs.progress import progress_logger
+
+    run_config = {} if not quiet else {"loggers": {"progress": {"config": {"log_level": "INFO"}}}}
     if quiet:
         logging.getLogger("dagster").setLevel(logging.WARNING)
+        job = job.with_logger_defs({"progress": progress_logger})
     with _instance(project) as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={"corpus/trigger": "cli"})
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, tags={"corpus/trigger": "cli"}
+        )
     for event in result.all_events:
         if event.is_step_failure:
             _err(f"step {event.step_key} failed: {event.event_specific_data.error.message.strip()}")  # type: ignore[union-attr]

@@ -19,6 +19,8 @@ def _skip_reason(name: str, head: bytes) -> str | None:
     low = base.lower()
     if _LICENCE.match(low) or low.startswith("license.") or ".license" in low or low.startswith("licence."):
         return "licence file: no corpus text"
+    if low in {"manifest.md", "manifest.txt", "manifest.json"}:
+        return "corpus manifest: describes the files, is not corpus text"
     if low in _CONFIG_NAMES:
         return "site or tool configuration: no corpus text"
     if low.endswith(".jekyll-template") or (b"{%" in head[:4096] and b"{{" in head[:4096] and suffix(name) in {".xml", ".html", ".liquid"}):

@@ -113,8 +113,8 @@ def _json_kind(head: bytes) -> str | None:
         return "fetched"
     if b'"segments"' in h and (b'"videoId"' in h or b'"video_id"' in h):
         return "wrapped"
-    if b'"segments"' in h and b'"seek"' in h:
-        return "whisper"
+    if (b'"segments"' in h and b'"seek"' in h) or h.lstrip().startswith(b'{"text":'):
+        return "whisper"  # Whisper JSON starts with the whole text; its segments may lie beyond the head
     if b'"publishDate"' in h or (b'"videoId"' in h and b'"chapters"' in h):
         return "meta"
     if b'"platform": "youtube"' in h or b'"platform":"youtube"' in h:
@@ -249,6 +249,8 @@ def _sniff_timed_md(name: str, head: bytes) -> bool:
     if suffix(name) not in {".md", ".markdown", ".txt"}:
         return False
     text = head.decode("utf-8", "replace")
+    if text.startswith("---") and re.search(r"^(video_id|videoId):", text, re.M) and re.search(r"^(source_type|platform): *youtube", text, re.M):
+        return True  # caption Markdown whose timed lines may lie beyond the head
     return len(re.findall(r"^\[\d{1,2}:\d{2}(?::\d{2})?\] ", text, re.M)) >= 3 or len(re.findall(r"\[\d{1,2}:\d{2}:\d{2}\s*(?:→|->)\s*\d{1,2}:\d{2}:\d{2}\]\s*$", text, re.M)) >= 1
 
 
@@ -258,13 +260,13 @@ def _parse_timed_md(data: bytes, name: str) -> ParseResult:
     meta = meta or {}
     issues = [fm_issue] if fm_issue else []
     cues: list[tuple[float | None, float | None, str]] = []
-    if _LINE_TS.search(body.split("## Timed Segments", 1)[-1].lstrip().split("\n", 1)[0]) or "## Timed Segments" in body:
-        part = body.split("## Timed Segments", 1)[-1]
-        for line in part.splitlines():
-            m = _LINE_TS.match(line.strip())
-            if m:
-                cues.append((hms_to_seconds(m[1]), None, m[2]))
-    if not cues:
+    timed_part = body.split("## Timed Segments", 1)[-1]
+    for line in timed_part.splitlines():
+        m = _LINE_TS.match(line.strip())
+        if m:
+            cues.append((hms_to_seconds(m[1]), None, m[2]))
+    if len(cues) < 3:
+        cues = []
         started = False
         for para in re.split(r"\n\s*\n", body):
             p = para.strip()
@@ -276,6 +278,9 @@ def _parse_timed_md(data: bytes, name: str) -> ParseResult:
                 cues.append((hms_to_seconds(m[1]), hms_to_seconds(m[2]), p[: m.start()]))
             elif started:
                 cues.append((None, None, p))
+    if not cues and "## Transcript" in body:  # untimed: the paragraph(s) under '## Transcript'
+        part = body.split("## Transcript", 1)[1].split("\n## ", 1)[0]
+        cues = [(None, None, p) for p in re.split(r"\n\s*\n", part) if p.strip()]
     for i in range(len(cues) - 1):  # a line's end is the next line's start
         s, e, t = cues[i]
         if e is None and s is not None and cues[i + 1][0] is not None:

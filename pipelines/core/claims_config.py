@@ -1,0 +1,525 @@
+"""Validated configuration of analysis/claims.yaml: the profile's checkable claims.
+
+A claim names a *metric* from the fixed registry below (with its parameters), a *comparator*
+and the *expected* value the profile states, and a *scope* (which documents the metric reads).
+Everything is checked when the file loads: an unknown metric, a missing or unexpected
+parameter, a comparator that does not fit the metric's value (a date compared with ``ge``), an
+``approx`` without tolerance, or a date that is not ``YYYY``/``YYYY-MM``/``YYYY-MM-DD`` fails
+with a ``ConfigError`` naming the file, the claim id and the field.
+
+The metrics are implemented in ``pipelines.core.claims`` (one function per registry name).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model
+
+__all__ = [
+    "METRICS",
+    "ClaimsConfig",
+    "Claim",
+    "ConfigError",
+    "MetricSpec",
+    "Period",
+    "Scope",
+    "Tolerance",
+    "load_claims",
+    "parse_period",
+    "referenced_ids",
+]
+
+DocKind = Literal["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
+ClaimType = Literal[
+    "corpus_size",  # words / documents / bytes of the corpus or a kind
+    "composition",  # a source or kind is present, its date, its length
+    "arithmetic",  # the profile's own numbers against each other (no data needed)
+    "phrase_count",  # how often / where a phrase is used
+    "citation",  # mentions of a person, work or thing
+    "date",  # when something first appears ("coined Feb 2025") or happened
+    "quote",  # a quoted sentence: is it in the corpus, and in the attributed source
+    "coverage",  # the profile's own coverage figure
+    "known_gap",  # an item the profile lists as not collected (reported, never judged)
+    "not_checkable",  # opinion, interpretation, prediction: recorded with a reason
+]
+Comparator = Literal["eq", "ge", "le", "gt", "lt", "approx", "before", "after", "within"]
+NUMBER_COMPARATORS = {"eq", "ge", "le", "gt", "lt", "approx"}
+DATE_COMPARATORS = {"before", "after", "within"}
+UNJUDGED_TYPES = {"not_checkable", "known_gap"}
+
+
+# --------------------------------------------------------------------------- metric registry
+
+
+@dataclass(frozen=True)
+class Param:
+    type: str  # "str", "id", "str_list", "id_list", "number_list", "number", "date", "regex"
+    required: bool = True
+    doc: str = ""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    doc: str
+    value: Literal["number", "date"]
+    # Does more (not yet collected) data move the value "up" (counts, last dates, best quote
+    # score), "down" (first dates) or either way (None)? A failed check whose value could still
+    # reach the expected region with more data is a lower bound, not a refutation, when the
+    # scope's coverage is incomplete.
+    direction: Literal["up", "down"] | None
+    needs_data: bool = True
+    tables: tuple[str, ...] = ("documents",)
+    params: dict[str, Param] = field(default_factory=dict)
+    unit: str = ""
+
+
+_PHRASE = {"phrase": Param("id", doc="phrase id from analysis/lexicon.yaml")}
+_ENTITY = {"entity": Param("id", doc="entity id from analysis/lexicon.yaml")}
+_PATTERN = {
+    "pattern": Param("regex", doc="case-insensitive Python regular expression searched in documents.text"),
+    "label": Param("str", required=False, doc="how explanations name what the pattern finds"),
+}
+
+METRICS: dict[str, MetricSpec] = {
+    m.name: m
+    for m in [
+        # ---- size and composition of the scope
+        MetricSpec("documents", "number of documents in scope", "number", "up", unit="documents"),
+        MetricSpec("words", "sum of documents.word_count in scope", "number", "up", unit="words"),
+        MetricSpec("megabytes", "UTF-8 size of the documents' text in scope, in MB (10^6 bytes)", "number", "up", unit="MB"),
+        MetricSpec(
+            "duration_hours",
+            "running time of the scope's transcripts: per document the last segment end, summed, in hours",
+            "number",
+            "up",
+            tables=("documents", "segments"),
+            unit="hours",
+        ),
+        MetricSpec("first_date", "earliest published_at in scope", "date", "down"),
+        MetricSpec("last_date", "latest published_at in scope", "date", "up"),
+        # ---- tracked phrases (phrase_hits, built from analysis/lexicon.yaml)
+        MetricSpec(
+            "phrase_documents", "documents in scope with at least one hit of the phrase", "number", "up",
+            tables=("documents", "phrase_hits"), params=_PHRASE, unit="documents",
+        ),
+        MetricSpec(
+            "phrase_hits", "hits of the phrase in scope", "number", "up",
+            tables=("documents", "phrase_hits"), params=_PHRASE, unit="hits",
+        ),
+        MetricSpec(
+            "phrase_first_use", "date of the earliest dated document in scope using the phrase", "date", "down",
+            tables=("documents", "phrase_hits"), params=_PHRASE,
+        ),
+        # ---- people, works, things (mentions, built from analysis/lexicon.yaml)
+        MetricSpec(
+            "entity_documents", "documents in scope mentioning the entity", "number", "up",
+            tables=("documents", "mentions"), params=_ENTITY, unit="documents",
+        ),
+        MetricSpec(
+            "entity_mentions", "mentions of the entity in scope", "number", "up",
+            tables=("documents", "mentions"), params=_ENTITY, unit="mentions",
+        ),
+        MetricSpec(
+            "entity_rank",
+            "rank of the entity (1 = most cited) among `among` (default: every entity mentioned in scope), "
+            "by documents or mentions",
+            "number",
+            None,
+            tables=("documents", "mentions"),
+            params={
+                **_ENTITY,
+                "among": Param("id_list", required=False, doc="entity ids to rank against"),
+                "by": Param("str", required=False, choices=("documents", "mentions")),
+            },
+        ),
+        # ---- free-text patterns for events the lexicon does not track
+        MetricSpec("pattern_documents", "documents in scope whose text matches the pattern", "number", "up", params=_PATTERN, unit="documents"),
+        MetricSpec("pattern_first_use", "date of the earliest dated document in scope matching the pattern", "date", "down", params=_PATTERN),
+        # ---- quotes
+        MetricSpec(
+            "quote_match",
+            "best fuzzy match (0-100) of the quoted text in scope; curly quotes, dashes, case, punctuation "
+            "and whitespace are normalised; 100 = verbatim",
+            "number",
+            "up",
+            params={"text": Param("str", required=False, doc="the text to find (default: the claim's quote)")},
+            unit="/100",
+        ),
+        # ---- the catalog's view of coverage
+        MetricSpec(
+            "profile_share",
+            "share of catalogued sources (feeds excluded) that are in the profile's corpus and not Known Gaps; "
+            "basis 'sources' counts sources, 'words' weighs collected words",
+            "number",
+            None,
+            tables=("sources",),
+            params={"basis": Param("str", required=False, choices=("sources", "words"))},
+        ),
+        # ---- the profile's own arithmetic (no data)
+        MetricSpec(
+            "profile_sum", "sum of numbers the profile states", "number", None, needs_data=False, tables=(),
+            params={"terms": Param("number_list", doc="the profile's figures for the parts")},
+        ),
+        MetricSpec(
+            "profile_count", "number of entries the profile lists", "number", None, needs_data=False, tables=(),
+            params={"items": Param("str_list", doc="the listed entries, as the profile names them")},
+        ),
+        MetricSpec(
+            "profile_value", "a number the profile states elsewhere", "number", None, needs_data=False, tables=(),
+            params={"value": Param("number", doc="the other figure")},
+        ),
+        MetricSpec(
+            "profile_date", "a date the profile states elsewhere", "date", None, needs_data=False, tables=(),
+            params={"value": Param("date", doc="the other date (YYYY, YYYY-MM or YYYY-MM-DD)")},
+        ),
+    ]
+}
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive day range: "2025" is the year, "2025-02" the month, "2025-02-03" one day."""
+
+    start: date
+    end: date
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_PERIOD_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_period(value: Any) -> Period:
+    if isinstance(value, date):
+        return Period(value, value, value.isoformat())
+    text = str(value).strip()
+    m = _PERIOD_RE.match(text)
+    if not m:
+        raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if d:
+            day = date(y, int(mo), int(d))
+            return Period(day, day, text)
+        if mo:
+            month = int(mo)
+            return Period(date(y, month, 1), date(y, month, calendar.monthrange(y, month)[1]), text)
+        return Period(date(y, 1, 1), date(y, 12, 31), text)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a valid date: {e}") from e
+
+
+def _period_or_none(v: Any) -> Any:
+    return None if v is None else parse_period(v)
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Tolerance(Strict):
+    """For ``approx``: |measured - expected| <= rel * |expected| (rel) or <= abs (abs). Edges pass."""
+
+    rel: float | None = Field(default=None, ge=0)
+    abs: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> Tolerance:
+        if (self.rel is None) == (self.abs is None):
+            raise ValueError("give exactly one of 'rel' (a fraction, 0.05 = 5%) or 'abs' (in the metric's unit)")
+        return self
+
+    def allowed(self, expected: float) -> float:
+        return self.abs if self.abs is not None else (self.rel or 0.0) * abs(expected)
+
+    def __str__(self) -> str:
+        if self.abs is not None:
+            return f"±{_num(self.abs)}"
+        return f"±{(self.rel or 0) * 100:g}%"
+
+
+class Scope(Strict):
+    """Which documents a metric reads.
+
+    ``kinds``, dates, ``own_only``, ``in_profile`` and ``in_catalog`` restrict (AND). The source
+    selectors ``source_ids``, ``url_like`` (SQL ILIKE patterns on documents.url) and
+    ``collection`` (sources.collection) pick sources: a document matches when it matches any
+    of those given (OR). Dates are inclusive periods on documents.published_at (UTC).
+
+    Coverage (how complete the scope's material is) compares the documents of the scope's
+    sources, within ``coverage_from``/``coverage_to`` (not ``date_from``/``date_to``, so a
+    one-month window is not "incomplete" just because it is short), against what the catalog
+    expects (claimed_items / one document per catalogued item / claimed_words), or against
+    ``expected_docs`` / ``expected_words`` when given here.
+    """
+
+    kinds: list[DocKind] = Field(default_factory=list)
+    source_ids: list[str] = Field(default_factory=list)
+    url_like: list[str] = Field(default_factory=list)
+    collection: str | None = None
+    date_from: Period | None = None
+    date_to: Period | None = None
+    own_only: bool = True
+    in_profile: bool | None = None
+    in_catalog: bool | None = None
+    coverage_from: Period | None = None
+    coverage_to: Period | None = None
+    expected_docs: int | None = Field(default=None, ge=0)
+    expected_words: int | None = Field(default=None, ge=0)
+
+    @field_validator("date_from", "date_to", "coverage_from", "coverage_to", mode="before")
+    @classmethod
+    def _dates(cls, v: Any) -> Any:
+        return _period_or_none(v)
+
+    @field_validator("source_ids")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        return [check_safe_id(s) for s in v]
+
+    @model_validator(mode="after")
+    def _order(self) -> Scope:
+        for a, b in (("date_from", "date_to"), ("coverage_from", "coverage_to")):
+            lo, hi = getattr(self, a), getattr(self, b)
+            if lo and hi and lo.start > hi.end:
+                raise ValueError(f"{a} ({lo}) is after {b} ({hi})")
+        return self
+
+    @property
+    def day_from(self) -> date | None:
+        return self.date_from.start if self.date_from else None
+
+    @property
+    def day_to(self) -> date | None:
+        return self.date_to.end if self.date_to else None
+
+    @property
+    def selects_sources(self) -> bool:
+        return bool(self.source_ids or self.url_like or self.collection)
+
+
+class Claim(Strict):
+    id: str
+    section: str
+    quote: str = Field(min_length=1)
+    type: ClaimType
+    # A short noun phrase explanations use for what is measured ("tweets with 'from scratch'").
+    label: str | None = None
+    metric: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    comparator: Comparator | None = None
+    expected: Any = None
+    tolerance: Tolerance | None = None
+    scope: Scope = Field(default_factory=Scope)
+    # Why a not_checkable / known_gap claim is not judged.
+    reason: str | None = None
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return check_safe_id(v)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str | None) -> str | None:
+        if v is not None and v not in METRICS:
+            raise ValueError(f"unknown metric {v!r}; known metrics: {', '.join(sorted(METRICS))}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Claim:
+        # Errors name the field they concern: the location pydantic gives is the claim itself.
+        spec = METRICS.get(self.metric) if self.metric else None
+        if self.type in UNJUDGED_TYPES:
+            if not self.reason:
+                raise ValueError(f"field 'reason': a {self.type} claim needs a reason")
+            if self.comparator is not None or self.expected is not None:
+                raise ValueError(f"field 'comparator': a {self.type} claim is not judged; drop comparator/expected")
+        else:
+            if spec is None:
+                raise ValueError(f"field 'metric': a {self.type} claim needs a metric")
+            if self.comparator is None:
+                raise ValueError("field 'comparator': missing (eq, ge, le, gt, lt, approx, before, after, within)")
+            if self.expected is None:
+                raise ValueError("field 'expected': missing")
+        if spec is not None:
+            _check_params(spec, self.params)
+            if self.type == "arithmetic" and spec.needs_data:
+                raise ValueError(f"field 'metric': an arithmetic claim needs a profile_* metric, not {spec.name!r}")
+            if self.type != "arithmetic" and not spec.needs_data and self.type not in UNJUDGED_TYPES:
+                raise ValueError(f"field 'type': metric {spec.name!r} reads no data; use type 'arithmetic'")
+        elif self.params:
+            raise ValueError("field 'params': given without a metric")
+        if self.comparator is not None and spec is not None:
+            if spec.value == "number" and self.comparator not in NUMBER_COMPARATORS:
+                raise ValueError(
+                    f"field 'comparator': {self.comparator!r} compares dates but metric {spec.name!r} gives a number"
+                )
+            if spec.value == "date" and self.comparator not in DATE_COMPARATORS:
+                raise ValueError(
+                    f"field 'comparator': {self.comparator!r} compares numbers but metric {spec.name!r} gives a date "
+                    "(use before, after or within)"
+                )
+            if self.comparator == "approx" and self.tolerance is None:
+                raise ValueError("field 'tolerance': approx needs a tolerance ({rel: 0.05} or {abs: 1000})")
+            if self.comparator != "approx" and self.tolerance is not None:
+                raise ValueError(f"field 'tolerance': only approx takes a tolerance, not {self.comparator!r}")
+            try:
+                self.expected_number() if spec.value == "number" else self.expected_window()
+            except ValueError as e:
+                raise ValueError(f"field 'expected': {e}") from None
+        return self
+
+    # ---- the expected value, typed
+    def expected_number(self) -> float:
+        v = self.expected
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"{v!r} is not a number")
+        return float(v)
+
+    def expected_window(self) -> tuple[date | None, date | None]:
+        """The accepted range of dates: (lowest, highest), either end open (None)."""
+        v = self.expected
+        if self.comparator == "within":
+            if isinstance(v, dict):
+                extra = set(v) - {"from", "to"}
+                if extra or not v:
+                    raise ValueError("a window is {from: YYYY[-MM[-DD]], to: YYYY[-MM[-DD]]}")
+                lo = parse_period(v["from"]).start if v.get("from") is not None else None
+                hi = parse_period(v["to"]).end if v.get("to") is not None else None
+                if lo and hi and lo > hi:
+                    raise ValueError(f"window starts ({lo}) after it ends ({hi})")
+                return lo, hi
+            p = parse_period(v)
+            return p.start, p.end
+        if isinstance(v, dict):
+            raise ValueError(f"{self.comparator} takes one date, not a window")
+        p = parse_period(v)
+        if self.comparator == "before":
+            return None, date.fromordinal(p.start.toordinal() - 1)
+        return date.fromordinal(p.end.toordinal() + 1), None  # after
+
+    def expected_text(self) -> str:
+        if self.comparator is None:
+            return ""
+        if self.comparator in DATE_COMPARATORS:
+            lo, hi = self.expected_window()
+            if self.comparator == "within":
+                return f"{lo} to {hi}" if lo and hi else f"{lo or '…'} to {hi or '…'}"
+            return str(parse_period(self.expected).start if self.comparator == "before" else parse_period(self.expected).end)
+        text = _num(self.expected_number())
+        if self.comparator == "approx" and self.tolerance:
+            text += f" ({self.tolerance})"
+        return text
+
+
+class ClaimsConfig(Strict):
+    profile: str | None = None  # the profile the claims come from, relative to the project
+    claims: list[Claim]
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClaimsConfig:
+        seen: dict[str, int] = {}
+        for i, c in enumerate(self.claims):
+            if c.id in seen:
+                raise ValueError(f"claims[{i}] id {c.id!r} repeats claims[{seen[c.id]}]")
+            seen[c.id] = i
+        return self
+
+    def by_id(self) -> dict[str, Claim]:
+        return {c.id: c for c in self.claims}
+
+
+def _check_params(spec: MetricSpec, params: dict[str, Any]) -> None:
+    unknown = sorted(set(params) - set(spec.params))
+    if unknown:
+        allowed = ", ".join(spec.params) or "none"
+        raise ValueError(f"field 'params': metric {spec.name!r} takes no param {unknown[0]!r} (allowed: {allowed})")
+    for name, p in spec.params.items():
+        if name not in params:
+            if p.required:
+                raise ValueError(f"field 'params': metric {spec.name!r} needs param {name!r} ({p.doc})")
+            continue
+        v = params[name]
+        where = f"field 'params.{name}'"
+        if p.type in ("str", "regex", "id"):
+            if not isinstance(v, str) or not v:
+                raise ValueError(f"{where}: expected a non-empty string, got {v!r}")
+            if p.type == "id":
+                try:
+                    check_safe_id(v)
+                except ValueError as e:
+                    raise ValueError(f"{where}: {e}") from None
+            if p.type == "regex":
+                try:
+                    re.compile(v)
+                except re.error as e:
+                    raise ValueError(f"{where}: not a valid regular expression: {e}") from None
+            if p.choices and v not in p.choices:
+                raise ValueError(f"{where}: {v!r} is not one of {', '.join(p.choices)}")
+        elif p.type in ("str_list", "id_list"):
+            if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
+                raise ValueError(f"{where}: expected a non-empty list of strings")
+            if p.type == "id_list":
+                for x in v:
+                    try:
+                        check_safe_id(x)
+                    except ValueError as e:
+                        raise ValueError(f"{where}: {e}") from None
+        elif p.type == "number_list":
+            if not isinstance(v, list) or not v or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
+                raise ValueError(f"{where}: expected a non-empty list of numbers")
+        elif p.type == "number":
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"{where}: expected a number, got {v!r}")
+        elif p.type == "date":
+            try:
+                parse_period(v)
+            except ValueError as e:
+                raise ValueError(f"{where}: {e}") from None
+
+
+def _num(x: float | int) -> str:
+    """12345.0 -> '12,345'; 0.8 -> '0.8'; 3.456 -> '3.46'."""
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
+
+
+def load_claims(path: Path) -> ClaimsConfig:
+    """Load and validate analysis/claims.yaml (ConfigError names file, claim id and field)."""
+    return load_yaml_model(path, ClaimsConfig)
+
+
+def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
+    """Phrase, entity and source ids the claims refer to (to align with lexicon.yaml / catalog.yaml)."""
+    out: dict[str, set[str]] = {"phrases": set(), "entities": set(), "sources": set()}
+    for c in cfg.claims:
+        if "phrase" in c.params:
+            out["phrases"].add(c.params["phrase"])
+        if "entity" in c.params:
+            out["entities"].add(c.params["entity"])
+        out["entities"].update(c.params.get("among") or [])
+        out["sources"].update(c.scope.source_ids)
+    return out
