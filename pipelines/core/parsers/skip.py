@@ -36,21 +36,26 @@ def _parse_skip(data: bytes, name: str) -> ParseResult:
     return ParseResult(format="not_corpus", skipped_reason=_skip_reason(name, data[:65536]))
 
 
+_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x7fELF", b"MZ", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"RIFF", b"OggS", b"ID3")
+
+
 def is_binary(head: bytes) -> bool:
-    """NUL bytes (not UTF-16 text) or mostly non-text bytes in the first 64 KiB."""
+    """Known binary magic, or more than 5% NUL/control bytes in the first 8 KiB (UTF-16 with a BOM and
+    text with a few stray NULs, e.g. a scraped CSV, are text)."""
     if not head or head.startswith(_BINARY_OK) or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
-    if b"\x00" in head[:8192]:
+    if head.startswith(_MAGIC):
         return True
     sample = head[:8192]
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if control / len(sample) > 0.05:
+        return True
     try:
         sample.decode("utf-8")
-        return False
     except UnicodeDecodeError as e:
-        if e.start >= len(sample) - 4:  # a character cut by the sample's end
-            return False
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    return control / len(sample) > 0.05
+        if e.start < len(sample) - 4 and sum(1 for b in sample if b >= 0x80) / len(sample) > 0.3:
+            return True  # mostly high bytes that are not UTF-8: not a text encoding we read
+    return False
 
 
 def _parse_binary(data: bytes, name: str) -> ParseResult:

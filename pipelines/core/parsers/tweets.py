@@ -23,7 +23,7 @@ from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, Parse
 from pipelines.core.textutil import clean_text, decode_bytes
 
 _YTD_RE = re.compile(rb"^\s*window\.YTD\.([A-Za-z0-9_]+)\.part\d+\s*=", re.S)
-_STATUS_URL = re.compile(r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,30})/status(?:es)?/(\d{5,25})")
+_STATUS_URL = re.compile(r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,30})/status(?:es)?/(\d{1,25})")
 _URL = re.compile(r"https?://\S+")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 MAX_ZIP_MEMBER_BYTES = 512 * 1024 * 1024
@@ -369,7 +369,11 @@ def _sniff_json(name: str, head: bytes) -> bool:
     h = head[:65536]
     if b'"platform": "twitter"' in h or b'"platform":"twitter"' in h:
         return True
-    return (b'"full_text"' in h or b'"tweet_id"' in h or b'"id_str"' in h) and b'"tweet_results"' not in h
+    if b'"tweet_results"' in h or b'"start"' in h:
+        return False
+    return b'"full_text"' in h or b'"tweet_id"' in h or b'"id_str"' in h or (
+        b'"id"' in h and b'"text"' in h and (b'"date"' in h or b'"created_at"' in h)
+    )
 
 
 def _parse_json(data: bytes, name: str) -> ParseResult:
