@@ -30,7 +30,7 @@ def _instance(project: Project):
     return DagsterInstance.from_ref(InstanceRef.from_dir(str(project.dagster_home), config_dir=str(project.root)))
 
 
-def materialize_all(project: Project, *, quiet: bool = False) -> bool:
+def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = False, offline: bool = False) -> bool:
     """Materialize every asset (and run every check) in-process. Returns success."""
     import warnings
 
@@ -41,7 +41,9 @@ def materialize_all(project: Project, *, quiet: bool = False) -> bool:
     job = defs.resolve_job_def("corpus_everything")
     from pipelines.defs.progress import progress_logger
 
-    run_config = {} if not quiet else {"loggers": {"progress": {"config": {"log_level": "INFO"}}}}
+    run_config: dict = {"ops": {"fetched_sources": {"config": {"refresh": refresh, "offline": offline}}}}
+    if quiet:
+        run_config["loggers"] = {"progress": {"config": {"log_level": "INFO"}}}
     if quiet:
         logging.getLogger("dagster").setLevel(logging.WARNING)
         job = job.with_logger_defs({"progress": progress_logger})
@@ -64,13 +66,11 @@ def cmd_run(args: argparse.Namespace, project: Project) -> int:
     except ConfigError as e:
         _err(f"invalid configuration:\n{e}")
         return 2
-    if args.refresh:
-        os.environ["CORPUS_REFRESH"] = "1"
     t0 = time.monotonic()
     print(f"corpus run: project {project.root}", file=sys.stderr)
     try:
         with wh.writer_lock(project.warehouse_dir):
-            ok = materialize_all(project, quiet=not args.verbose)
+            ok = materialize_all(project, quiet=not args.verbose, refresh=args.refresh, offline=args.offline)
     except wh.WarehouseBusy as e:
         _err(str(e))
         return 3
@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="fetch what is new, parse raw/, rebuild and publish the warehouse")
     run.add_argument("--refresh", action="store_true", help="re-fetch sources that already have a good snapshot")
+    run.add_argument("--offline", action="store_true", help="do not fetch; build from what raw/ holds (also CORPUS_OFFLINE=1)")
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
     run.set_defaults(func=cmd_run)
     imp = sub.add_parser("import", help="copy files or folders into raw/ (content-addressed; originals untouched)")

@@ -23,7 +23,21 @@ def make_project(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
     shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
     shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    # Fetching is real but points at a closed port on this machine: every fetch fails fast and is
+    # recorded, exactly as on a machine without network.
+    (root / "analysis" / "fetch.yaml").write_text(
+        f"http: {{max_attempts: 1, breaker_threshold: 1, polite_delay: 0, connect_timeout: 2}}\n"
+        f"youtube: {{base_url: 'http://127.0.0.1:{closed_port()}'}}\n"
+    )
     return root
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -82,7 +96,7 @@ def test_tweet_fields_and_own_words(built: Path) -> None:
 
 
 def test_every_raw_file_has_a_status_and_reason(built: Path) -> None:
-    snaps = {Path(p).name: (s, e) for p, s, e in query(built, "SELECT path, status, error FROM snapshots")}
+    snaps = {Path(p).name: (s, e) for p, s, e in query(built, "SELECT path, status, error FROM snapshots WHERE path IS NOT NULL")}
     assert snaps["tweets.js"][0] == "accepted"
     assert snaps["scraped.csv"][0] == "accepted"  # it brings tweet ...004
     assert snaps["intro-talk_AAAAAAAAAAA.vtt"][0] == "duplicate"
@@ -91,6 +105,15 @@ def test_every_raw_file_has_a_status_and_reason(built: Path) -> None:
     assert snaps["data.xyz"][0] == "rejected" and "no parser" in snaps["data.xyz"][1]
     assert snaps["picture-renamed.txt"][0] == "rejected" and "binary" in snaps["picture-renamed.txt"][1]
     assert all(e for s, e in snaps.values() if s in ("rejected", "duplicate"))
+
+
+def test_unreachable_sources_are_recorded_not_fatal(built: Path) -> None:
+    rows = query(built, "SELECT source_id, status, error FROM snapshots WHERE path IS NULL ORDER BY source_id")
+    by_source = {r[0]: r[1:] for r in rows}
+    assert by_source["video-never-dropped"][0] == "failed"
+    assert by_source["video-never-dropped"][1]  # the reason, e.g. connection refused / host given up
+    # the known gap is not fetched at all, and nothing in raw/ was touched by the failed fetches
+    assert "gap-old-lectures" not in by_source
 
 
 def test_sources_and_segments(built: Path) -> None:

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pipelines.core.config import Strict, check_safe_id, load_yaml_model
+
+Day = date  # for annotations inside models that have a field named "date"
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -85,11 +87,13 @@ class Era(Strict):
             raise ValueError("a date is required (YYYY, YYYY-MM or YYYY-MM-DD)")
         return out
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Era:
-        if self.end_date < self.start_date:
-            raise ValueError(f"era {self.id!r} ends ({self.end}) before it starts ({self.start})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, v: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if start is not None and last_day(v) < first_day(start):
+            raise ValueError(f"the era ends ({v}) before it starts ({start})")
+        return v
 
     @property
     def start_date(self) -> date:
@@ -138,7 +142,7 @@ class Event(Strict):
         return [check_safe_id(s) for s in v]
 
     @property
-    def date_start(self) -> date | None:
+    def date_start(self) -> Day | None:
         return first_day(self.date) if self.date else None
 
 
