@@ -110,7 +110,8 @@ class CatalogIndex:
         if doc.kind == "tweet":
             return self.tweet_archive
         if kind == "youtube":
-            return self.by_youtube.get(value)
+            # by id, else by a catalog URL alias of the video (ids the profile does not confirm)
+            return self.by_youtube.get(value) or self.by_url.get(canonical_url(f"https://youtube.com/watch?v={value}"))
         if kind == "github":
             return self.by_github.get(value)
         if kind == "url" and value in self.by_url:

@@ -203,9 +203,9 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
             raise ParseError("no text after the front matter")
         scraped = bool(meta.get("scrape_method") or meta.get("date_scraped"))
         title = meta.get("title")
-        h1 = re.search(r"^#\s+(.+)$", body, re.M)
-        if (not title or (isinstance(title, str) and " " not in title.strip() and h1)) and h1:
-            title = h1.group(1).strip()
+        if not title:  # the first level-1 heading outside fenced code
+            h1 = re.search(r"^#\s+(.+)$", re.sub(r"^(```|~~~).*?^\1", "", body, flags=re.M | re.S), re.M)
+            title = h1.group(1).strip() if h1 else None
         if title and text.startswith(str(title)):
             text = text[len(str(title)):].lstrip()
         doc = ParsedDocument(
@@ -238,6 +238,6 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
 
 PARSERS = [
     ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=1),
-    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=1),
+    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=2),
     ParserSpec("html_page", _sniff_html, _parse_html, version=1),
 ]

@@ -1,0 +1,101 @@
+"""The real sample corpus (CORPUS_REAL_DIR, e.g. ../shared/corpus) through the whole pipeline.
+
+Skipped unless CORPUS_REAL_DIR is set. The corpus is third-party text: it is copied into a temporary
+project's raw/inbox/ for the run, never into this repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.core.config import load_catalog
+from tests.conftest import real_corpus_dir
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.real_corpus
+
+
+@pytest.fixture(scope="module")
+def real_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = real_corpus_dir()
+    if corpus is None:
+        pytest.skip("CORPUS_REAL_DIR is not set")
+    root = tmp_path_factory.mktemp("real") / "project"
+    shutil.copytree(REPO / "analysis", root / "analysis")
+    shutil.copytree(corpus, root / "raw" / "inbox")
+    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    cwd = Path.cwd()
+    try:
+        assert main(["--project", str(root), "run", "--offline"]) == 0
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+def q(root: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_file_has_an_outcome_and_none_is_rejected(real_project: Path) -> None:
+    files = [p for p in (real_project / "raw" / "inbox").rglob("*") if p.is_file()]
+    rows = q(real_project, "SELECT path, status, error FROM snapshots WHERE path IS NOT NULL")
+    assert len(rows) == len(files)
+    assert all(s in {"accepted", "duplicate", "metadata", "skipped"} for _, s, _ in rows), [r for r in rows if r[1] == "rejected"]
+    assert all(e for _, s, e in rows if s in ("skipped", "duplicate"))
+
+
+def test_the_23_dated_github_io_posts(real_project: Path) -> None:
+    rows = q(
+        real_project,
+        """SELECT d.doc_id, d.published_at FROM documents d JOIN sources s USING (source_id)
+           WHERE s.collection = 'github_io' AND d.kind = 'blog_post' AND s.in_catalog""",
+    )
+    dated = [r for r in rows if r[1] is not None]
+    assert len(dated) == 23, sorted(r[0] for r in rows)
+    # the front matter's date wins over the file name (2015-11-20-ai.markdown says 2015-11-14)
+    (when,) = q(real_project, "SELECT published_at::DATE::VARCHAR FROM documents WHERE title = 'Short Story on AI: A Cognitive Discontinuity.'")[0]
+    assert when == "2015-11-14"
+
+
+def test_every_transcript_file_lands_on_its_catalog_video(real_project: Path) -> None:
+    catalog = load_catalog(real_project / "analysis" / "catalog.yaml")
+    by_yt = {s.youtube_id: s.id for s in catalog.sources if s.youtube_id}
+    ids_in_files = set()
+    for p in (real_project / "raw" / "inbox" / "transcripts").rglob("*"):
+        m = re.search(r"_([A-Za-z0-9_-]{11})\.", p.name)
+        if m and m.group(1) in by_yt:
+            ids_in_files.add(m.group(1))
+    assert len(ids_in_files) >= 15
+    landed = {r[0] for r in q(real_project, "SELECT source_id FROM documents WHERE kind IN ('video', 'podcast')")}
+    missing = {vid: by_yt[vid] for vid in ids_in_files if by_yt[vid] not in landed}
+    assert not missing
+    # one document per video even though whisper, captions and HTML copies exist
+    (dups,) = q(real_project, "SELECT count(*) - count(DISTINCT source_id) FROM documents WHERE kind IN ('video','podcast')")[0]
+    assert dups == 0
+
+
+def test_tweets_dedup_across_dumps_and_flag_retweets(real_project: Path) -> None:
+    (n, ids, rts) = q(real_project, "SELECT count(*), count(DISTINCT tweet_id), count(*) FILTER (WHERE is_retweet) FROM tweets")[0]
+    assert n == ids and n > 800
+    assert rts > 0
+    (own_rt,) = q(real_project, "SELECT count(*) FROM tweets t JOIN documents d USING (doc_id) WHERE t.is_retweet AND d.is_own")[0]
+    assert own_rt == 0
+    # the two nitter CSVs overlap: files marked duplicate or documents with versions > 1
+    (multi,) = q(real_project, "SELECT count(*) FROM documents WHERE kind = 'tweet' AND versions > 1")[0]
+    assert multi > 100
+
+
+def test_factorio_query_from_the_readme(real_project: Path) -> None:
+    (n,) = q(real_project, "SELECT count(*) FROM documents WHERE kind = 'tweet' AND is_own AND text ILIKE '%factorio%'")[0]
+    assert n >= 1
