@@ -9,10 +9,10 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from pipelines.defs import fetch, ingest, warehouse
+from pipelines.defs import fetch, ingest, reports, warehouse
 from pipelines.defs.resources import CorpusProject
 
-ASSET_MODULES = [fetch, ingest, warehouse]
+ASSET_MODULES = [fetch, ingest, warehouse, reports]
 # Per-video partitions are fetched from the UI (or by fetched_sources in every run), not by the job.
 PARTITIONED = AssetSelection.assets("youtube_transcript")
 
