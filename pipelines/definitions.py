@@ -10,6 +10,7 @@ from dagster import (
 )
 
 from pipelines.defs import fetch, ingest, reports, warehouse
+from pipelines.defs.automation import build_schedules, ingest_job, make_inbox_sensor, report_job
 from pipelines.defs.resources import CorpusProject
 
 ASSET_MODULES = [fetch, ingest, warehouse, reports]
@@ -28,7 +29,9 @@ def build_defs(root: str = "") -> Definitions:
     return Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[everything],
+        jobs=[everything, ingest_job, report_job],
+        schedules=build_schedules(everything),
+        sensors=[make_inbox_sensor(root)],
         resources={"corpus": CorpusProject(root=root)},
     )
 
