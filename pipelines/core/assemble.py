@@ -75,6 +75,8 @@ class CatalogIndex:
     by_youtube: dict[str, Source] = field(default_factory=dict)
     by_url: dict[str, Source] = field(default_factory=dict)
     by_github: dict[str, Source] = field(default_factory=dict)
+    by_arxiv: dict[str, Source] = field(default_factory=dict)
+    by_id: dict[str, Source] = field(default_factory=dict)
     by_title: dict[str, Source] = field(default_factory=dict)
     tweet_archive: Source | None = None
 
@@ -92,6 +94,9 @@ class CatalogIndex:
                     idx.by_url.setdefault(canonical_url(u), s)
             if s.github_repo:
                 idx.by_github[s.github_repo.lower()] = s
+            if s.arxiv_id:
+                idx.by_arxiv[s.arxiv_id.lower()] = s
+            idx.by_id[s.id] = s
             for t in [s.title, *[a for a in s.aliases if not _is_url(a)]]:
                 key = norm_title(t)
                 if not key:
@@ -114,6 +119,8 @@ class CatalogIndex:
             return self.by_youtube.get(value) or self.by_url.get(canonical_url(f"https://youtube.com/watch?v={value}"))
         if kind == "github":
             return self.by_github.get(value)
+        if kind == "ext" and value.startswith("arxiv:"):
+            return self.by_arxiv.get(value.removeprefix("arxiv:").lower())
         if kind == "url" and value in self.by_url:
             return self.by_url[value]
         if doc.url and canonical_url(doc.url) in self.by_url:
@@ -250,7 +257,14 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
         if not d.text.strip():
             continue
         key = identity_key(d)
-        cands.append(Candidate(d, owners[id(d)], key, idx.match(d, key), order))
+        snap = owners[id(d)]
+        source = idx.match(d, key)
+        if source is None and snap.source_id and d.kind != "tweet":
+            # a fetched file knows which catalog source it was fetched for (not feeds: many posts)
+            fetched_for = idx.by_id.get(snap.source_id)
+            if fetched_for is not None and fetched_for.kind not in ("blog_feed", "tweet_archive"):
+                source = fetched_for
+        cands.append(Candidate(d, snap, key, source, order))
 
     # 2. id-less tweets merge into id'd tweets of the same day with the same text
     day_text: dict[tuple[str, str], Candidate] = {}

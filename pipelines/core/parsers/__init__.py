@@ -29,7 +29,10 @@ class ParserSpec:
 def all_parsers() -> list[ParserSpec]:
     from pipelines.core.parsers import blog, generic, skip, transcripts, tweets
 
-    return [*skip.PARSERS, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *generic.PARSERS]
+    # arXiv API responses and GitHub metadata (in generic) must win over the feed and tweet-JSON sniffers.
+    early = [p for p in generic.PARSERS if p.name in ("github_repo_json", "arxiv_atom")]
+    late = [p for p in generic.PARSERS if p not in early]
+    return [*skip.PARSERS, *early, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *late]
 
 
 def find_parser(name: str, head: bytes, parsers: list[ParserSpec] | None = None) -> ParserSpec | None:

@@ -51,7 +51,7 @@ def _parse_pdf(data: bytes, name: str) -> ParseResult:
         raise ParseError(f"PDF has {n} page(s) but no extractable text (scanned images?)")
     info = reader.metadata or {}
     title = str(info.get("/Title") or "").strip() or None
-    arxiv = _ARXIV.search(name) or _ARXIV.search(text[:5000])
+    arxiv = _ARXIV.search(name) or re.match(r"^(\d{4}\.\d{4,5})(?:v\d+)?\.pdf$", basename(name)) or _ARXIV.search(text[:5000])
     doc = ParsedDocument(
         kind="paper",
         text=text,
@@ -125,7 +125,69 @@ def _parse_text(data: bytes, name: str) -> ParseResult:
     return ParseResult(format="markdown" if is_md else "plain_text", documents=[doc])
 
 
+def _sniff_github_meta(name: str, head: bytes) -> bool:
+    return suffix(name) == ".json" and b'"full_name"' in head and (b'"stargazers_count"' in head or b'"html_url"' in head)
+
+
+def _parse_github_meta(data: bytes, name: str) -> ParseResult:
+    import json
+
+    try:
+        obj = json.loads(decode_bytes(data))
+    except json.JSONDecodeError as e:
+        raise ParseError(f"not valid JSON: {e.msg} at line {e.lineno}") from e
+    if not isinstance(obj, dict) or not isinstance(obj.get("full_name"), str):
+        raise ParseError("GitHub repository JSON without full_name")
+    facts = {
+        "description": obj.get("description"),
+        "stars": obj.get("stargazers_count"),
+        "created_at": parse_date(obj.get("created_at")),
+        "pushed_at": parse_date(obj.get("pushed_at")),
+        "published_at": parse_date(obj.get("created_at")),
+        "url": obj.get("html_url"),
+    }
+    return ParseResult(format="github_repo_json", metadata={f"github:{obj['full_name'].lower()}": {k: v for k, v in facts.items() if v is not None}})
+
+
+def _sniff_arxiv(name: str, head: bytes) -> bool:
+    return b"<feed" in head and (b"arxiv.org/api" in head or b'xmlns:arxiv="http://arxiv.org/schemas/atom"' in head)
+
+
+def _parse_arxiv(data: bytes, name: str) -> ParseResult:
+    """arXiv API Atom: title, date and abstract of each paper (a summary; the PDF's text wins)."""
+    import feedparser
+
+    if re.search(rb"<!ENTITY", data[:65536], re.I):
+        raise ParseError("arXiv response declares XML entities: refused")
+    parsed = feedparser.parse(data)
+    docs = []
+    issues = []
+    for i, e in enumerate(parsed.entries, 1):
+        m = re.search(r"abs/(\d{4}\.\d{4,5}|[a-z-]+/\d{7})", e.get("id", ""))
+        if not m or not e.get("summary"):
+            issues.append(ParseIssue(f"entry {i}", "arXiv entry without an id or abstract"))
+            continue
+        aid = m.group(1)
+        docs.append(
+            ParsedDocument(
+                kind="paper",
+                text=clean_text(e["summary"]),
+                title=clean_text(e.get("title", "")) or None,
+                url=f"https://arxiv.org/abs/{aid}",
+                published_at=parse_date(e.get("published")),
+                external_id=f"arxiv:{aid}",
+                quality=5,
+                meta={"abstract_only": True, "authors": [a.get("name") for a in e.get("authors", [])]},
+            )
+        )
+    if not docs and not issues:
+        raise ParseError("arXiv response has no entries (unknown id?)")
+    return ParseResult(format="arxiv_atom", documents=docs, issues=issues)
+
+
 PARSERS = [
+    ParserSpec("github_repo_json", _sniff_github_meta, _parse_github_meta, version=1),
+    ParserSpec("arxiv_atom", _sniff_arxiv, _parse_arxiv, version=1),
     ParserSpec("pdf", lambda n, h: h.startswith(b"%PDF"), _parse_pdf, version=1),
     ParserSpec("repo_readme", _sniff_readme, _parse_readme, version=1),
     ParserSpec("text", _sniff_text, _parse_text, version=1),
