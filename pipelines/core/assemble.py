@@ -311,6 +311,8 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
             facts = meta.get(f"youtube:{best.key[1]}", {})
         elif best.key[0] == "url":
             facts = meta.get(f"url:{best.key[1]}", {})
+        elif best.key[0] == "github":
+            facts = meta.get(f"github:{best.key[1]}", {})
         # A catalogued source's curated title wins over what a scrape or page header says.
         title = (src.title if src and src.kind != "tweet_archive" else None) or d.title or facts.get("title")
         published = d.published_at or facts.get("published_at")
