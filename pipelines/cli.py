@@ -53,7 +53,10 @@ def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = Fa
         )
     for event in result.all_events:
         if event.is_step_failure:
-            _err(f"step {event.step_key} failed: {event.event_specific_data.error.message.strip()}")  # type: ignore[union-attr]
+            error = event.event_specific_data.error  # type: ignore[union-attr]
+            while error.cause is not None:  # the user's exception, not Dagster's wrapper
+                error = error.cause
+            _err(f"step {event.step_key} failed: {error.message.strip()}")
     return result.success
 
 

@@ -40,6 +40,10 @@ Rules (documented in the tables' SQL below and in docs):
   "24 tweets containing 'from scratch'"); ``hits`` counts occurrences.
 """
 
+# SQL text is assembled only from table names and fragments defined in this module; every
+# value (user text, ids, dates, numbers) is passed as a parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import calendar
@@ -80,7 +84,13 @@ def _phrase_frame(lexicon: Lexicon) -> pl.DataFrame:
             "case_sensitive": [p.case_sensitive for p in lexicon.phrases],
             "notes": [p.notes for p in lexicon.phrases],
         },
-        schema={"phrase_id": pl.Utf8, "label": pl.Utf8, "forms": pl.List(pl.Utf8), "case_sensitive": pl.Boolean, "notes": pl.Utf8},
+        schema={
+            "phrase_id": pl.Utf8,
+            "label": pl.Utf8,
+            "forms": pl.List(pl.Utf8),
+            "case_sensitive": pl.Boolean,
+            "notes": pl.Utf8,
+        },
     )
 
 
@@ -149,29 +159,26 @@ def build_text_tables(
         f"""
         CREATE OR REPLACE TABLE sentences AS
         SELECT k.doc_id, s.sent_id, s.start_char, s.end_char,
-               substring(d.text, s.start_char + 1, s.end_char - s.start_char) AS text,
-               s.method
-        FROM {keys} k JOIN {c('sentences')} s USING (cache_key) JOIN documents d USING (doc_id)
+               s.text, s.method
+        FROM {keys} k JOIN {c("sentences")} s USING (cache_key)
         ORDER BY k.doc_id, s.sent_id
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE phrase_hits AS
-        SELECT h.phrase_id, k.doc_id, h.sent_id, h.start_char, h.end_char,
-               substring(d.text, h.start_char + 1, h.end_char - h.start_char) AS matched_text,
+        SELECT h.phrase_id, k.doc_id, h.sent_id, h.start_char, h.end_char, h.matched_text,
                coalesce(d.is_own, false) AS is_own
-        FROM {keys} k JOIN {c('phrase_hits')} h USING (cache_key) JOIN documents d USING (doc_id)
+        FROM {keys} k JOIN {c("phrase_hits")} h USING (cache_key) JOIN documents d USING (doc_id)
         ORDER BY h.phrase_id, k.doc_id, h.start_char
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE mentions AS
-        SELECT m.entity_id, k.doc_id, m.sent_id, m.alias, m.start_char, m.end_char,
-               substring(d.text, m.start_char + 1, m.end_char - m.start_char) AS matched_text,
+        SELECT m.entity_id, k.doc_id, m.sent_id, m.alias, m.start_char, m.end_char, m.matched_text,
                coalesce(d.is_own, false) AS is_own
-        FROM {keys} k JOIN {c('mentions')} m USING (cache_key) JOIN documents d USING (doc_id)
+        FROM {keys} k JOIN {c("mentions")} m USING (cache_key) JOIN documents d USING (doc_id)
         ORDER BY m.entity_id, k.doc_id, m.start_char
         """
     )
@@ -427,7 +434,14 @@ def normalise_eras(eras: Sequence[Any]) -> list[tuple[str, str, date | None, dat
             name = _field(e, "era_name", "name", "label", "title")
             start = _field(e, "start", "start_date", "since", "from_date")
             end = _field(e, "end", "end_date", "until", "to_date")
-        out.append((str(eid), str(name if name is not None else eid), _as_date(start, end=False), _as_date(end, end=True)))
+        out.append(
+            (
+                str(eid),
+                str(name if name is not None else eid),
+                _as_date(start, end=False),
+                _as_date(end, end=True),
+            )
+        )
     return out
 
 
@@ -443,7 +457,8 @@ def build_timeline(con: duckdb.DuckDBPyConnection, eras: EraSpec = None) -> int:
               FROM documents WHERE published_at IS NOT NULL"""
     if callable(eras):
         df = con.execute(base + " ORDER BY published_at, doc_id").pl()
-        ids, names = [], []
+        ids: list[str | None] = []
+        names: list[str | None] = []
         for ts in df["published_at"]:
             r = eras(ts)
             if r is None:
@@ -457,7 +472,9 @@ def build_timeline(con: duckdb.DuckDBPyConnection, eras: EraSpec = None) -> int:
                 ids.append(None if eid is None else str(eid))
                 nm = _field(r, "era_name", "name", "label")
                 names.append(None if nm is None else str(nm))
-        df = df.drop("day").with_columns(pl.Series("era_id", ids, dtype=pl.Utf8), pl.Series("era_name", names, dtype=pl.Utf8))
+        df = df.drop("day").with_columns(
+            pl.Series("era_id", ids, dtype=pl.Utf8), pl.Series("era_name", names, dtype=pl.Utf8)
+        )
         _register(con, "_timeline", df)
         try:
             con.execute("CREATE OR REPLACE TABLE timeline AS SELECT * FROM _timeline")

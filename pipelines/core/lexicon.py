@@ -167,12 +167,15 @@ class Lexicon(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Lexicon:
-        for section, items in (("phrases", self.phrases), ("entities", self.entities)):
+        for section, ids in (
+            ("phrases", [p.id for p in self.phrases]),
+            ("entities", [e.id for e in self.entities]),
+        ):
             seen: dict[str, int] = {}
-            for i, item in enumerate(items):
-                if item.id in seen:
-                    raise ValueError(f"{section}[{i}] id {item.id!r} repeats {section}[{seen[item.id]}]")
-                seen[item.id] = i
+            for i, item_id in enumerate(ids):
+                if item_id in seen:
+                    raise ValueError(f"{section}[{i}] id {item_id!r} repeats {section}[{seen[item_id]}]")
+                seen[item_id] = i
         # One surface form must not count for two phrases (it would be double-counted).
         owner: dict[tuple[str, bool], str] = {}
         for p in self.phrases:
@@ -184,10 +187,10 @@ class Lexicon(Strict):
         e_owner: dict[str, str] = {}
         for e in self.entities:
             for f in e.strong_forms() + e.weak_aliases:
-                key = f.lower()
-                if key in e_owner and e_owner[key] != e.id:
-                    raise ValueError(f"entities: alias {f!r} of {e.id!r} already belongs to {e_owner[key]!r}")
-                e_owner[key] = e.id
+                low = f.lower()
+                if low in e_owner and e_owner[low] != e.id:
+                    raise ValueError(f"entities: alias {f!r} of {e.id!r} already belongs to {e_owner[low]!r}")
+                e_owner[low] = e.id
         return self
 
     def phrase(self, phrase_id: str) -> Phrase:

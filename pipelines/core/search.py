@@ -15,10 +15,11 @@ import duckdb
 
 
 def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the BM25 index over documents(title, text)."""
+    """(Re)build the BM25 index over documents(title, text). No stop words: every query word must match
+    (conjunctive search), and "the" in "bicycle for the mind" is part of what the user asked for."""
     con.execute(
         "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
-        "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1)"
+        "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
     )
 
 
@@ -37,14 +38,21 @@ def _snippet(text: str, terms: list[str], phrase: str | None, window: int = 90) 
     low = text.lower()
     pos = low.find(phrase.lower()) if phrase else -1
     if pos < 0:
-        hits = [low.find(t.lower()) for t in terms if t and low.find(t.lower()) >= 0]
-        pos = min(hits) if hits else 0
+        phrase = None
+        # centre on the rarest (longest) query word, matched as a whole word
+        for t in sorted(terms, key=len, reverse=True):
+            m = re.search(rf"(?i)\b{re.escape(t)}\b", text)
+            if m:
+                pos = m.start()
+                break
+        pos = max(pos, 0)
     start, end = max(0, pos - window), min(len(text), pos + window)
     piece = " ".join(text[start:end].split())
-    marks = [phrase] if phrase else sorted(terms, key=len, reverse=True)
+    marks = [phrase] if phrase else [rf"\b{re.escape(t)}\b" for t in sorted(terms, key=len, reverse=True)]
     for m in marks:
         if m:
-            piece = re.sub(f"(?i)({re.escape(m)})", r"[[\1]]", piece)
+            pattern = m if m.startswith("\\b") else re.escape(m)
+            piece = re.sub(f"(?i)({pattern})", r"[[\1]]", piece)
     return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
 
 
@@ -67,18 +75,18 @@ def search(
                (SELECT min(start_s) FROM segments g WHERE g.doc_id = d.doc_id
                   AND g.start_char <= strpos(lower(d.text), lower(?)) - 1
                   AND g.end_char > strpos(lower(d.text), lower(?)) - 1) AS start_s
-        FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, ?) AS score FROM documents) s
+        FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, ?, conjunctive := 1) AS score FROM documents) s
         JOIN documents d USING (doc_id)
         WHERE s.score IS NOT NULL
           AND (? IS NULL OR d.kind = ?)
           AND (NOT ? OR strpos(lower(d.text), lower(?)) > 0)
           AND (NOT ? OR d.is_own)
-        ORDER BY s.score DESC, d.doc_id
+        ORDER BY strpos(lower(d.text), lower(?)) > 0 DESC, s.score DESC, d.doc_id
         LIMIT ?
     """
     first_term = query if exact else query.split()[0]
     rows = con.execute(
-        sql, [first_term, first_term, query, kind, kind, exact, query, own_only, int(limit)]
+        sql, [first_term, first_term, query, kind, kind, exact, query, own_only, query, int(limit)]
     ).fetchall()
     terms = re.findall(r"\w+", query)
     out = []
@@ -91,7 +99,7 @@ def search(
                 published_at=published,
                 link=_link(k, url, start_s),
                 score=float(score),
-                snippet=_snippet(text, terms, query if exact else None),
+                snippet=_snippet(text, terms, query),
             )
         )
     return out

@@ -26,6 +26,8 @@ from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
 
+# Published only once the derived tables are rebuilt, so readers never see new documents with old counts.
+ANALYSIS_DEPS = ["sentences", "phrase_frequencies", "citation_tallies", "ngrams", "timeline", "first_uses"]
 CORE_TABLES = ["sources", "snapshots", "parse_issues", "documents", "segments", "tweets"]
 _DESCRIPTIONS = {
     "sources": "Catalog sources plus uncatalogued sources found in raw/ (in_catalog = false).",
@@ -116,7 +118,7 @@ def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusPr
 @asset(
     group_name="warehouse",
     kinds={"duckdb"},
-    deps=[AssetKey(t) for t in CORE_TABLES],
+    deps=[AssetKey(t) for t in CORE_TABLES + ANALYSIS_DEPS],
     pool="warehouse",
 )
 def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:

@@ -1,0 +1,279 @@
+"""Keyword in context (a concordance) and evidence links.
+
+``evidence_link`` turns a document URL and the second a passage starts at into a link a reader
+can click: YouTube URLs get ``&t=<seconds>s`` (``?t=`` for youtu.be links and URLs without a
+query); tweet and post URLs are returned unchanged.
+
+``kwic`` lists concordance lines for a tracked phrase id (from ``phrase_hits``) or free text
+(case-insensitive, whole words, any whitespace or hyphen between the query's words, so
+"from scratch" also finds "from-scratch"). Every line carries the document, its date and the
+link; for transcripts the link points at the segment holding the match. Queries are always
+parameterised.
+"""
+
+# SQL text is assembled only from table names and fragments defined in this module; every
+# value (user text, ids, dates, numbers) is passed as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import bisect
+import re
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+
+_YOUTUBE_HOSTS = {
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "music.youtube.com",
+    "youtube-nocookie.com",
+    "www.youtube-nocookie.com",
+}
+_SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
+_T_PARAM_RE = re.compile(r"([?&])(?:t|start)=[^&#]*&?")
+_WS_RE = re.compile(r"\s+")
+
+
+def _is_youtube(url: str) -> tuple[bool, bool]:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False, False
+    return host in _YOUTUBE_HOSTS, host in _SHORT_HOSTS
+
+
+def evidence_link(kind: str | None, url: str | None, start_s: float | None) -> str | None:
+    """The URL of a passage: YouTube links jump to ``start_s`` (whole seconds); others unchanged."""
+    if not url:
+        return None
+    if start_s is None:
+        return url
+    try:
+        seconds = int(float(start_s))
+    except (TypeError, ValueError):
+        return url
+    if seconds < 0:
+        return url
+    is_yt, is_short = _is_youtube(url)
+    if not (is_yt or is_short):
+        return url
+    base, hash_, fragment = url.partition("#")
+    base = _T_PARAM_RE.sub(lambda m: m.group(1), base).rstrip("?&")
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}t={seconds}s" + (f"#{fragment}" if hash_ and not fragment.startswith("t=") else "")
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _since(value: str | date | datetime | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    parts = [int(p) for p in str(value).strip()[:10].split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _squash(s: str) -> str:
+    return _WS_RE.sub(" ", s or "")
+
+
+def is_phrase_id(con: duckdb.DuckDBPyConnection, value: str) -> bool:
+    """True when ``value`` names a tracked phrase (lexicon_phrases, else phrase_hits)."""
+    for table in ("lexicon_phrases", "phrase_hits"):
+        if _table_exists(con, table):
+            row = con.execute(f"SELECT count(*) FROM {table} WHERE phrase_id = ?", [value]).fetchone()
+            if row and row[0]:
+                return True
+            if table == "lexicon_phrases":
+                return False
+    return False
+
+
+def query_regex(query: str) -> re.Pattern[str]:
+    """Case-insensitive whole-word regex for free text; words may be joined by spaces or hyphens."""
+    words = query.split()
+    if not words:
+        raise ValueError("empty query")
+    body = r"[\s\-]+".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def kwic(
+    con: duckdb.DuckDBPyConnection,
+    query_or_phrase_id: str,
+    width: int = 60,
+    kind: str | None = None,
+    limit: int = 50,
+    own_only: bool = True,
+    *,
+    since: str | date | datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Concordance lines, oldest first: dicts with left, match, right, doc_id, kind, title,
+    published_at, link (plus url, start_char, end_char, start_s, phrase_id).
+
+    A tracked phrase id uses ``phrase_hits`` (all its forms); anything else is searched as
+    free text. ``own_only`` keeps the author's own documents; ``since`` ('YYYY-MM[-DD]' or a
+    date) keeps documents published on or after it (undated ones are then left out).
+    """
+    q = (query_or_phrase_id or "").strip()
+    if not q:
+        return []
+    width = max(0, int(width))
+    limit = max(0, int(limit))
+    since_d = _since(since)
+    if is_phrase_id(con, q):
+        return _kwic_phrase(con, q, width, kind, limit, own_only, since_d)
+    return _kwic_text(con, q, width, kind, limit, own_only, since_d)
+
+
+_SEGMENT_START_S = """
+    (SELECT g.start_s FROM segments g
+      WHERE g.doc_id = {alias}.doc_id AND g.start_char <= {pos}
+      ORDER BY (g.end_char > {pos}) DESC, g.start_char DESC LIMIT 1)
+"""
+
+
+def _kwic_phrase(
+    con: duckdb.DuckDBPyConnection,
+    phrase_id: str,
+    width: int,
+    kind: str | None,
+    limit: int,
+    own_only: bool,
+    since: date | None,
+) -> list[dict[str, Any]]:
+    rows = con.execute(
+        f"""
+        SELECT h.doc_id, d.kind, d.title, d.published_at, d.url, h.start_char, h.end_char,
+               substring(d.text, greatest(h.start_char - ?, 0) + 1, h.start_char - greatest(h.start_char - ?, 0)) AS left_ctx,
+               substring(d.text, h.start_char + 1, h.end_char - h.start_char) AS match,
+               substring(d.text, h.end_char + 1, ?) AS right_ctx,
+               {_SEGMENT_START_S.format(alias="h", pos="h.start_char")} AS start_s
+        FROM phrase_hits h JOIN documents d USING (doc_id)
+        WHERE h.phrase_id = ?
+          AND (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+          AND (NOT ? OR coalesce(d.is_own, false))
+          AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+        ORDER BY d.published_at NULLS LAST, h.doc_id, h.start_char
+        LIMIT ?
+        """,
+        [width, width, width, phrase_id, kind, kind, own_only, since, since, limit],
+    ).fetchall()
+    out = []
+    for doc_id, k, title, published, url, s, e, left, match, right, start_s in rows:
+        out.append(_line(doc_id, k, title, published, url, s, e, left, match, right, start_s, phrase_id))
+    return out
+
+
+def _line(
+    doc_id: str,
+    k: str,
+    title: str | None,
+    published: Any,
+    url: str | None,
+    s: int,
+    e: int,
+    left: str,
+    match: str,
+    right: str,
+    start_s: float | None,
+    phrase_id: str | None,
+) -> dict[str, Any]:
+    return {
+        "left": _squash(left),
+        "match": _squash(match),
+        "right": _squash(right),
+        "doc_id": doc_id,
+        "kind": k,
+        "title": title,
+        "published_at": published,
+        "url": url,
+        "link": evidence_link(k, url, start_s),
+        "start_char": s,
+        "end_char": e,
+        "start_s": start_s,
+        "phrase_id": phrase_id,
+    }
+
+
+def _kwic_text(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    width: int,
+    kind: str | None,
+    limit: int,
+    own_only: bool,
+    since: date | None,
+) -> list[dict[str, Any]]:
+    rx = query_regex(query)
+    anchor = max(query.split(), key=len).lower()
+    cur = con.cursor()
+    try:
+        cur.execute(
+            """
+            SELECT doc_id, kind, title, published_at, url, text FROM documents d
+            WHERE strpos(lower(text), ?) > 0
+              AND (?::VARCHAR IS NULL OR kind = ?::VARCHAR)
+              AND (NOT ? OR coalesce(is_own, false))
+              AND (?::DATE IS NULL OR (published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+            ORDER BY published_at NULLS LAST, doc_id
+            """,
+            [anchor, kind, kind, own_only, since, since],
+        )
+        out: list[dict[str, Any]] = []
+        while len(out) < limit:
+            batch = cur.fetchmany(200)
+            if not batch:
+                break
+            for doc_id, k, title, published, url, text in batch:
+                matches = list(rx.finditer(text or ""))
+                if not matches:
+                    continue
+                segs = con.execute(
+                    "SELECT start_char, end_char, start_s FROM segments WHERE doc_id = ? AND start_char IS NOT NULL ORDER BY start_char",
+                    [doc_id],
+                ).fetchall()
+                seg_starts = [r[0] for r in segs]
+                for m in matches:
+                    s, e = m.start(), m.end()
+                    start_s = None
+                    if segs:
+                        i = bisect.bisect_right(seg_starts, s) - 1
+                        if i >= 0:
+                            start_s = segs[i][2]
+                    out.append(
+                        _line(
+                            doc_id,
+                            k,
+                            title,
+                            published,
+                            url,
+                            s,
+                            e,
+                            text[max(0, s - width) : s],
+                            text[s:e],
+                            text[e : e + width],
+                            start_s,
+                            None,
+                        )
+                    )
+                    if len(out) >= limit:
+                        break
+                if len(out) >= limit:
+                    break
+        return out
+    finally:
+        cur.close()

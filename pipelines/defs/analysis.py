@@ -1,0 +1,71 @@
+"""Analysis assets: sentences, phrase and citation tables, n-grams, first uses and the timeline.
+
+One step computes them all (one spaCy pass over new or changed documents; results are cached per
+document in warehouse/cache/nlp.duckdb, so a re-run processes only what changed) and reports each
+table as its own asset with row counts and a preview.
+"""
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from pipelines.core.analysis import build_all
+from pipelines.core.eras import load_eras
+from pipelines.core.lexicon import default_lexicon_path, load_lexicon
+from pipelines.core.nlp import NlpCache
+from pipelines.defs.resources import CorpusProject
+from pipelines.defs.util import preview
+
+ANALYSIS_TABLES = {
+    "sentences": "Sentences (caption pseudo-sentences for unpunctuated transcripts), with offsets into documents.text.",
+    "phrase_hits": "Every match of a tracked phrase (analysis/lexicon.yaml): document, sentence, offsets, text.",
+    "phrase_frequencies": "Per phrase, kind ('*' = all) and month (NULL = all time): documents, hits, per 10k words. Own words only.",
+    "ngrams": "Frequent 1-4-grams in the thinker's own words with range (documents) and first/last seen.",
+    "mentions": "Every mention of a citation entity (people, works, games, companies) with the alias matched.",
+    "citation_tallies": "Per entity and kind ('*' = all): documents and mentions, first and last seen. Own words only.",
+    "timeline": "Dated documents with the era (analysis/eras.yaml) they fall in.",
+    "first_uses": "The first dated use of each tracked phrase, with a link to the passage.",
+    "lexicon_phrases": "The tracked phrases and their surface forms, as configured.",
+    "lexicon_entities": "The citation entities, aliases and ambiguity rules, as configured.",
+}
+PREVIEWS = {
+    "phrase_frequencies": "SELECT * FROM phrase_frequencies WHERE period_month IS NULL AND kind = '*' ORDER BY hits DESC",
+    "citation_tallies": "SELECT * FROM citation_tallies WHERE kind = '*' ORDER BY mentions DESC",
+    "ngrams": "SELECT * FROM ngrams WHERE n >= 2 ORDER BY frequency DESC",
+    "sentences": "SELECT doc_id, sent_id, left(text, 80) AS text FROM sentences",
+}
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(t, group_name="analysis", kinds={"duckdb", "spacy"}, deps=[AssetKey("documents"), AssetKey("segments")], description=d)
+        for t, d in ANALYSIS_TABLES.items()
+    ],
+    pool="warehouse",
+)
+def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
+    """Run spaCy (blank English, sentencizer, lookup lemmas, phrase/entity matchers) and build the tables."""
+    p = corpus.project
+    lexicon_path = p.analysis / "lexicon.yaml"
+    if not lexicon_path.exists():
+        context.log.warning(f"{lexicon_path} not found: using the shipped lexicon {default_lexicon_path()}")
+        lexicon_path = default_lexicon_path()
+    lexicon = load_lexicon(lexicon_path)
+    eras_path = p.analysis / "eras.yaml"
+    eras = load_eras(eras_path).eras if eras_path.exists() else None
+    with corpus.work_db() as con:
+        cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
+        counts = build_all(con, lexicon, eras=eras, cache=cache)
+        stats = counts.get("nlp")
+        if stats is not None:
+            context.log.info(
+                f"nlp: {stats.documents} documents, {stats.processed} processed, {stats.cached} from cache, "
+                f"{stats.words:,} words in {stats.seconds:.1f}s"
+            )
+        for t in ANALYSIS_TABLES:
+            n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            meta = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}
+            if t == "sentences" and stats is not None:
+                meta["nlp"] = MetadataValue.json(
+                    {"documents": stats.documents, "processed": stats.processed, "cached": stats.cached,
+                     "words": stats.words, "seconds": round(stats.seconds, 2)}
+                )
+            yield MaterializeResult(asset_key=AssetKey(t), metadata=meta)

@@ -1,0 +1,169 @@
+"""The UI and the report, used as a person would: headless Chromium (Debian's /usr/bin/chromium,
+driven by Playwright; no browser download).
+
+`.ci/run` installs Chromium. If it is missing these tests FAIL with a message saying so: they never
+pass without having looked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("CORPUS_CHROMIUM", "/usr/bin/chromium")
+CHROME_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+pytestmark = pytest.mark.slow
+
+
+def _browser(playwright):  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests cannot run. Install Debian's 'chromium' "
+            "package (.ci/run does) or set CORPUS_CHROMIUM to a Chromium binary."
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _project(tmp: Path) -> Path:
+    root = tmp / "project"
+    (root / "analysis").mkdir(parents=True)
+    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
+    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    (root / "analysis" / "fetch.yaml").write_text("youtube: {enabled: false}\nfeeds: {enabled: false}\narxiv: {enabled: false}\ngithub: {enabled: false}\n")
+    # a tweet carrying markup: it must show as text in the report
+    (root / "raw" / "inbox" / "hostile.csv").write_text(
+        'tweet_id,text,created_at\n1000000000000000099,"<script>window.__pwned=1</script><img src=x onerror=alert(1)>",2023-05-05 10:00:00\n'
+    )
+    return root
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback only
+        return json.loads(resp.read())
+
+
+def test_dagster_ui_lists_assets_and_runs_a_materialization(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    root = _project(tmp_path)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        f"telemetry:\n  enabled: false\nstorage:\n  sqlite:\n    base_dir: {home / 'storage'}\n"
+        f"local_artifact_storage:\n  module: dagster._core.storage.root\n  class: LocalArtifactStorage\n  config:\n    base_dir: {home}\n"
+    )
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CORPUS_PROJECT_DIR": str(root), "CORPUS_OFFLINE": "1"}
+    log = (tmp_path / "dg-dev.log").open("wb")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dg"), "dev", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"dg dev did not start: {(tmp_path / 'dg-dev.log').read_text()[-3000:]}")
+                time.sleep(1)
+        with sync_api.sync_playwright() as pw:
+            browser = _browser(pw)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/assets", wait_until="domcontentloaded")
+            for name in ("raw_files", "documents", "published_warehouse"):
+                page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "dagster-assets.png"), full_page=True)
+            # launch the ingest job through the UI's GraphQL API and watch it finish
+            repos = _graphql(port, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
+            node = repos["data"]["repositoriesOrError"]["nodes"][0]
+            launched = _graphql(
+                port,
+                """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
+                     __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+                {"p": {"selector": {"repositoryLocationName": node["location"]["name"], "repositoryName": node["name"], "jobName": "corpus_ingest"}, "runConfigData": {}}},
+            )
+            assert launched["data"]["launchRun"]["__typename"] == "LaunchRunSuccess", launched
+            run_id = launched["data"]["launchRun"]["run"]["runId"]
+            status = None
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                status = _graphql(port, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id})["data"]["runOrError"]["status"]
+                if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                    break
+                time.sleep(2)
+            assert status == "SUCCESS"
+            page.goto(f"http://127.0.0.1:{port}/runs/{run_id}", wait_until="domcontentloaded")
+            page.get_by_text("Success", exact=False).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "dagster-run.png"), full_page=True)
+            browser.close()
+        assert (root / "warehouse" / "corpus.duckdb").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_report_opens_offline_with_claims_charts_and_escaped_text(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pipelines.cli import main
+
+    root = _project(tmp_path)
+    cwd = Path.cwd()
+    try:
+        assert main(["--project", str(root), "run", "--offline"]) == 0
+    finally:
+        os.chdir(cwd)
+    index = root / "reports" / "index.html"
+    assert index.exists()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = _browser(pw)
+        page = browser.new_page()
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(index.as_uri(), wait_until="load")
+        assert page.locator("#claims").count() == 1
+        assert page.locator("svg").count() >= 1
+        assert page.evaluate("window.__pwned") is None  # the tweet's <script> did not run
+        assert "<script>window.__pwned=1</script>" in page.content().replace("&lt;", "<").replace("&gt;", ">")
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
+    assert [u for u in requests if not u.startswith("file://") and not u.startswith("data:")] == []
