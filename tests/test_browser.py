@@ -55,7 +55,7 @@ def _project(tmp: Path) -> Path:
     (root / "analysis" / "fetch.yaml").write_text("youtube: {enabled: false}\nfeeds: {enabled: false}\narxiv: {enabled: false}\ngithub: {enabled: false}\n")
     # a tweet carrying markup: it must show as text in the report
     (root / "raw" / "inbox" / "hostile.csv").write_text(
-        'tweet_id,text,created_at\n1000000000000000099,"<script>window.__pwned=1</script><img src=x onerror=alert(1)>",2023-05-05 10:00:00\n'
+        'tweet_id,text,created_at\n1000000000000000099,"<script>window.__pwned=1</script> I love Factorio <img src=x onerror=alert(1)>",2023-05-05 10:00:00\n'
     )
     return root
 

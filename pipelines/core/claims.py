@@ -21,6 +21,9 @@ feed, one document per catalogued item, or the claimed words (see ``Scope`` in
 catalogued source of the scope is missing.
 """
 
+# SQL here is assembled only from fixed fragments and "?" placeholders; every value is bound.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import re
@@ -43,8 +46,10 @@ from pipelines.core.claims_config import (
     Scope,
     _num,
 )
+from pipelines.core.config import DOC_KIND_OF_SOURCE
 
-try:  # another module owns KWIC links; keep working without it
+_kwic_evidence_link: Callable[[str | None, str | None, float | None], str | None] | None
+try:  # pipelines.core.kwic owns KWIC links; keep working without it
     from pipelines.core.kwic import evidence_link as _kwic_evidence_link
 except Exception:  # pragma: no cover - depends on what is installed
     _kwic_evidence_link = None
@@ -252,8 +257,9 @@ class ScopeStats:
 class Context:
     """Caches shared by the claims of one evaluation run."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_evidence: int = 10):
         self.con = con
+        self.max_evidence = max(1, max_evidence)
         self.tables = {
             r[0]
             for r in con.execute(
@@ -263,9 +269,23 @@ class Context:
         self._texts: dict[str, str] | None = None
         self._norm: dict[str, str] = {}
         self._meta: dict[str, dict[str, Any]] = {}
+        self._columns: dict[str, set[str]] = {}
         self.source_ids: set[str] = (
-            {r[0] for r in con.execute("SELECT source_id FROM sources").fetchall()} if "sources" in self.tables else set()
+            {r[0] for r in con.execute("SELECT source_id FROM sources").fetchall()}
+            if "sources" in self.tables
+            else set()
         )
+
+    def columns(self, table: str) -> set[str]:
+        if table not in self._columns:
+            self._columns[table] = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                    [table],
+                ).fetchall()
+            }
+        return self._columns[table]
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, list(params))
@@ -274,7 +294,9 @@ class Context:
 
     def texts(self) -> dict[str, str]:
         if self._texts is None:
-            self._texts = {d: t or "" for d, t in self.con.execute("SELECT doc_id, text FROM documents").fetchall()}
+            self._texts = {
+                d: t or "" for d, t in self.con.execute("SELECT doc_id, text FROM documents").fetchall()
+            }
         return self._texts
 
     def text(self, doc_id: str) -> str:
@@ -334,7 +356,11 @@ def _ph(n: int) -> str:
 
 
 def scope_cte(
-    ctx: Context, scope: Scope, *, own: bool | None = None, window: tuple[date | None, date | None] | None = None
+    ctx: Context,
+    scope: Scope,
+    *,
+    own: bool | None = None,
+    window: tuple[date | None, date | None] | None = None,
 ) -> tuple[str, list[Any]]:
     """``WITH scope AS (...)`` selecting the scope's documents, and its parameters.
 
@@ -357,8 +383,11 @@ def scope_cte(
         params.append(scope.collection)
     if sel:
         conds.append("(" + " OR ".join(sel) + ")")
-    if scope.in_profile is not None:
-        conds.append("coalesce(s.in_profile, false) = ?")
+    if scope.exclude_source_ids:
+        conds.append(f"d.source_id NOT IN ({_ph(len(scope.exclude_source_ids))})")
+        params += scope.exclude_source_ids
+    if scope.in_profile is not None:  # the profile's corpus: named by it, not one of its Known Gaps
+        conds.append("(coalesce(s.in_profile, false) AND NOT coalesce(s.known_gap, false)) = ?")
         params.append(scope.in_profile)
     if scope.in_catalog is not None:
         conds.append("coalesce(s.in_catalog, false) = ?")
@@ -383,11 +412,11 @@ def scope_cte(
 
 def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
     st = ScopeStats()
-    st.noun = NOUNS.get(scope.kinds[0], "documents") if len(scope.kinds) == 1 else "documents"
     cte, params = scope_cte(ctx, scope)
-    st.scope_docs, st.scope_words = ctx.con.execute(
-        f"{cte} SELECT count(*), coalesce(sum(word_count), 0) FROM scope", params
+    st.scope_docs, st.scope_words, kinds_seen = ctx.con.execute(
+        f"{cte} SELECT count(*), coalesce(sum(word_count), 0), list(DISTINCT kind) FROM scope", params
     ).fetchone()  # type: ignore[misc]
+    kinds = set(scope.kinds) or {k for k in (kinds_seen or []) if k}
     cov_window = (
         scope.coverage_from.start if scope.coverage_from else None,
         scope.coverage_to.end if scope.coverage_to else None,
@@ -422,6 +451,9 @@ def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
             params.append(scope.collection)
         if sel:
             conds.append("(" + " OR ".join(sel) + ")")
+        if scope.exclude_source_ids:
+            conds.append(f"s.source_id NOT IN ({_ph(len(scope.exclude_source_ids))})")
+            params += scope.exclude_source_ids
         if scope.in_profile is not None:
             conds.append("coalesce(s.in_profile, false) = ?")
             params.append(scope.in_profile)
@@ -430,12 +462,15 @@ def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
         srcs = ctx.rows(
             f"""SELECT s.source_id, s.kind, s.collection, s.claimed_items, s.claimed_words,
                        (SELECT count(*) FROM documents d WHERE d.source_id = s.source_id) AS docs
-                FROM sources s WHERE {' AND '.join(conds)} ORDER BY s.source_id""",
+                FROM sources s WHERE {" AND ".join(conds)} ORDER BY s.source_id""",
             params,
         )
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         for s in srcs:
-            key = (s["kind"] if s["kind"] not in ("blog_post", "blog_feed") else "blog", s["collection"] or "")
+            key = (
+                s["kind"] if s["kind"] not in ("blog_post", "blog_feed") else "blog",
+                s["collection"] or "",
+            )
             g = groups.setdefault(key, {"containers": 0, "known": False, "items": 0})
             if s["kind"] in CONTAINER_KINDS:
                 if s["claimed_items"] is not None:
@@ -450,8 +485,11 @@ def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
                     st.missing_sources.append(s["source_id"])
             if s["claimed_words"] is not None:
                 exp_words = (exp_words or 0) + int(s["claimed_words"])
+        if not kinds:
+            kinds = {DOC_KIND_OF_SOURCE.get(x["kind"], x["kind"]) for x in srcs}
         if any(g["known"] for g in groups.values()):
             exp_docs = sum(max(g["containers"], g["items"]) for g in groups.values())
+    st.noun = NOUNS.get(next(iter(kinds)), "documents") if len(kinds) == 1 else "documents"
     st.expected_docs = scope.expected_docs if scope.expected_docs is not None else exp_docs
     st.expected_words = scope.expected_words if scope.expected_words is not None else exp_words
     if st.expected_docs:
@@ -493,12 +531,29 @@ def _window_text(scope: Scope) -> str:
     return ""
 
 
+def _doc_ref(meta: dict[str, Any], doc_id: str, *, with_date: bool = False) -> str:
+    """A document as explanations name it: "'Title' (video, 2025-02-05)", or "a tweet of 2025-02-02
+    (tweet-123)" when it has no title of its own."""
+    kind = meta.get("kind") or "document"
+    when = _as_date(meta.get("published_at")) if with_date else None
+    title = meta.get("title")
+    if title and title != doc_id:
+        return f"{title!r} ({kind}{', ' + str(when) if when else ''})"
+    return f"a {kind.replace('_', ' ')}{' of ' + str(when) if when else ''} ({doc_id})"
+
+
 def _label(claim: Claim, default: str) -> str:
     return claim.label or default
 
 
+def _n(n: int | None, noun: str) -> str:
+    """'1 video', '3 videos', '1,204 tweets'."""
+    n = n or 0
+    return f"{n:,} {_singular(noun) if n == 1 else noun}"
+
+
 def _singular(noun: str) -> str:
-    return {"documents": "document", "blog posts": "blog post", "other documents": "document"}.get(noun, noun.rstrip("s"))
+    return noun[:-1] if noun.endswith("s") else noun
 
 
 @metric("documents")
@@ -508,7 +563,7 @@ def _m_documents(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     n = len(docs)
     return Measure(
         float(n),
-        f"found {n:,} {st.noun}{_window_text(claim.scope)} ({st.scope_words or 0:,} words)",
+        f"found {_n(n, st.noun)}{_window_text(claim.scope)} ({st.scope_words or 0:,} words)",
         hits=[Hit(d["doc_id"]) for d in docs],
         evidence_count=n,
     )
@@ -521,7 +576,7 @@ def _m_words(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     words = sum(int(d["word_count"] or 0) for d in docs)
     return Measure(
         float(words),
-        f"found {words:,} words in {len(docs):,} {st.noun}{_window_text(claim.scope)}",
+        f"found {words:,} words in {_n(len(docs), st.noun)}{_window_text(claim.scope)}",
         hits=[Hit(d["doc_id"]) for d in docs],
         evidence_count=len(docs),
     )
@@ -536,27 +591,29 @@ def _m_megabytes(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         params,
     ).fetchone()  # type: ignore[misc]
     mb = b / 1e6
-    return Measure(mb, f"the text of {n:,} {st.noun} is {mb:.2f} MB (UTF-8)", display=f"{mb:.2f}")
+    return Measure(mb, f"the text of {_n(n, st.noun)} is {mb:.2f} MB (UTF-8)", display=f"{mb:.2f}")
 
 
 @metric("duration_hours")
 def _m_duration(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     cte, params = scope_cte(ctx, claim.scope)
     rows = ctx.rows(
-        f"""{cte} SELECT sc.doc_id, max(g.end_s) AS end_s FROM scope sc
+        f"""{cte} SELECT sc.doc_id, max(g.end_s) FILTER (WHERE g.end_s > 0) AS end_s FROM scope sc
             LEFT JOIN segments g ON g.doc_id = sc.doc_id GROUP BY sc.doc_id ORDER BY sc.doc_id""",
         params,
     )
     timed = [r for r in rows if r["end_s"] is not None]
     if not timed:
-        return Measure(None, "", unavailable=f"none of the {len(rows)} {st.noun} in scope has caption timings")
+        return Measure(
+            None, "", unavailable=f"none of the {len(rows)} {st.noun} in scope has caption timings"
+        )
     hours = sum(float(r["end_s"]) for r in timed) / 3600
     untimed = len(rows) - len(timed)
     extra = f" ({untimed} without timings)" if untimed else ""
     return Measure(
         hours,
-        f"the {len(timed)} timed {st.noun if len(timed) != 1 else _singular(st.noun)} in scope run "
-        f"{hours:.2f} hours by their caption timings{extra}",
+        f"by their caption timings the {_n(len(timed), 'timed ' + st.noun)} in scope "
+        f"{'run' if len(timed) != 1 else 'runs'} {hours:.2f} hours{extra}",
         display=f"{hours:.2f}",
         hits=[Hit(r["doc_id"]) for r in timed],
         evidence_count=len(timed),
@@ -578,7 +635,7 @@ def _date_measure(ctx: Context, claim: Claim, st: ScopeStats, *, first: bool) ->
     which = "earliest" if first else "latest"
     return Measure(
         d,
-        f"the {which} dated {_singular(st.noun)} in scope is {top['title'] or top['doc_id']!r} of {d}",
+        f"the {which} dated {_singular(st.noun)} in scope is {_doc_ref(top, top['doc_id'])} of {d}",
         hits=[Hit(r["doc_id"]) for r in rows],
         evidence_count=len(rows),
         display=str(d),
@@ -598,7 +655,10 @@ def _m_last_date(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
 def _table_hits(ctx: Context, claim: Claim, table: str, id_col: str, id_value: str) -> list[dict[str, Any]]:
     """All hits (phrase_hits / mentions) of one id inside the claim's scope, oldest first."""
     cte, params = scope_cte(ctx, claim.scope)
-    text_col = "h.matched_text" if table == "phrase_hits" else "h.alias"
+    if table == "phrase_hits":
+        text_col = "h.matched_text"
+    else:  # the words as written when the mentions table keeps them, else the lexicon alias
+        text_col = "coalesce(h.matched_text, h.alias)" if "matched_text" in ctx.columns(table) else "h.alias"
     return ctx.rows(
         f"""{cte} SELECT h.doc_id, h.start_char, h.end_char, {text_col} AS matched_text,
                    sc.published_at, sc.kind, sc.title
@@ -639,7 +699,7 @@ def _m_phrase_documents(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     label = _phrase_label(claim, hits)
     return Measure(
         float(len(docs)),
-        f"found {len(docs):,} {st.noun} with '{label}' in {st.scope_docs:,} collected {st.noun}{_window_text(claim.scope)}",
+        f"found {_n(len(docs), st.noun)} with '{label}' in {_n(st.scope_docs, 'collected ' + st.noun)}{_window_text(claim.scope)}",
         hits=[_hit(h) for h in docs],
         evidence_count=len(docs),
     )
@@ -652,7 +712,7 @@ def _m_phrase_hits(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     label = _phrase_label(claim, hits)
     return Measure(
         float(len(hits)),
-        f"found {len(hits):,} uses of '{label}' in {ndocs:,} of {st.scope_docs:,} collected {st.noun}"
+        f"found {len(hits):,} uses of '{label}' in {ndocs:,} of {_n(st.scope_docs, 'collected ' + st.noun)}"
         f"{_window_text(claim.scope)}",
         hits=[_hit(h) for h in hits],
         evidence_count=len(hits),
@@ -666,14 +726,14 @@ def _first_use(hits: list[dict[str, Any]], label: str, st: ScopeStats, claim: Cl
         tail = f" ({undated} undated {st.noun} use it)" if undated else ""
         return Measure(
             None,
-            f"found no dated use of '{label}' in {st.scope_docs:,} collected {st.noun}{_window_text(claim.scope)}{tail}",
+            f"found no dated use of '{label}' in {_n(st.scope_docs, 'collected ' + st.noun)}{_window_text(claim.scope)}{tail}",
         )
     first = dated[0]
     d = _as_date(first["published_at"])
     return Measure(
         d,
-        f"the earliest use of '{label}' found is {d}, in {first['title'] or first['doc_id']!r} ({first['kind']}), "
-        f"among {len(dated):,} dated {st.noun} using it",
+        f"the earliest use of '{label}' found is {d}, in {_doc_ref(first, first['doc_id'])}, "
+        f"among {_n(len(dated), 'dated ' + st.noun)} using it",
         hits=[_hit(h) for h in dated],
         evidence_count=len(dated),
         display=str(d),
@@ -696,8 +756,8 @@ def _m_entity_documents(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     docs = _first_per_doc(hits)
     return Measure(
         float(len(docs)),
-        f"found {len(docs):,} {st.noun} citing {_entity_label(claim)} ({len(hits):,} mentions) in "
-        f"{st.scope_docs:,} collected {st.noun}{_window_text(claim.scope)}",
+        f"found {_n(len(docs), st.noun)} citing {_entity_label(claim)} ({_n(len(hits), 'mentions')}) in "
+        f"{_n(st.scope_docs, 'collected ' + st.noun)}{_window_text(claim.scope)}",
         hits=[_hit(h) for h in docs],
         evidence_count=len(docs),
     )
@@ -743,11 +803,15 @@ def _m_entity_rank(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         parts.append(f"tied with {', '.join(ties[:3])}")
     if leader:
         parts.append(f"{leader[1]} leads with {leader[0]:,}")
-    elif ranked:
+    elif ranked and not ties:
         parts.append(f"next is {ranked[0][1]} with {ranked[0][0]:,}")
     hits = _first_per_doc(_table_hits(ctx, claim, "mentions", "entity_id", target))
     return Measure(
-        float(rank), "; ".join(parts), hits=[_hit(h) for h in hits], evidence_count=len(hits), display=str(rank)
+        float(rank),
+        "; ".join(parts),
+        hits=[_hit(h) for h in hits],
+        evidence_count=len(hits),
+        display=str(rank),
     )
 
 
@@ -755,7 +819,8 @@ def _pattern_hits(ctx: Context, claim: Claim) -> list[dict[str, Any]]:
     rx = re.compile(claim.params["pattern"], re.IGNORECASE)
     cte, params = scope_cte(ctx, claim.scope)
     docs = ctx.rows(
-        f"{cte} SELECT doc_id, kind, title, published_at FROM scope ORDER BY published_at NULLS LAST, doc_id", params
+        f"{cte} SELECT doc_id, kind, title, published_at FROM scope ORDER BY published_at NULLS LAST, doc_id",
+        params,
     )
     out = []
     for d in docs:
@@ -775,7 +840,7 @@ def _m_pattern_documents(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     label = _pattern_label(claim, hits)
     return Measure(
         float(len(hits)),
-        f"found {len(hits):,} {st.noun} with '{label}' in {st.scope_docs:,} collected {st.noun}{_window_text(claim.scope)}",
+        f"found {_n(len(hits), st.noun)} with '{label}' in {_n(st.scope_docs, 'collected ' + st.noun)}{_window_text(claim.scope)}",
         hits=[_hit(h) for h in hits],
         evidence_count=len(hits),
     )
@@ -825,24 +890,29 @@ def _m_quote(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     needle = normalize_quote_text(claim.params.get("text") or claim.quote)
     threshold = claim.expected_number() if claim.comparator in ("ge", "gt") else 90.0
     cte, params = scope_cte(ctx, claim.scope, own=claim.scope.own_only)
-    in_scope = [r[0] for r in ctx.con.execute(f"{cte} SELECT doc_id FROM scope ORDER BY doc_id", params).fetchall()]
+    in_scope = [
+        r[0] for r in ctx.con.execute(f"{cte} SELECT doc_id FROM scope ORDER BY doc_id", params).fetchall()
+    ]
     ranked = _best_quote(ctx, needle, in_scope)
-    good = [r for r in ranked if r[0] >= QUOTE_EVIDENCE_MIN_SCORE]
+    # Evidence: the passages that pass; when none does, the closest few, so a reader sees why.
+    good = [r for r in ranked if r[0] >= threshold]
+    shown = good or [r for r in ranked if r[0] >= QUOTE_EVIDENCE_MIN_SCORE][:3]
     best = ranked[0] if ranked else None
-    hits = [_quote_hit(ctx, needle, d, s) for s, d, _, _ in good[:25]]
+    hits = [_quote_hit(ctx, needle, d, s) for s, d, _, _ in shown[: ctx.max_evidence]]
     score = round(best[0], 1) if best else 0.0
     if best:
         m = ctx.meta([best[1]])[best[1]]
-        when = _as_date(m["published_at"])
-        how = "verbatim" if best[0] >= 100 else f"{best[0]:.0f}/100"
+        how = "verbatim" if score >= 100 else f"{score:g}/100"
         found = (
-            f"the closest passage in {st.scope_docs:,} {st.noun} in scope is {how} "
-            f"in {m['title'] or best[1]!r} ({m['kind']}{', ' + str(when) if when else ''})"
+            f"the closest passage in {_n(st.scope_docs, st.noun)} in scope is {how} "
+            f"in {_doc_ref(m, best[1], with_date=True)}"
         )
     else:
-        found = f"no passage in {st.scope_docs:,} {st.noun} in scope resembles the quote"
+        found = f"no passage in {_n(st.scope_docs, st.noun)} in scope resembles the quote"
     detail = ""
-    if score < threshold and (claim.scope.selects_sources or claim.scope.kinds or claim.scope.day_from or claim.scope.day_to):
+    if score < threshold and (
+        claim.scope.selects_sources or claim.scope.kinds or claim.scope.day_from or claim.scope.day_to
+    ):
         inside = set(in_scope)
         others = [d for d in ctx.texts() if d not in inside]
         elsewhere = [r for r in _best_quote(ctx, needle, others) if r[0] >= threshold]
@@ -850,8 +920,8 @@ def _m_quote(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
             s, d, _, _ = elsewhere[0]
             m = ctx.meta([d])[d]
             detail = (
-                f" It does appear outside the attributed scope, in {m['title'] or d!r} ({m['kind']}, "
-                f"{_as_date(m['published_at']) or 'undated'}; {s:.0f}/100)."
+                f" It does appear outside the attributed scope, in {_doc_ref(m, d, with_date=True)}: "
+                f"{round(s, 1):g}/100."
             )
             hits += [_quote_hit(ctx, needle, d2, s2) for s2, d2, _, _ in elsewhere[:3]]
     return Measure(
@@ -859,7 +929,7 @@ def _m_quote(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         found,
         hits=hits,
         evidence_count=len(good),
-        display=f"{score:.0f}/100",
+        display=f"{score:g}/100",
         detail=detail,
     )
 
@@ -912,7 +982,7 @@ def _m_profile_count(ctx: Context | None, claim: Claim, st: ScopeStats | None) -
 @metric("profile_value")
 def _m_profile_value(ctx: Context | None, claim: Claim, st: ScopeStats | None) -> Measure:
     v = float(claim.params["value"])
-    return Measure(v, f"the profile also says {_num(v)}")
+    return Measure(v, f"it says {_num(v)}")
 
 
 @metric("profile_date")
@@ -920,7 +990,7 @@ def _m_profile_date(ctx: Context | None, claim: Claim, st: ScopeStats | None) ->
     from pipelines.core.claims_config import parse_period
 
     p = parse_period(claim.params["value"])
-    return Measure(p.start, f"the profile also dates it {p.text}", display=p.text)
+    return Measure(p.start, f"it is dated {p.text}", display=p.text)
 
 
 # --------------------------------------------------------------------------- comparing and judging
@@ -937,14 +1007,18 @@ def compare(claim: Claim, value: float | date | None) -> tuple[bool, str | None]
         return False, "above" if spec.direction == "down" else "below"
     if claim.comparator in DATE_COMPARATORS:
         lo, hi = claim.expected_window()
-        v = _as_date(value) if not isinstance(value, date) or isinstance(value, datetime) else value
-        if lo and v < lo:
+        day = _as_date(value)
+        if day is None:
+            raise ValueError(f"claim {claim.id}: a date comparator needs a date, got {value!r}")
+        if lo and day < lo:
             return False, "below"
-        if hi and v > hi:
+        if hi and day > hi:
             return False, "above"
         return True, None
+    if isinstance(value, date):
+        raise ValueError(f"claim {claim.id}: a number comparator needs a number, got {value!r}")
     e = claim.expected_number()
-    v = float(value)  # type: ignore[arg-type]
+    v = float(value)
     eps = 1e-9 * max(1.0, abs(e))
     c = claim.comparator
     if c == "eq":
@@ -957,8 +1031,7 @@ def compare(claim: Claim, value: float | date | None) -> tuple[bool, str | None]
         ok = v <= e + eps
     elif c == "lt":
         ok = v < e - eps
-    elif c == "approx":
-        assert claim.tolerance is not None
+    elif c == "approx" and claim.tolerance is not None:
         ok = abs(v - e) <= claim.tolerance.allowed(e) + eps
     else:  # pragma: no cover - validated at load
         raise ValueError(f"unknown comparator {c!r}")
@@ -973,32 +1046,28 @@ def compare(claim: Claim, value: float | date | None) -> tuple[bool, str | None]
 
 def _claims_phrase(claim: Claim) -> str:
     exp = claim.expected_text()
-    return {
-        "eq": f"profile claims {exp}",
-        "ge": f"profile claims at least {exp}",
-        "gt": f"profile claims more than {exp}",
-        "le": "profile claims none" if claim.expected == 0 else f"profile claims at most {exp}",
-        "lt": f"profile claims fewer than {exp}",
-        "approx": f"profile claims about {exp}",
-        "within": f"profile dates it {exp}",
-        "before": f"profile dates it before {_next_day(exp)}",
-        "after": f"profile dates it after {_prev_day(exp)}",
-    }[claim.comparator or "eq"]
-
-
-def _next_day(s: str) -> str:
-    return str(date.fromisoformat(s) + timedelta(days=1))
-
-
-def _prev_day(s: str) -> str:
-    return str(date.fromisoformat(s) - timedelta(days=1))
+    c = claim.comparator
+    if c == "le" and claim.expected == 0:
+        return "profile claims none"
+    words = {
+        "eq": "profile claims",
+        "ge": "profile claims at least",
+        "gt": "profile claims more than",
+        "le": "profile claims at most",
+        "lt": "profile claims fewer than",
+        "approx": "profile claims about",
+        "within": "profile dates it",
+        "before": "profile dates it before",
+        "after": "profile dates it after",
+    }
+    return f"{words[c or 'eq']} {exp}"
 
 
 def _coverage_text(st: ScopeStats) -> str:
     if st.ratio is None:
         text = "the catalog gives no expected size for this scope, so missing material cannot be ruled out"
     elif st.expected_docs:
-        text = f"the collection covers {st.ratio:.0%} of the claimed {st.expected_docs:,} {st.noun}"
+        text = f"the collection covers {st.ratio:.0%} of the claimed {_n(st.expected_docs, st.noun)}"
     else:
         text = f"the collection holds {st.ratio:.0%} of the claimed {st.expected_words or 0:,} words"
     if st.missing_sources:
@@ -1011,7 +1080,10 @@ def _coverage_text(st: ScopeStats) -> str:
 def _missing_text(st: ScopeStats) -> str:
     parts = []
     if st.expected_docs and st.base_docs is not None and st.base_docs < st.expected_docs:
-        parts.append(f"{st.expected_docs - st.base_docs:,} of the claimed {st.expected_docs:,} {st.noun} are not collected")
+        gap = st.expected_docs - st.base_docs
+        parts.append(
+            f"{gap:,} of the claimed {_n(st.expected_docs, st.noun)} {'is' if gap == 1 else 'are'} not collected"
+        )
     if st.missing_sources:
         parts.append(f"catalogued sources not collected: {', '.join(st.missing_sources[:5])}")
     if st.ratio is None:
@@ -1046,7 +1118,9 @@ def _empty_row(claim: Claim) -> dict[str, Any]:
         "coverage_ratio": None,
         "evidence_count": 0,
         "evidence_shown": 0,
-        "expected_value": claim.expected_number() if claim.comparator and claim.comparator not in DATE_COMPARATORS else None,
+        "expected_value": claim.expected_number()
+        if claim.comparator and claim.comparator not in DATE_COMPARATORS
+        else None,
         "measured_value": None,
     }
 
@@ -1099,7 +1173,9 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
     try:
         m = _IMPL[spec.name](ctx, claim, st)  # type: ignore[arg-type]
     except duckdb.Error as e:
-        row["explanation"] = _sentence(f"could not be evaluated: {type(e).__name__}: {str(e).splitlines()[0]}")
+        row["explanation"] = _sentence(
+            f"could not be evaluated: {type(e).__name__}: {str(e).splitlines()[0]}"
+        )
         return row, None
     row["evidence_count"] = m.evidence_count
     if m.unavailable:
@@ -1118,20 +1194,26 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
             )
             row["explanation"] = _sentence(f"{reason}; {status}" if reason else status)
         else:
-            row["explanation"] = _sentence(f"{reason}; measured for reference: {m.found}" if reason else m.found)
+            row["explanation"] = _sentence(
+                f"{reason}; measured for reference: {m.found}" if reason else m.found
+            )
         return row, m
 
     passed, side = compare(claim, m.value)
     if not spec.needs_data:
         row["verdict"] = "supported" if passed else "inconsistent"
         label = claim.label or "the profile's figures"
-        text = f"{label}: {m.found}; the profile states {claim.expected_text()}"
+        if spec.name in ("profile_value", "profile_date"):
+            where = "places it within" if claim.comparator == "within" else "states"
+            text = f"{label}: {m.found}; elsewhere the profile {where} {claim.expected_text()}"
+        else:
+            text = f"{label}: {m.found}; the profile states {claim.expected_text()}"
         if passed:
             text += " — consistent"
         elif isinstance(m.value, int | float):
-            e = claim.expected_number()
-            diff = float(m.value) - e
-            pct = f" = {abs(diff) / abs(e):.1%}" if e else ""
+            exp_v = claim.expected_number()
+            diff = float(m.value) - exp_v
+            pct = f" ({abs(diff) / abs(exp_v):.1%})" if exp_v else ""
             text += f" — inconsistent: off by {_num(abs(diff))}{pct}"
             if claim.tolerance:
                 text += f", more than the {claim.tolerance} rounding allows"
@@ -1140,7 +1222,6 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
         row["explanation"] = _sentence(text) + m.detail
         return row, m
 
-    assert st is not None or "documents" not in spec.tables
     cov = st or ScopeStats()
     if "documents" in spec.tables:
         paren = f" ({_claims_phrase(claim)}; {_coverage_text(cov)})"
@@ -1151,11 +1232,18 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
         verdict = "supported"
         tail = ""
     else:
-        excusable = (spec.direction == "up" and side == "below") or (spec.direction == "down" and side == "above")
+        excusable = (spec.direction == "up" and side == "below") or (
+            spec.direction == "down" and side == "above"
+        )
         if excusable and "documents" in spec.tables and not cov.complete:
             verdict = "lower_bound"
-            what = "a later first use" if spec.value == "date" else "a lower bound"
-            tail = f": {what}, not a refutation — {_missing_text(cov)}"
+            if m.value is None or spec.name == "quote_match":
+                what = "not found yet, which is not a refutation"
+            elif spec.value == "date":
+                what = "an earlier use may be in what is missing, so this is not a refutation"
+            else:
+                what = "a lower bound, not a refutation"
+            tail = f": {what} — {_missing_text(cov)}"
         else:
             verdict = "contradicted"
             tail = ""
@@ -1202,11 +1290,13 @@ def evaluate_claims(
 
     ``con`` may be None: arithmetic and not_checkable claims still get their verdicts.
     """
-    ctx = Context(con) if con is not None else None
+    ctx = Context(con, max_evidence) if con is not None else None
     rows: list[dict[str, Any]] = []
     evidence: list[dict[str, Any]] = []
     for claim in claims_cfg.claims:
         row, m = evaluate_claim(ctx, claim)
+        if claim.note:
+            row["explanation"] = f"{row['explanation']} Note: {_sentence(claim.note)}".strip()
         if m is not None and ctx is not None and m.hits and max_evidence > 0:
             ev = _evidence_rows(ctx, claim, m, max_evidence)
             evidence += ev
@@ -1217,7 +1307,9 @@ def evaluate_claims(
 
 
 def replace_claim_tables(
-    con: duckdb.DuckDBPyConnection, claims_rows: Sequence[dict[str, Any]], evidence_rows: Sequence[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection,
+    claims_rows: Sequence[dict[str, Any]],
+    evidence_rows: Sequence[dict[str, Any]],
 ) -> None:
     """Replace ``claims`` and ``claim_evidence`` in one transaction."""
     con.execute("BEGIN TRANSACTION")

@@ -19,7 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model
 
@@ -96,7 +97,13 @@ METRICS: dict[str, MetricSpec] = {
         # ---- size and composition of the scope
         MetricSpec("documents", "number of documents in scope", "number", "up", unit="documents"),
         MetricSpec("words", "sum of documents.word_count in scope", "number", "up", unit="words"),
-        MetricSpec("megabytes", "UTF-8 size of the documents' text in scope, in MB (10^6 bytes)", "number", "up", unit="MB"),
+        MetricSpec(
+            "megabytes",
+            "UTF-8 size of the documents' text in scope, in MB (10^6 bytes)",
+            "number",
+            "up",
+            unit="MB",
+        ),
         MetricSpec(
             "duration_hours",
             "running time of the scope's transcripts: per document the last segment end, summed, in hours",
@@ -109,25 +116,49 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("last_date", "latest published_at in scope", "date", "up"),
         # ---- tracked phrases (phrase_hits, built from analysis/lexicon.yaml)
         MetricSpec(
-            "phrase_documents", "documents in scope with at least one hit of the phrase", "number", "up",
-            tables=("documents", "phrase_hits"), params=_PHRASE, unit="documents",
+            "phrase_documents",
+            "documents in scope with at least one hit of the phrase",
+            "number",
+            "up",
+            tables=("documents", "phrase_hits"),
+            params=_PHRASE,
+            unit="documents",
         ),
         MetricSpec(
-            "phrase_hits", "hits of the phrase in scope", "number", "up",
-            tables=("documents", "phrase_hits"), params=_PHRASE, unit="hits",
+            "phrase_hits",
+            "hits of the phrase in scope",
+            "number",
+            "up",
+            tables=("documents", "phrase_hits"),
+            params=_PHRASE,
+            unit="hits",
         ),
         MetricSpec(
-            "phrase_first_use", "date of the earliest dated document in scope using the phrase", "date", "down",
-            tables=("documents", "phrase_hits"), params=_PHRASE,
+            "phrase_first_use",
+            "date of the earliest dated document in scope using the phrase",
+            "date",
+            "down",
+            tables=("documents", "phrase_hits"),
+            params=_PHRASE,
         ),
         # ---- people, works, things (mentions, built from analysis/lexicon.yaml)
         MetricSpec(
-            "entity_documents", "documents in scope mentioning the entity", "number", "up",
-            tables=("documents", "mentions"), params=_ENTITY, unit="documents",
+            "entity_documents",
+            "documents in scope mentioning the entity",
+            "number",
+            "up",
+            tables=("documents", "mentions"),
+            params=_ENTITY,
+            unit="documents",
         ),
         MetricSpec(
-            "entity_mentions", "mentions of the entity in scope", "number", "up",
-            tables=("documents", "mentions"), params=_ENTITY, unit="mentions",
+            "entity_mentions",
+            "mentions of the entity in scope",
+            "number",
+            "up",
+            tables=("documents", "mentions"),
+            params=_ENTITY,
+            unit="mentions",
         ),
         MetricSpec(
             "entity_rank",
@@ -143,8 +174,21 @@ METRICS: dict[str, MetricSpec] = {
             },
         ),
         # ---- free-text patterns for events the lexicon does not track
-        MetricSpec("pattern_documents", "documents in scope whose text matches the pattern", "number", "up", params=_PATTERN, unit="documents"),
-        MetricSpec("pattern_first_use", "date of the earliest dated document in scope matching the pattern", "date", "down", params=_PATTERN),
+        MetricSpec(
+            "pattern_documents",
+            "documents in scope whose text matches the pattern",
+            "number",
+            "up",
+            params=_PATTERN,
+            unit="documents",
+        ),
+        MetricSpec(
+            "pattern_first_use",
+            "date of the earliest dated document in scope matching the pattern",
+            "date",
+            "down",
+            params=_PATTERN,
+        ),
         # ---- quotes
         MetricSpec(
             "quote_match",
@@ -152,7 +196,9 @@ METRICS: dict[str, MetricSpec] = {
             "and whitespace are normalised; 100 = verbatim",
             "number",
             "up",
-            params={"text": Param("str", required=False, doc="the text to find (default: the claim's quote)")},
+            params={
+                "text": Param("str", required=False, doc="the text to find (default: the claim's quote)")
+            },
             unit="/100",
         ),
         # ---- the catalog's view of coverage
@@ -167,19 +213,39 @@ METRICS: dict[str, MetricSpec] = {
         ),
         # ---- the profile's own arithmetic (no data)
         MetricSpec(
-            "profile_sum", "sum of numbers the profile states", "number", None, needs_data=False, tables=(),
+            "profile_sum",
+            "sum of numbers the profile states",
+            "number",
+            None,
+            needs_data=False,
+            tables=(),
             params={"terms": Param("number_list", doc="the profile's figures for the parts")},
         ),
         MetricSpec(
-            "profile_count", "number of entries the profile lists", "number", None, needs_data=False, tables=(),
+            "profile_count",
+            "number of entries the profile lists",
+            "number",
+            None,
+            needs_data=False,
+            tables=(),
             params={"items": Param("str_list", doc="the listed entries, as the profile names them")},
         ),
         MetricSpec(
-            "profile_value", "a number the profile states elsewhere", "number", None, needs_data=False, tables=(),
+            "profile_value",
+            "a number the profile states elsewhere",
+            "number",
+            None,
+            needs_data=False,
+            tables=(),
             params={"value": Param("number", doc="the other figure")},
         ),
         MetricSpec(
-            "profile_date", "a date the profile states elsewhere", "date", None, needs_data=False, tables=(),
+            "profile_date",
+            "a date the profile states elsewhere",
+            "date",
+            None,
+            needs_data=False,
+            tables=(),
             params={"value": Param("date", doc="the other date (YYYY, YYYY-MM or YYYY-MM-DD)")},
         ),
     ]
@@ -244,7 +310,9 @@ class Tolerance(Strict):
     @model_validator(mode="after")
     def _one(self) -> Tolerance:
         if (self.rel is None) == (self.abs is None):
-            raise ValueError("give exactly one of 'rel' (a fraction, 0.05 = 5%) or 'abs' (in the metric's unit)")
+            raise ValueError(
+                "give exactly one of 'rel' (a fraction, 0.05 = 5%) or 'abs' (in the metric's unit)"
+            )
         return self
 
     def allowed(self, expected: float) -> float:
@@ -259,10 +327,11 @@ class Tolerance(Strict):
 class Scope(Strict):
     """Which documents a metric reads.
 
-    ``kinds``, dates, ``own_only``, ``in_profile`` and ``in_catalog`` restrict (AND). The source
+    ``kinds``, dates, ``own_only``, ``in_profile`` (true: sources the profile names, Known Gaps
+    excluded) and ``in_catalog`` restrict (AND). The source
     selectors ``source_ids``, ``url_like`` (SQL ILIKE patterns on documents.url) and
     ``collection`` (sources.collection) pick sources: a document matches when it matches any
-    of those given (OR). Dates are inclusive periods on documents.published_at (UTC).
+    of those given (OR); ``exclude_source_ids`` then drops sources. Dates are inclusive periods on documents.published_at (UTC).
 
     Coverage (how complete the scope's material is) compares the documents of the scope's
     sources, within ``coverage_from``/``coverage_to`` (not ``date_from``/``date_to``, so a
@@ -275,6 +344,7 @@ class Scope(Strict):
     source_ids: list[str] = Field(default_factory=list)
     url_like: list[str] = Field(default_factory=list)
     collection: str | None = None
+    exclude_source_ids: list[str] = Field(default_factory=list)
     date_from: Period | None = None
     date_to: Period | None = None
     own_only: bool = True
@@ -290,7 +360,7 @@ class Scope(Strict):
     def _dates(cls, v: Any) -> Any:
         return _period_or_none(v)
 
-    @field_validator("source_ids")
+    @field_validator("source_ids", "exclude_source_ids")
     @classmethod
     def _ids(cls, v: list[str]) -> list[str]:
         return [check_safe_id(s) for s in v]
@@ -353,18 +423,24 @@ class Claim(Strict):
             if not self.reason:
                 raise ValueError(f"field 'reason': a {self.type} claim needs a reason")
             if self.comparator is not None or self.expected is not None:
-                raise ValueError(f"field 'comparator': a {self.type} claim is not judged; drop comparator/expected")
+                raise ValueError(
+                    f"field 'comparator': a {self.type} claim is not judged; drop comparator/expected"
+                )
         else:
             if spec is None:
                 raise ValueError(f"field 'metric': a {self.type} claim needs a metric")
             if self.comparator is None:
-                raise ValueError("field 'comparator': missing (eq, ge, le, gt, lt, approx, before, after, within)")
+                raise ValueError(
+                    "field 'comparator': missing (eq, ge, le, gt, lt, approx, before, after, within)"
+                )
             if self.expected is None:
                 raise ValueError("field 'expected': missing")
         if spec is not None:
             _check_params(spec, self.params)
             if self.type == "arithmetic" and spec.needs_data:
-                raise ValueError(f"field 'metric': an arithmetic claim needs a profile_* metric, not {spec.name!r}")
+                raise ValueError(
+                    f"field 'metric': an arithmetic claim needs a profile_* metric, not {spec.name!r}"
+                )
             if self.type != "arithmetic" and not spec.needs_data and self.type not in UNJUDGED_TYPES:
                 raise ValueError(f"field 'type': metric {spec.name!r} reads no data; use type 'arithmetic'")
         elif self.params:
@@ -425,7 +501,11 @@ class Claim(Strict):
             lo, hi = self.expected_window()
             if self.comparator == "within":
                 return f"{lo} to {hi}" if lo and hi else f"{lo or '…'} to {hi or '…'}"
-            return str(parse_period(self.expected).start if self.comparator == "before" else parse_period(self.expected).end)
+            return str(
+                parse_period(self.expected).start
+                if self.comparator == "before"
+                else parse_period(self.expected).end
+            )
         text = _num(self.expected_number())
         if self.comparator == "approx" and self.tolerance:
             text += f" ({self.tolerance})"
@@ -434,6 +514,8 @@ class Claim(Strict):
 
 class ClaimsConfig(Strict):
     profile: str | None = None  # the profile the claims come from, relative to the project
+    # Free-form YAML anchors (&name) for scopes several claims share; not read otherwise.
+    anchors: dict[str, Any] | None = None
     claims: list[Claim]
 
     @model_validator(mode="after")
@@ -453,7 +535,9 @@ def _check_params(spec: MetricSpec, params: dict[str, Any]) -> None:
     unknown = sorted(set(params) - set(spec.params))
     if unknown:
         allowed = ", ".join(spec.params) or "none"
-        raise ValueError(f"field 'params': metric {spec.name!r} takes no param {unknown[0]!r} (allowed: {allowed})")
+        raise ValueError(
+            f"field 'params': metric {spec.name!r} takes no param {unknown[0]!r} (allowed: {allowed})"
+        )
     for name, p in spec.params.items():
         if name not in params:
             if p.required:
@@ -486,7 +570,11 @@ def _check_params(spec: MetricSpec, params: dict[str, Any]) -> None:
                     except ValueError as e:
                         raise ValueError(f"{where}: {e}") from None
         elif p.type == "number_list":
-            if not isinstance(v, list) or not v or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
+            if (
+                not isinstance(v, list)
+                or not v
+                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+            ):
                 raise ValueError(f"{where}: expected a non-empty list of numbers")
         elif p.type == "number":
             if isinstance(v, bool) or not isinstance(v, int | float):
@@ -509,7 +597,35 @@ def _num(x: float | int) -> str:
 
 def load_claims(path: Path) -> ClaimsConfig:
     """Load and validate analysis/claims.yaml (ConfigError names file, claim id and field)."""
-    return load_yaml_model(path, ClaimsConfig)
+    try:
+        return load_yaml_model(path, ClaimsConfig)
+    except ConfigError as e:
+        if not isinstance(e.__cause__, ValidationError):
+            raise
+        # Re-word the errors so each names the claim by id even for nested fields (scope.kinds[0]).
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raise ConfigError(
+            "\n".join(_describe(path, data, err) for err in e.__cause__.errors())
+        ) from e.__cause__
+
+
+def _describe(path: Path, data: Any, err: Any) -> str:
+    loc = tuple(err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    where = "top level"
+    rest = loc
+    if len(loc) >= 2 and loc[0] == "claims" and isinstance(loc[1], int):
+        claims = data.get("claims") if isinstance(data, dict) else None
+        item = claims[loc[1]] if isinstance(claims, list) and 0 <= loc[1] < len(claims) else None
+        cid = item.get("id") if isinstance(item, dict) else None
+        where = f"claim {cid!r} (claims[{loc[1]}])" if cid else f"claims[{loc[1]}]"
+        rest = loc[2:]
+    field_name = ""
+    for part in rest:
+        field_name += f"[{part}]" if isinstance(part, int) else (f".{part}" if field_name else str(part))
+    if field_name and not msg.startswith("field "):
+        return f"{path}: {where}, field {field_name!r}: {msg}"
+    return f"{path}: {where}: {msg}"
 
 
 def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
@@ -522,4 +638,5 @@ def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
             out["entities"].add(c.params["entity"])
         out["entities"].update(c.params.get("among") or [])
         out["sources"].update(c.scope.source_ids)
+        out["sources"].update(c.scope.exclude_source_ids)
     return out
