@@ -9,11 +9,11 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from pipelines.defs import analysis, fetch, ingest, reports, warehouse
+from pipelines.defs import analysis, claims, fetch, ingest, reports, warehouse
 from pipelines.defs.automation import build_schedules, ingest_job, make_inbox_sensor, report_job
 from pipelines.defs.resources import CorpusProject
 
-ASSET_MODULES = [fetch, ingest, warehouse, analysis, reports]
+ASSET_MODULES = [fetch, ingest, warehouse, analysis, claims, reports]
 # Per-video partitions are fetched from the UI (or by fetched_sources in every run), not by the job.
 PARTITIONED = AssetSelection.assets("youtube_transcript")
 

@@ -27,7 +27,8 @@ from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
 
 # Published only once the derived tables are rebuilt, so readers never see new documents with old counts.
-ANALYSIS_DEPS = ["sentences", "phrase_frequencies", "citation_tallies", "ngrams", "timeline", "first_uses"]
+ANALYSIS_DEPS = ["sentences", "phrase_frequencies", "citation_tallies", "ngrams", "timeline", "first_uses",
+                 "claims", "claim_evidence", "coverage", "coverage_by_kind"]
 CORE_TABLES = ["sources", "snapshots", "parse_issues", "documents", "segments", "tweets"]
 _DESCRIPTIONS = {
     "sources": "Catalog sources plus uncatalogued sources found in raw/ (in_catalog = false).",

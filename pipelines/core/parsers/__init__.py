@@ -10,7 +10,7 @@ specific formats before generic ones (plain text / Markdown last).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.core.records import ParseResult
 
@@ -26,13 +26,19 @@ class ParserSpec:
     version: int = 1  # bump when the parser's output changes: invalidates cached parses
 
 
+# Bump when shared parsing code (parsers/common.py, textutil.py) changes output: every cached parse
+# is redone. A parser's own ``version`` covers changes to that parser alone.
+COMMON_VERSION = 2
+
+
 def all_parsers() -> list[ParserSpec]:
     from pipelines.core.parsers import blog, generic, skip, transcripts, tweets
 
     # arXiv API responses and GitHub metadata (in generic) must win over the feed and tweet-JSON sniffers.
     early = [p for p in generic.PARSERS if p.name in ("github_repo_json", "arxiv_atom")]
     late = [p for p in generic.PARSERS if p not in early]
-    return [*skip.PARSERS, *early, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *late]
+    specs = [*skip.PARSERS, *early, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *late]
+    return [replace(p, version=p.version * 1000 + COMMON_VERSION) for p in specs]
 
 
 def find_parser(name: str, head: bytes, parsers: list[ParserSpec] | None = None) -> ParserSpec | None:

@@ -67,6 +67,14 @@ def parse_date(value: Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int) and not isinstance(value, bool) and 19000101 <= value <= 21001231:
+        value = str(value)  # YYYYMMDD written as a number (e.g. an unquoted YAML date)
+    if isinstance(value, str) and re.fullmatch(r"(19|20)\d{6}", value.strip()):
+        v8 = value.strip()
+        try:
+            return datetime(int(v8[:4]), int(v8[4:6]), int(v8[6:]), tzinfo=UTC)
+        except ValueError:
+            return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value) / (1000 if value > 1e11 else 1)
         try:
@@ -182,7 +190,10 @@ def hms_to_seconds(value: Any) -> float | None:
     s = str(value).strip().replace(",", ".")
     if re.fullmatch(r"-?\d+(\.\d+)?", s):
         return float(s)
-    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)", s)
-    if not m:
-        return None
-    return int(m[1] or 0) * 3600 + int(m[2]) * 60 + float(m[3])
+    m = re.fullmatch(r"(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)", s)
+    if m:
+        return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    m = re.fullmatch(r"(\d+):(\d{1,2}(?:\.\d+)?)", s)  # m:ss, minutes may pass 59 ("211:15")
+    if m:
+        return int(m[1]) * 60 + float(m[2])
+    return None

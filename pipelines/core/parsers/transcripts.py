@@ -71,6 +71,14 @@ def build_transcript(
         last = text
         segments.append(Segment(seq=len(segments), text=text, start_s=start, end_s=end))
         texts.append(text)
+    timed = [s.start_s for s in segments if s.start_s is not None]
+    backwards = sum(1 for a, b in zip(timed, timed[1:], strict=False) if b < a - 1)
+    if timed and backwards > max(3, len(timed) // 20):
+        # timings that keep jumping back are corrupt: keep the words, drop every timing
+        if issues is not None:
+            issues.append(ParseIssue("file", f"{backwards} of {len(timed)} cue timings go backwards: all timings dropped", "warning"))
+        for seg in segments:
+            seg.start_s = seg.end_s = None
     body = join_fragments(texts)
     q = quality
     if q > AUTO and looks_unpunctuated(body):
@@ -241,7 +249,7 @@ def _parse_tsv(data: bytes, name: str) -> ParseResult:
 
 # -- Markdown with timestamps ------------------------------------------------------------------------
 
-_LINE_TS = re.compile(r"^\[(\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?)\]\s*(.*)$")
+_LINE_TS = re.compile(r"^\[(\d{1,3}(?::\d{2}){1,2}(?:\.\d+)?)\]\s*(.*)$")
 _PARA_TS = re.compile(r"\s*\[(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\s*(?:→|->|-->)\s*(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\]\s*$")
 
 
@@ -251,7 +259,7 @@ def _sniff_timed_md(name: str, head: bytes) -> bool:
     text = head.decode("utf-8", "replace")
     if text.startswith("---") and re.search(r"^(video_id|videoId):", text, re.M) and re.search(r"^(source_type|platform): *youtube", text, re.M):
         return True  # caption Markdown whose timed lines may lie beyond the head
-    return len(re.findall(r"^\[\d{1,2}:\d{2}(?::\d{2})?\] ", text, re.M)) >= 3 or len(re.findall(r"\[\d{1,2}:\d{2}:\d{2}\s*(?:→|->)\s*\d{1,2}:\d{2}:\d{2}\]\s*$", text, re.M)) >= 1
+    return len(re.findall(r"^\[\d{1,3}:\d{2}(?::\d{2})?\] ", text, re.M)) >= 3 or len(re.findall(r"\[\d{1,2}:\d{2}:\d{2}\s*(?:→|->)\s*\d{1,2}:\d{2}:\d{2}\]\s*$", text, re.M)) >= 1
 
 
 def _parse_timed_md(data: bytes, name: str) -> ParseResult:
@@ -290,6 +298,7 @@ def _parse_timed_md(data: bytes, name: str) -> ParseResult:
     q = AUTO if "auto" in method else UNKNOWN_TRACK
     title = meta.get("title")
     doc = build_transcript(cues, video_id=vid, quality=q, title=str(title) if title else None, published=meta.get("date"), issues=issues)
+    issues[:] = [i for i in issues if "before the previous cue" not in i.message] if any("all timings dropped" in i.message for i in issues) else issues
     if str(meta.get("platform", meta.get("source_type", ""))).lower() not in ("", "youtube"):
         doc.kind = None
     return _result("timed_transcript_md", doc, issues)
@@ -384,7 +393,7 @@ PARSERS = [
     ParserSpec("srt", lambda n, h: suffix(n) == ".srt", _parse_srt, version=1),
     ParserSpec("whisper_tsv", _sniff_tsv, _parse_tsv, version=1),
     ParserSpec("caption_html", _sniff_caption_html, _parse_caption_html, version=1),
-    ParserSpec("timed_transcript_md", _sniff_timed_md, _parse_timed_md, version=1),
+    ParserSpec("timed_transcript_md", _sniff_timed_md, _parse_timed_md, version=2),
     ParserSpec("bilingual_transcript_md", _sniff_bilingual, _parse_bilingual, version=1),
     ParserSpec("youtube_meta_yaml", _sniff_meta_yaml, _parse_meta_yaml, version=1),
     ParserSpec("plain_transcript", _plain_transcript, _parse_plain, version=1),

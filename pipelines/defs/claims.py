@@ -1,0 +1,116 @@
+"""Claims and coverage assets: every checkable claim of the profile verified against the warehouse,
+with evidence, and how much of the catalog the warehouse holds.
+
+The claims step runs only when the tables it reads passed their blocking checks (well-formed
+documents, sentences inside their documents): a broken upstream table stops verification instead of
+producing verdicts on bad data.
+"""
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset_check,
+    multi_asset,
+)
+
+from pipelines.core.claims import write_claim_tables
+from pipelines.core.claims_config import load_claims
+from pipelines.core.coverage import overall_coverage, write_coverage_tables
+from pipelines.defs.resources import CorpusProject
+from pipelines.defs.util import preview
+
+UPSTREAM = ["documents", "segments", "sources", "snapshots", "tweets", "sentences", "phrase_hits",
+            "phrase_frequencies", "mentions", "citation_tallies", "timeline", "first_uses"]
+TABLES = {
+    "claims": "One row per claim of analysis/claims.yaml: measured vs expected, verdict, explanation, coverage of its scope.",
+    "claim_evidence": "The passages behind each verdict: document, link (tweet URL, video at the second), snippet.",
+    "coverage": "Per catalog source: collected or not (with the reason), words against the profile's figure.",
+    "coverage_by_kind": "Per source kind: sources, collected, missing, known gaps, words against claimed words.",
+}
+
+
+@asset_check(asset=AssetKey("sentences"), blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
+def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
+    with corpus.work_db() as con:
+        outside = con.execute(
+            """SELECT count(*) FROM sentences s JOIN documents d USING (doc_id)
+               WHERE s.start_char < 0 OR s.end_char > length(d.text) OR s.end_char <= s.start_char"""
+        ).fetchone()[0]  # type: ignore[index]
+        orphans = con.execute("SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]  # type: ignore[index]
+        without = con.execute(
+            "SELECT count(*) FROM documents WHERE word_count > 0 AND doc_id NOT IN (SELECT DISTINCT doc_id FROM sentences)"
+        ).fetchone()[0]  # type: ignore[index]
+    return AssetCheckResult(
+        passed=(outside, orphans, without) == (0, 0, 0),
+        metadata={"outside_document": outside, "orphan_sentences": orphans, "documents_without_sentences": without},
+    )
+
+
+@multi_asset(
+    specs=[AssetSpec(t, group_name="claims", kinds={"duckdb"}, deps=[AssetKey(u) for u in UPSTREAM], description=d) for t, d in TABLES.items()],
+    pool="warehouse",
+)
+def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
+    """Verify every claim of analysis/claims.yaml and measure coverage against the catalog."""
+    p = corpus.project
+    claims_path = p.analysis / "claims.yaml"
+    with corpus.work_db() as con:
+        cov_rows, by_kind = write_coverage_tables(con)
+        if claims_path.exists():
+            cfg = load_claims(claims_path)
+            rows, evidence = write_claim_tables(con, cfg)
+        else:
+            context.log.warning(f"{claims_path} not found: no claims to verify")
+            from pipelines.core.claims import replace_claim_tables
+
+            rows, evidence = [], []
+            replace_claim_tables(con, rows, evidence)
+        verdicts: dict[str, int] = {}
+        for r in rows:
+            verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+        context.log.info(f"claims: {len(rows)} verified: {verdicts}")
+        overall = overall_coverage(con)
+        yield MaterializeResult(
+            asset_key=AssetKey("claims"),
+            metadata={
+                "dagster/row_count": len(rows),
+                "verdicts": MetadataValue.json(verdicts),
+                "preview": preview(con, "SELECT claim_id, verdict, measured, expected, left(explanation, 120) AS explanation FROM claims ORDER BY verdict, claim_id", limit=20),
+            },
+        )
+        yield MaterializeResult(
+            asset_key=AssetKey("claim_evidence"),
+            metadata={"dagster/row_count": len(evidence), "preview": preview(con, "SELECT claim_id, rank, kind, link, left(snippet, 80) AS snippet FROM claim_evidence")},
+        )
+        yield MaterializeResult(
+            asset_key=AssetKey("coverage"),
+            metadata={
+                "dagster/row_count": len(cov_rows),
+                "overall": MetadataValue.json({k: (round(v, 4) if isinstance(v, float) else v) for k, v in overall.items() if isinstance(v, int | float | str | None)}),
+                "preview": preview(con, "SELECT source_id, kind, status, words, claimed_words, reason FROM coverage WHERE status <> 'collected' ORDER BY kind, source_id", limit=20),
+            },
+        )
+        yield MaterializeResult(
+            asset_key=AssetKey("coverage_by_kind"),
+            metadata={"dagster/row_count": len(by_kind), "preview": preview(con, "SELECT * FROM coverage_by_kind")},
+        )
+
+
+@asset_check(asset=AssetKey("claims"), description="Every claim has a verdict and an explanation; data claims point at evidence.")
+def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
+    with corpus.work_db() as con:
+        missing = con.execute("SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''").fetchone()[0]  # type: ignore[index]
+        unbacked = con.execute(
+            "SELECT count(*) FROM claims WHERE verdict = 'supported' AND type IN ('phrase_count', 'citation') AND evidence_count = 0"
+        ).fetchone()[0]  # type: ignore[index]
+    return AssetCheckResult(
+        passed=missing == 0 and unbacked == 0,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"without_verdict_or_explanation": missing, "supported_without_evidence": unbacked},
+    )
