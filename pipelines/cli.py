@@ -152,6 +152,62 @@ def cmd_search(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def cmd_kwic(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core.kwic import kwic
+
+    con = _published(project)
+    if con is None:
+        return 2
+    try:
+        lines = kwic(con, args.query, width=args.width, kind=args.kind, limit=args.limit, own_only=not args.all, since=args.since)
+    except ValueError as e:
+        _err(str(e))
+        return 2
+    finally:
+        con.close()
+    for ln in lines:
+        when = ln["published_at"].date().isoformat() if ln.get("published_at") else "undated   "
+        left = ln["left"].replace("\n", " ")[-args.width:]
+        right = ln["right"].replace("\n", " ")[: args.width]
+        print(f"{when} {ln['kind']:<9} {left:>{args.width}} {_highlight('[[' + ln['match'] + ']]')} {right}")
+        print(f"{'':>21}{ln.get('link') or ln.get('url') or ln['doc_id']}")
+    print(f"{len(lines)} line(s)" + (" (limit reached)" if len(lines) == args.limit else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace, project: Project) -> int:
+    con = _published(project)
+    if con is None:
+        return 2
+    try:
+        where, params = [], []
+        if args.status:
+            where.append("verdict = ?")
+            params.append(args.status)
+        if args.id:
+            where.append("claim_id ILIKE ?")
+            params.append(args.id.replace("*", "%"))
+        sql = "SELECT claim_id, verdict, measured, expected, explanation, evidence_count FROM claims"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = con.execute(sql + " ORDER BY claim_id", params).fetchall()
+        for claim_id, verdict, measured, expected, explanation, n_ev in rows:
+            print(f"{verdict:<14} {claim_id}  measured {measured or '-'} / expected {expected or '-'}")
+            print(f"{'':>15}{explanation}")
+            if args.evidence and n_ev:
+                for rank, kind, link, snip in con.execute(
+                    "SELECT rank, kind, coalesce(link, url, doc_id), snippet FROM claim_evidence WHERE claim_id = ? ORDER BY rank",
+                    [claim_id],
+                ).fetchall():
+                    print(f"{'':>15}{rank:>2}. {kind} {link}")
+                    print(f"{'':>19}{' '.join((snip or '').split())[:200]}")
+        counts = con.execute("SELECT verdict, count(*) FROM claims GROUP BY 1 ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    print(f"{len(rows)} claim(s) shown; all claims: " + ", ".join(f"{v} {n}" for v, n in counts), file=sys.stderr)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, project: Project) -> int:
     import json
 
@@ -191,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--exact", action="store_true", help="only documents containing the exact phrase")
     se.add_argument("--own", action="store_true", help="only the thinker's own words (no retweets)")
     se.set_defaults(func=cmd_search)
+    kw = sub.add_parser("kwic", help="keyword in context: concordance lines with date, kind and link")
+    kw.add_argument("query", help="a tracked phrase id (analysis/lexicon.yaml, all its forms) or words to find")
+    kw.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"])
+    kw.add_argument("--since", help="only documents published on or after YYYY-MM or YYYY-MM-DD")
+    kw.add_argument("--limit", type=int, default=50)
+    kw.add_argument("--width", type=int, default=50, help="characters of context each side")
+    kw.add_argument("--all", action="store_true", help="include others' words (retweets)")
+    kw.set_defaults(func=cmd_kwic)
+    cl = sub.add_parser("claims", help="the profile's claims with their verdicts")
+    cl.add_argument("--status", choices=["supported", "contradicted", "lower_bound", "inconsistent", "not_checkable"])
+    cl.add_argument("--id", help="claim id, '*' as wildcard (e.g. 'from-scratch*')")
+    cl.add_argument("--evidence", action="store_true", help="show the passages behind each verdict")
+    cl.set_defaults(func=cmd_claims)
     rp = sub.add_parser("report", help="regenerate reports/index.html and reports/claims.md")
     rp.set_defaults(func=cmd_report)
     return ap

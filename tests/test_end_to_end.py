@@ -21,6 +21,7 @@ def make_project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "analysis").mkdir(parents=True)
     shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    shutil.copy(FIXTURES / "claims.yaml", root / "analysis" / "claims.yaml")
     shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
     shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
     # Fetching is real but points at a closed port on this machine: every fetch fails fast and is
@@ -173,3 +174,29 @@ def test_invalid_catalog_fails_with_file_entry_and_field(tmp_path: Path, capsys:
     assert main(["--project", str(root), "run"]) == 2
     err = capsys.readouterr().err
     assert "catalog.yaml" in err and "sources[1]" in err and "'id'" in err
+
+
+def test_claims_verdicts_and_evidence_links(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    verdicts = dict(query(built, "SELECT claim_id, verdict FROM claims"))
+    # the retweet ("scratchpads") and the truncated CSV copy do not count: one own tweet says it
+    assert verdicts == {"from-scratch-tweets": "contradicted", "from-scratch-anywhere": "supported", "parts-add-up": "inconsistent"}
+    (measured,) = query(built, "SELECT measured_value FROM claims WHERE claim_id = 'from-scratch-tweets'")[0]
+    assert measured == 1
+    links = {r[0] for r in query(built, "SELECT link FROM claim_evidence WHERE claim_id = 'from-scratch-anywhere'")}
+    assert "https://www.youtube.com/watch?v=AAAAAAAAAAA&t=4s" in links
+    assert "https://x.com/adaex/status/1000000000000000001" in links or any("1000000000000000001" in (x or "") for x in links)
+    assert main(["--project", str(built), "claims", "--status", "inconsistent"]) == 0
+    out = capsys.readouterr().out
+    assert "parts-add-up" in out and "from-scratch-tweets" not in out
+
+
+def test_kwic_and_search_commands(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project", str(built), "kwic", "from scratch"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("from scratch") == 2  # the own tweet and the talk, not the retweet's "scratchpads"
+    assert "&t=4s" in out
+    assert main(["--project", str(built), "search", "tiny engine", "--kind", "video"]) == 0
+    out = capsys.readouterr().out
+    assert "An Intro Talk About Gradients" in out and "watch?v=AAAAAAAAAAA" in out
+    (n,) = query(built, "SELECT count(*) FROM phrase_frequencies WHERE phrase_id = 'from-scratch' AND kind = '*' AND period_month IS NULL AND documents = 2")[0]
+    assert n == 1

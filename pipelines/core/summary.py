@@ -38,4 +38,16 @@ def run_summary(con: duckdb.DuckDBPyConnection, max_rejected: int = 15) -> str:
     ).fetchall()
     for fetcher, st, n in failed:
         lines.append(f"not collected by {fetcher}: {n} {st}")
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "claims" in tables:
+        verdicts = con.execute("SELECT verdict, count(*) FROM claims GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        if verdicts:
+            total = sum(n for _, n in verdicts)
+            lines.append(f"claims verified: {total} (" + ", ".join(f"{v} {n}" for v, n in verdicts) + "); `corpus claims` lists them")
+    if "coverage_by_kind" in tables:
+        row = con.execute(
+            "SELECT sum(collected), sum(sources) - sum(known_gaps) FROM coverage_by_kind"
+        ).fetchone()
+        if row and row[1]:
+            lines.append(f"catalog coverage: {row[0]} of {row[1]} sources collected (known gaps excluded)")
     return "\n".join(lines)

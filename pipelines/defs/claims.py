@@ -6,10 +6,13 @@ documents, sentences inside their documents): a broken upstream table stops veri
 producing verdicts on bad data.
 """
 
+import re
+
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -17,6 +20,7 @@ from dagster import (
     MetadataValue,
     asset_check,
     multi_asset,
+    multi_asset_check,
 )
 
 from pipelines.core.claims import write_claim_tables
@@ -24,6 +28,7 @@ from pipelines.core.claims_config import load_claims
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
+from pipelines.project import Project
 
 UPSTREAM = ["documents", "segments", "sources", "snapshots", "tweets", "sentences", "phrase_hits",
             "phrase_frequencies", "mentions", "citation_tallies", "timeline", "first_uses"]
@@ -114,3 +119,50 @@ def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpu
         severity=AssetCheckSeverity.WARN,
         metadata={"without_verdict_or_explanation": missing, "supported_without_evidence": unbacked},
     )
+
+
+def _claim_ids() -> list[str]:
+    """The claims of the default project's analysis/claims.yaml, read when the code location loads."""
+    try:
+        return [c.id for c in load_claims(Project.default().analysis / "claims.yaml").claims]
+    except Exception:  # noqa: BLE001 - a broken claims file is reported by the claims asset; the UI still loads
+        return []
+
+
+def check_name(claim_id: str) -> str:
+    return "claim_" + re.sub(r"[^A-Za-z0-9_]", "_", claim_id)
+
+
+_CLAIM_IDS = _claim_ids()
+_FAILING = {"contradicted", "lower_bound", "inconsistent"}
+
+
+@multi_asset_check(
+    specs=[AssetCheckSpec(check_name(cid), asset="claims", description=f"Claim {cid} of analysis/claims.yaml") for cid in _CLAIM_IDS],
+    can_subset=True,
+)
+def claim_verdicts(context: AssetCheckExecutionContext, corpus: CorpusProject):
+    """One check per claim: passes when supported or not checkable; WARN when contradicted, a lower
+    bound only, or inconsistent within the profile. Metadata: verdict, explanation, evidence count."""
+    with corpus.work_db() as con:
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute("SELECT claim_id, verdict, explanation, evidence_count, measured, expected FROM claims").fetchall()
+        }
+    wanted = {k.name for k in context.selected_asset_check_keys}
+    for cid in _CLAIM_IDS:
+        name = check_name(cid)
+        if name not in wanted:
+            continue
+        row = rows.get(cid)
+        if row is None:
+            yield AssetCheckResult(check_name=name, passed=True, metadata={"verdict": "absent", "explanation": "not in this project's claims table"})
+            continue
+        verdict, explanation, n_ev, measured, expected = row
+        yield AssetCheckResult(
+            check_name=name,
+            passed=verdict not in _FAILING,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"verdict": verdict, "explanation": explanation or "", "evidence_count": int(n_ev or 0),
+                      "measured": measured or "", "expected": expected or ""},
+        )

@@ -26,6 +26,8 @@ class _ProgressHandler(logging.Handler):
                 return  # a check's step: its evaluation line says more
             if etype == "STEP_SUCCESS":
                 line = f"  ok  {step}"
+            elif etype == "ASSET_CHECK_EVALUATION" and "claim_verdicts" in step:
+                return  # one check per claim: the run summary gives the verdict counts
             elif etype == "ASSET_CHECK_EVALUATION":
                 data = event.event_specific_data
                 ok = getattr(getattr(data, "evaluation", data), "passed", None)
