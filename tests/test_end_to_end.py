@@ -200,3 +200,14 @@ def test_kwic_and_search_commands(built: Path, capsys: pytest.CaptureFixture[str
     assert "An Intro Talk About Gradients" in out and "watch?v=AAAAAAAAAAA" in out
     (n,) = query(built, "SELECT count(*) FROM phrase_frequencies WHERE phrase_id = 'from-scratch' AND kind = '*' AND period_month IS NULL AND documents = 2")[0]
     assert n == 1
+
+
+def test_every_saved_query_runs_on_the_warehouse(built: Path) -> None:
+    queries = sorted((REPO / "analysis" / "queries").glob("*.sql"))
+    assert len(queries) >= 10
+    con = duckdb.connect(str(built / "warehouse" / "corpus.duckdb"), read_only=True)
+    try:
+        for q in queries:
+            con.execute(q.read_text()).fetchall()  # raises with the file's error if a query broke
+    finally:
+        con.close()

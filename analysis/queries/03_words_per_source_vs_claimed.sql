@@ -4,5 +4,5 @@ SELECT s.source_id, s.kind, s.title, s.claimed_words,
        round(coalesce(sum(d.word_count), 0) / nullif(s.claimed_words, 0), 2) AS ratio
 FROM sources s LEFT JOIN documents d USING (source_id)
 WHERE s.claimed_words IS NOT NULL
-GROUP BY ALL
+GROUP BY s.source_id, s.kind, s.title, s.claimed_words
 ORDER BY s.kind, s.source_id;

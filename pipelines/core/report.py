@@ -142,6 +142,7 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
                       row_number() OVER (PARTITION BY m.entity_id ORDER BY d.published_at NULLS LAST, m.doc_id, m.start_char) AS rn
                FROM mentions m JOIN documents d USING (doc_id)
                JOIN sentences s ON s.doc_id = m.doc_id AND s.sent_id = m.sent_id
+               WHERE d.is_own
                QUALIFY rn <= ?""",
             [kwic_per_entity],
         )
