@@ -99,3 +99,29 @@ def test_tweets_dedup_across_dumps_and_flag_retweets(real_project: Path) -> None
 def test_factorio_query_from_the_readme(real_project: Path) -> None:
     (n,) = q(real_project, "SELECT count(*) FROM documents WHERE kind = 'tweet' AND is_own AND text ILIKE '%factorio%'")[0]
     assert n >= 1
+
+
+def test_from_scratch_count_reproduces_by_hand(real_project: Path) -> None:
+    (by_table,) = q(real_project, "SELECT documents FROM phrase_frequencies WHERE phrase_id = 'from-scratch' AND kind = 'tweet' AND period_month IS NULL")[0]
+    texts = [t for (t,) in q(real_project, "SELECT text FROM documents WHERE kind = 'tweet' AND is_own")]
+    by_hand = sum(1 for t in texts if re.search(r"(?i)\bfrom[\s-]+scratch\b", t))
+    assert by_table == by_hand and by_table > 10
+
+
+def test_citations_first_uses_and_claims(real_project: Path) -> None:
+    tallies = dict(q(real_project, "SELECT entity_id, documents FROM citation_tallies WHERE kind = '*'"))
+    for entity in ("licklider", "simon-willison", "factorio"):
+        assert tallies.get(entity, 0) >= 1, entity
+    # Kahneman is listed with a zero: the sample corpus never names him, and the claim says so
+    assert tallies["kahneman"] == 0
+    (first,) = q(real_project, "SELECT first_seen::DATE::VARCHAR FROM first_uses WHERE phrase_id = 'vibe-coding'")[0]
+    assert first.startswith("2025-02")
+    rows = q(real_project, "SELECT claim_id, verdict, explanation FROM claims")
+    assert len(rows) > 150
+    assert all(v in {"supported", "contradicted", "lower_bound", "not_checkable", "inconsistent"} and e for _, v, e in rows)
+    verdicts = {c: v for c, v, _ in rows}
+    assert verdicts["licklider-thread-tweets"] == "supported"
+    assert verdicts["arith-video-words-sum"] == "inconsistent"
+    assert verdicts["kahneman-three-videos"] in {"contradicted", "lower_bound"}
+    (n_ev,) = q(real_project, "SELECT count(*) FROM claim_evidence WHERE claim_id = 'from-scratch-tweets' AND link LIKE 'https://x.com/%'")[0]
+    assert n_ev >= 5
