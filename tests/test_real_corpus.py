@@ -122,6 +122,6 @@ def test_citations_first_uses_and_claims(real_project: Path) -> None:
     verdicts = {c: v for c, v, _ in rows}
     assert verdicts["licklider-thread-tweets"] == "supported"
     assert verdicts["arith-video-words-sum"] == "inconsistent"
-    assert verdicts["kahneman-three-videos"] in {"contradicted", "lower_bound"}
+    assert verdicts["kahneman-videos"] in {"contradicted", "lower_bound"}
     (n_ev,) = q(real_project, "SELECT count(*) FROM claim_evidence WHERE claim_id = 'from-scratch-tweets' AND link LIKE 'https://x.com/%'")[0]
     assert n_ev >= 5

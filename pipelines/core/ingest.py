@@ -9,18 +9,49 @@ Dedup against other files happens later (``assemble``) and may mark a snapshot `
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.core.parsecache import ParseCache
 from pipelines.core.parsers import ParserSpec, all_parsers, find_parser
 from pipelines.core.rawstore import ManifestEvent, RawStore, sha256_file
-from pipelines.core.records import ParseError, ParseResult
+from pipelines.core.records import ParseError, ParseIssue, ParseResult
 
 HEAD_BYTES = 64 * 1024
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_FILE_BYTES_ENV = "CORPUS_MAX_FILE_BYTES"
+# The date rule (docs/reliability.md): a date before EARLIEST_PLAUSIBLE or more than a day after the
+# parse is kept as the file says, and flagged with a parse_issues warning.
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def max_file_bytes() -> int:
+    """The size limit for one raw file: CORPUS_MAX_FILE_BYTES (bytes) if set, else 256 MiB.
+
+    Files up to the limit are read into memory to parse; a bigger file is hashed in chunks (never
+    read whole) and rejected with the limit in the reason."""
+    raw = os.environ.get(MAX_FILE_BYTES_ENV, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_FILE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_FILE_BYTES_ENV}={raw!r} is not a whole number of bytes") from None
+    if value <= 0:
+        raise ValueError(f"{MAX_FILE_BYTES_ENV}={raw!r} must be positive")
+    return value
+
+
+def display_path(rel: str) -> str:
+    """A raw/-relative path as valid UTF-8 text: bytes of a non-UTF-8 file name appear as \\xNN escapes."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -51,6 +82,40 @@ def snapshot_id(path: str, sha: str | None) -> str:
     return f"{(sha or 'none')[:16]}-{where}"
 
 
+def _describe(i: int, doc: object) -> str:
+    ext = getattr(doc, "external_id", None)
+    title = getattr(doc, "title", None)
+    label = f"id {ext}" if ext else f"title {str(title)[:60]!r}" if title else None
+    return f"document {i}" + (f" ({label})" if label else "")
+
+
+def vet_result(result: ParseResult, now: datetime | None = None) -> ParseResult:
+    """Checks every parser's output gets, in one place (docs/reliability.md):
+
+    * dates before 1990-01-01 or more than a day in the future are kept and flagged (warning);
+    * a document link that is not http(s) (``javascript:``, ``file:``, ``data:``) is dropped (warning),
+      so no page can turn a scraped link into active content.
+    """
+    now = now or datetime.now(UTC)
+    latest = now + timedelta(days=1)
+    for i, doc in enumerate(result.documents, 1):
+        dates = [("date", doc.published_at)]
+        if doc.tweet is not None and doc.tweet.created_at is not doc.published_at:
+            dates.append(("created_at", doc.tweet.created_at))
+        for label, when in dates:
+            if when is None:
+                continue
+            aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+            if aware < EARLIEST_PLAUSIBLE:
+                result.issues.append(ParseIssue(_describe(i, doc), f"{label} {aware.date().isoformat()} is before 1990: kept, flagged as implausible", "warning"))
+            elif aware > latest:
+                result.issues.append(ParseIssue(_describe(i, doc), f"{label} {aware.date().isoformat()} is in the future: kept, flagged as implausible", "warning"))
+        if doc.url is not None and not str(doc.url).lower().startswith(("http://", "https://")):
+            result.issues.append(ParseIssue(_describe(i, doc), f"link {str(doc.url)[:60]!r} is not http(s): dropped", "warning"))
+            doc.url = None
+    return result
+
+
 def _parse_one(
     data: bytes, name: str, spec: ParserSpec, cache: ParseCache, sha: str
 ) -> tuple[ParseResult | None, str | None]:
@@ -58,13 +123,36 @@ def _parse_one(
     if cached is not None:
         return cached, None
     try:
-        result = spec.parse(data, name)
+        result = vet_result(spec.parse(data, name))
     except ParseError as e:
         return None, f"{spec.name}: {e}"
+    except RecursionError:
+        return None, f"{spec.name}: nested too deeply to read (recursion limit)"
     except Exception as e:  # a parser bug is this file's failure, not the run's
         return None, f"{spec.name}: unexpected {type(e).__name__}: {e}"
     cache.put(sha, spec.name, spec.version, result)
     return result, None
+
+
+def _symlink(store: RawStore, path: Path) -> ParsedFile:
+    """A symbolic link is recorded, never followed: its target may lie outside raw/."""
+    rel = display_path((path.parent.resolve().relative_to(store.root.resolve()) / path.name).as_posix())
+    target = os.readlink(path)
+    return ParsedFile(
+        Snapshot(
+            snapshot_id=snapshot_id(rel, None),
+            path=rel,
+            sha256=None,
+            bytes=None,
+            seen_at=datetime.fromtimestamp(path.lstat().st_mtime, UTC),
+            origin=f"inbox:{rel.removeprefix('inbox/')}" if rel.startswith("inbox/") else rel,
+            fetcher="inbox" if rel.startswith("inbox/") else "unknown",
+            format=None,
+            status="rejected",
+            error=f"symbolic link (to {display_path(target)[:200]!r}): not followed; copy the file into raw/ instead",
+        ),
+        None,
+    )
 
 
 def parse_path(
@@ -74,15 +162,18 @@ def parse_path(
     cache: ParseCache,
     parsers: list[ParserSpec],
     origins: dict[str, ManifestEvent],
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_bytes: int | None = None,
 ) -> ParsedFile:
-    rel = store.relpath(path)
+    max_bytes = max_file_bytes() if max_bytes is None else max_bytes
+    if path.is_symlink():
+        return _symlink(store, path)
+    rel = display_path(store.relpath(path))
     stat = path.stat()
     event = origins.get(rel)
-    origin = event.origin if event else f"inbox:{path.relative_to(store.inbox).as_posix()}" if rel.startswith("inbox/") else rel
+    origin = event.origin if event else f"inbox:{rel.removeprefix('inbox/')}" if rel.startswith("inbox/") else rel
     fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"
     seen_at = datetime.fromisoformat(event.at) if event else datetime.fromtimestamp(stat.st_mtime, UTC)
-    sha = sha256_file(path)
+    sha = sha256_file(path)  # in chunks: a file over the limit is never read whole
     snap = Snapshot(
         snapshot_id=snapshot_id(rel, sha),
         path=rel,
@@ -135,9 +226,10 @@ def scan_and_parse(
     cache_dir: Path | None = None,
     parsers: list[ParserSpec] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_bytes: int | None = None,
 ) -> list[ParsedFile]:
     """Parse every file in raw/ and turn manifest-only fetch outcomes into snapshots."""
+    max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     parsers = parsers if parsers is not None else all_parsers()
     cache = ParseCache(cache_dir)
     events = store.events()

@@ -231,7 +231,10 @@ class RawStore:
         return out
 
     def files(self) -> list[Path]:
-        """Every corpus file under inbox/ and store/, sorted, symlinks and hidden files excluded."""
+        """Every corpus file under inbox/ and store/, sorted, hidden files excluded.
+
+        Symbolic links are listed (so the scan can record them as rejected) but never followed: a link
+        to a directory is not descended into and a link to a file is not read."""
         out: list[Path] = []
         for top in (self.inbox, self.store):
             if not top.exists():
@@ -240,7 +243,7 @@ class RawStore:
                 rel = p.relative_to(top).parts
                 if any(part.startswith(".") for part in rel) or p.name in IGNORED_NAMES:
                     continue
-                if p.is_file() and not p.is_symlink():
+                if p.is_symlink() or p.is_file():
                     out.append(p)
         return sorted(out)
 
