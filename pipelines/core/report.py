@@ -55,6 +55,8 @@ class ReportData:
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     verdict_counts: dict[str, int] = field(default_factory=dict)
     coverage: list[dict[str, Any]] = field(default_factory=list)
+    coverage_by_kind: list[dict[str, Any]] = field(default_factory=list)
+    coverage_overall: dict[str, Any] = field(default_factory=dict)
     missing: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     uncatalogued: list[dict[str, Any]] = field(default_factory=list)
@@ -115,7 +117,20 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
         for ev in _rows(con, "SELECT * FROM claim_evidence ORDER BY claim_id, rank"):
             data.evidence.setdefault(ev["claim_id"], []).append(ev)
     if _exists(con, "coverage"):
-        data.coverage = _rows(con, "SELECT * FROM coverage")
+        data.coverage = _rows(
+            con,
+            """SELECT source_id, kind, title, status, words, claimed_words, reason FROM coverage
+               WHERE status <> 'collected' ORDER BY status, kind, source_id""",
+        )
+    if _exists(con, "coverage_by_kind"):
+        data.coverage_by_kind = _rows(con, "SELECT * FROM coverage_by_kind ORDER BY kind")
+    if _exists(con, "coverage"):
+        from pipelines.core.coverage import overall_coverage
+
+        try:
+            data.coverage_overall = overall_coverage(con)
+        except Exception:  # noqa: BLE001 - a missing table must not stop the report
+            data.coverage_overall = {}
     if _exists(con, "first_uses"):
         data.first_uses = _rows(con, "SELECT * FROM first_uses ORDER BY first_seen")
     if _exists(con, "phrase_frequencies"):
