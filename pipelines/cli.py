@@ -159,7 +159,7 @@ def cmd_kwic(args: argparse.Namespace, project: Project) -> int:
     if con is None:
         return 2
     try:
-        lines = kwic(con, args.query, width=args.width, kind=args.kind, limit=args.limit, own_only=not args.all, since=args.since)
+        lines = kwic(con, args.query, width=args.width, kind=args.kind, limit=args.limit, own_only=not args.all, since=args.since, lemma=args.lemma)
     except ValueError as e:
         _err(str(e))
         return 2
@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     kw.add_argument("--limit", type=int, default=50)
     kw.add_argument("--width", type=int, default=50, help="characters of context each side")
     kw.add_argument("--all", action="store_true", help="include others' words (retweets)")
+    kw.add_argument("--lemma", action="store_true", help="match every form of each word ('build model' finds 'built models')")
     kw.set_defaults(func=cmd_kwic)
     cl = sub.add_parser("claims", help="the profile's claims with their verdicts")
     cl.add_argument("--status", choices=["supported", "contradicted", "lower_bound", "inconsistent", "not_checkable"])

@@ -18,8 +18,10 @@ parameterised.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -102,12 +104,43 @@ def is_phrase_id(con: duckdb.DuckDBPyConnection, value: str) -> bool:
     return False
 
 
-def query_regex(query: str) -> re.Pattern[str]:
-    """Case-insensitive whole-word regex for free text; words may be joined by spaces or hyphens."""
+@lru_cache(maxsize=1)
+def _lemma_tables() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """spaCy's English lookup lemmas (spacy-lookups-data): form -> lemma, and lemma -> its forms."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lookup: dict[str, str] = json.load(f)
+    forms: dict[str, set[str]] = {}
+    for form, lemma in lookup.items():
+        forms.setdefault(lemma.lower(), set()).add(form.lower())
+    return {k.lower(): v.lower() for k, v in lookup.items()}, {k: frozenset(v) for k, v in forms.items()}
+
+
+def lemma_forms(word: str) -> set[str]:
+    """Every form sharing the word's lemma: 'built' -> {'build', 'builds', 'building', 'built', ...}."""
+    lookup, forms = _lemma_tables()
+    w = word.lower()
+    lemma = lookup.get(w, w)
+    return {w, lemma} | set(forms.get(lemma, ()))
+
+
+def query_regex(query: str, lemma: bool = False) -> re.Pattern[str]:
+    """Case-insensitive whole-word regex for free text; words may be joined by spaces or hyphens.
+    With ``lemma``, each word matches any form of its lemma ("build model" finds "built models")."""
     words = query.split()
     if not words:
         raise ValueError("empty query")
-    body = r"[\s\-]+".join(re.escape(w) for w in words)
+    if lemma:
+        parts = ["(?:" + "|".join(re.escape(f) for f in sorted(lemma_forms(w), key=len, reverse=True)) + ")" for w in words]
+    else:
+        parts = [re.escape(w) for w in words]
+    body = r"[\s\-]+".join(parts)
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
@@ -120,6 +153,7 @@ def kwic(
     own_only: bool = True,
     *,
     since: str | date | datetime | None = None,
+    lemma: bool = False,
 ) -> list[dict[str, Any]]:
     """Concordance lines, oldest first: dicts with left, match, right, doc_id, kind, title,
     published_at, link (plus url, start_char, end_char, start_s, phrase_id).
@@ -134,9 +168,9 @@ def kwic(
     width = max(0, int(width))
     limit = max(0, int(limit))
     since_d = _since(since)
-    if is_phrase_id(con, q):
+    if not lemma and is_phrase_id(con, q):
         return _kwic_phrase(con, q, width, kind, limit, own_only, since_d)
-    return _kwic_text(con, q, width, kind, limit, own_only, since_d)
+    return _kwic_text(con, q, width, kind, limit, own_only, since_d, lemma)
 
 
 _SEGMENT_START_S = """
@@ -217,9 +251,12 @@ def _kwic_text(
     limit: int,
     own_only: bool,
     since: date | None,
+    lemma: bool = False,
 ) -> list[dict[str, Any]]:
-    rx = query_regex(query)
+    rx = query_regex(query, lemma)
     anchor = max(query.split(), key=len).lower()
+    if lemma:  # prefilter on what every form of the longest word shares (its common prefix)
+        anchor = os.path.commonprefix(sorted(lemma_forms(anchor)))
     cur = con.cursor()
     try:
         cur.execute(

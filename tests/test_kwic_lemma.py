@@ -1,0 +1,35 @@
+"""KWIC lemma mode: every form of each query word, on a tiny synthetic warehouse."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.core.kwic import kwic, lemma_forms, query_regex
+
+
+def test_lemma_forms_and_regex() -> None:
+    assert {"build", "builds", "building", "built"} <= lemma_forms("built")
+    rx = query_regex("build model", lemma=True)
+    assert rx.search("we built models today").group(0) == "built models"
+    assert rx.search("a rebuilt model") is None  # whole words only
+    assert query_regex("build model").search("we built models") is None
+
+
+def test_kwic_lemma_mode_on_documents() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE documents AS SELECT * FROM (VALUES
+           ('d1', 'tweet', 'T', TIMESTAMPTZ '2024-01-02 00:00:00+00', 'https://x.com/a/status/1', 'Today I built models from scratch.', true),
+           ('d2', 'tweet', 'T', TIMESTAMPTZ '2024-02-02 00:00:00+00', 'https://x.com/a/status/2', 'Building a model is fun.', true),
+           ('d3', 'tweet', 'T', TIMESTAMPTZ '2024-03-02 00:00:00+00', 'https://x.com/a/status/3', 'RT someone built models too', false))
+           AS t(doc_id, kind, title, published_at, url, text, is_own)"""
+    )
+    con.execute("CREATE TABLE segments (doc_id VARCHAR, seq INT, start_s DOUBLE, end_s DOUBLE, start_char INT, end_char INT, text VARCHAR)")
+    con.execute("CREATE TABLE phrase_hits (phrase_id VARCHAR, doc_id VARCHAR, sent_id INT, start_char INT, end_char INT, matched_text VARCHAR, is_own BOOLEAN)")
+    con.execute("CREATE TABLE lexicon_phrases (phrase_id VARCHAR, label VARCHAR, forms VARCHAR[], case_sensitive BOOLEAN, notes VARCHAR)")
+    lines = kwic(con, "build model", lemma=True)
+    # d2 has "Building a model": the words are not adjacent, so it is not a match
+    assert [(ln["doc_id"], ln["match"]) for ln in lines] == [("d1", "built models")]
+    assert [ln["doc_id"] for ln in kwic(con, "building model", lemma=True)] == ["d1"]
+    assert all(ln["doc_id"] != "d3" for ln in lines)  # others' words left out
+    assert [ln["doc_id"] for ln in kwic(con, "build model")] == []
