@@ -53,10 +53,10 @@ def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = Fa
         )
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.event_specific_data.error  # type: ignore[union-attr]
-            while error.cause is not None:  # the user's exception, not Dagster's wrapper
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
                 error = error.cause
-            _err(f"step {event.step_key} failed: {error.message.strip()}")
+            _err(f"step {event.step_key} failed: {error.message.strip() if error else 'unknown error'}")
     return result.success
 
 
@@ -97,8 +97,8 @@ def cmd_import(args: argparse.Namespace, project: Project) -> int:
     except FileNotFoundError as e:
         _err(str(e))
         return 2
-    for e in events:
-        print(f"imported {e.origin} -> raw/{e.path} ({e.bytes:,} bytes)")
+    for ev in events:
+        print(f"imported {ev.origin} -> raw/{ev.path} ({ev.bytes:,} bytes)")
     print(f"{len(events)} file(s) in raw/; run `corpus run` to load them into the warehouse")
     return 0
 

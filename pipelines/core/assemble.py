@@ -295,7 +295,7 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
     losers_by_snapshot: dict[str, list[str]] = defaultdict(list)
     winners_by_snapshot: dict[str, list[str]] = defaultdict(list)
     auto_sources: dict[str, dict[str, Any]] = {}
-    for gkey, members in sorted(groups.items()):
+    for _gkey, members in sorted(groups.items()):
         best = max(members, key=Candidate.rank)
         d = best.doc
         src = best.source
@@ -390,13 +390,14 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
     snapshots, issues = [], []
     for pf in parsed:
         s = pf.snapshot
-        status, error = s.status, s.error
+        status: str = s.status
+        error: str | None = s.error
         won = winners_by_snapshot.get(s.snapshot_id, [])
         lost = losers_by_snapshot.get(s.snapshot_id, [])
         if status == "accepted" and not won and lost:
             status = "duplicate"
             error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
-        source_id = s.source_id
+        source_id: str | None = s.source_id
         if source_id is None and won:
             source_id = next((d["source_id"] for d in documents if d["doc_id"] == won[0]), None)
         n_issues = len(pf.result.issues) if pf.result else 0
@@ -467,8 +468,8 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
                 "notes": "found in raw/ but not in analysis/catalog.yaml",
             }
         )
-    documents.sort(key=lambda r: r["doc_id"])
-    tweets.sort(key=lambda r: r["tweet_id"])
+    documents.sort(key=lambda r: str(r["doc_id"]))
+    tweets.sort(key=lambda r: str(r["tweet_id"]))
     segments.sort(key=lambda r: (r["doc_id"], r["seq"]))
     snapshots.sort(key=lambda r: (r["path"] or "~", r["origin"]))
     return Tables(sources, snapshots, issues, documents, segments, tweets)

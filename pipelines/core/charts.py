@@ -40,20 +40,21 @@ def timeline_chart(
 ) -> str:
     """Stacked monthly bars of documents per kind, shaded eras, and first-use markers."""
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    bottoms: dict[date, int] = {}
+    bottoms: dict[float, int] = {}
     for kind, points in sorted(docs_by_month.items()):
-        xs = [d for d, _ in points]
+        xs = [mdates.date2num(d) for d, _ in points]
         ys = [n for _, n in points]
-        base = [bottoms.get(d, 0) for d in xs]
+        base = [bottoms.get(x, 0) for x in xs]
         ax.bar(xs, ys, width=25, bottom=base, label=kind, color=KIND_COLORS.get(kind, "#333"))
         for d, n in points:
-            bottoms[d] = bottoms.get(d, 0) + n
+            x = mdates.date2num(d)
+            bottoms[x] = bottoms.get(x, 0) + n
     for i, (name, start, end) in enumerate(eras):
-        ax.axvspan(start, end, color="#000", alpha=0.04 if i % 2 else 0.09, lw=0)
-        ax.text(start, 1.0, name, transform=ax.get_xaxis_transform(), fontsize=7, va="top", rotation=0, alpha=0.8)
+        ax.axvspan(mdates.date2num(start), mdates.date2num(end), color="#000", alpha=0.04 if i % 2 else 0.09, lw=0)
+        ax.text(mdates.date2num(start), 1.0, name, transform=ax.get_xaxis_transform(), fontsize=7, va="top", rotation=0, alpha=0.8)
     for label, d in markers:
-        ax.axvline(d, color="#ff7f0e", lw=1, ls="--")
-        ax.text(d, 0.85, label, transform=ax.get_xaxis_transform(), fontsize=7, color="#ff7f0e", rotation=90, va="top")
+        ax.axvline(mdates.date2num(d), color="#ff7f0e", lw=1, ls="--")
+        ax.text(mdates.date2num(d), 0.85, label, transform=ax.get_xaxis_transform(), fontsize=7, color="#ff7f0e", rotation=90, va="top")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.set_ylabel("documents")
     ax.legend(loc="upper left", fontsize=7, ncols=4)
@@ -66,7 +67,7 @@ def trends_chart(series: dict[str, list[tuple[date, int]]]) -> str:
     fig, ax = plt.subplots(figsize=(10, 3.2))
     for label, points in sorted(series.items()):
         if points:
-            ax.plot([d for d, _ in points], [n for _, n in points], marker="o", ms=3, lw=1.2, label=label)
+            ax.plot([mdates.date2num(d) for d, _ in points], [n for _, n in points], marker="o", ms=3, lw=1.2, label=label)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.set_ylabel("documents with the phrase")
     if series:

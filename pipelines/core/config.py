@@ -6,6 +6,7 @@ Every YAML file under analysis/ is validated by a pydantic model. A bad entry fa
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from datetime import date
 from pathlib import Path
@@ -109,7 +110,7 @@ class Source(Strict):
         return DOC_KIND_OF_SOURCE[self.kind]
 
     @property
-    def date_start(self) -> date | None:
+    def date_start(self) -> _dt.date | None:
         """The first day the ``date`` field can mean."""
         if not self.date:
             return None

@@ -13,7 +13,6 @@ from datetime import datetime
 import duckdb
 
 
-
 def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the BM25 index over documents(title, text). No stop words: every query word must match
     (conjunctive search), and "the" in "bicycle for the mind" is part of what the user asked for."""
@@ -41,18 +40,16 @@ def _snippet(text: str, terms: list[str], phrase: str | None, window: int = 90) 
         phrase = None
         # centre on the rarest (longest) query word, matched as a whole word
         for t in sorted(terms, key=len, reverse=True):
-            m = re.search(rf"(?i)\b{re.escape(t)}\b", text)
-            if m:
-                pos = m.start()
+            found = re.search(rf"(?i)\b{re.escape(t)}\b", text)
+            if found:
+                pos = found.start()
                 break
         pos = max(pos, 0)
     start, end = max(0, pos - window), min(len(text), pos + window)
     piece = " ".join(text[start:end].split())
-    marks = [phrase] if phrase else [rf"\b{re.escape(t)}\b" for t in sorted(terms, key=len, reverse=True)]
-    for m in marks:
-        if m:
-            pattern = m if m.startswith("\\b") else re.escape(m)
-            piece = re.sub(f"(?i)({pattern})", r"[[\1]]", piece)
+    patterns = [re.escape(phrase)] if phrase else [rf"\b{re.escape(t)}\b" for t in sorted(terms, key=len, reverse=True) if t]
+    for pattern in patterns:
+        piece = re.sub(f"(?i)({pattern})", r"[[\1]]", piece)
     return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
 
 

@@ -1,8 +1,8 @@
 """Resources: where the project lives, and the working DuckDB the assets write."""
 
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 from dagster import ConfigurableResource

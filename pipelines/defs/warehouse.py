@@ -2,6 +2,7 @@
 
 
 from datetime import datetime
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -51,7 +52,7 @@ def _load_parsed(con, cache: ParseCache) -> list[ParsedFile]:
     out = []
     for row in cur.fetchall():
         r = dict(zip(cols, row, strict=True))
-        snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})
+        snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})  # type: ignore[arg-type]  # columns of the staging table
         if isinstance(snap.seen_at, str):
             snap.seen_at = datetime.fromisoformat(snap.seen_at)
         result = None
@@ -77,7 +78,7 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
         tables = assemble(catalog, parsed)
         for t in CORE_TABLES:
             n = wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
-            meta = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}
+            meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}
             if t == "documents":
                 meta["by_kind"] = MetadataValue.json(
                     {k: {"documents": n_, "words": w} for k, n_, w in con.execute(
