@@ -397,14 +397,14 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
         if status == "accepted" and not won and lost:
             status = "duplicate"
             error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
-        source_id: str | None = s.source_id
-        if source_id is None and won:
-            source_id = next((d["source_id"] for d in documents if d["doc_id"] == won[0]), None)
+        snap_source: str | None = s.source_id
+        if snap_source is None and won:
+            snap_source = next((d["source_id"] for d in documents if d["doc_id"] == won[0]), None)
         n_issues = len(pf.result.issues) if pf.result else 0
         snapshots.append(
             {
                 "snapshot_id": s.snapshot_id,
-                "source_id": source_id,
+                "source_id": snap_source,
                 "path": s.path,
                 "sha256": s.sha256,
                 "bytes": s.bytes,

@@ -45,6 +45,14 @@ def safe_filename(name: str, default: str = "file") -> str:
     return base or default
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -120,6 +128,7 @@ class RawStore:
                 os.unlink(tmp_name)  # same content already landed: raw/ is never rewritten
             else:
                 os.replace(tmp_name, dest)
+                _fsync_dir(dest.parent)  # the rename itself survives a power cut
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
@@ -205,10 +214,17 @@ class RawStore:
         self.append_event(event)
 
     def append_event(self, event: ManifestEvent) -> None:
-        line = json.dumps(asdict(event), ensure_ascii=False, sort_keys=True) + "\n"
-        with self.manifest_path.open("a", encoding="utf-8") as f:
+        """Append one line. A last line left without its newline (a crash or a full disk mid-append)
+        is closed first, so the damage stays on that one line and this event is read back whole."""
+        line = (json.dumps(asdict(event), ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        with self.manifest_path.open("ab+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
+                end = f.seek(0, os.SEEK_END)
+                if end:
+                    f.seek(end - 1)
+                    if f.read(1) != b"\n":
+                        line = b"\n" + line
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())

@@ -1,10 +1,12 @@
 """The DuckDB warehouse: schema, loading, and publishing a consistent file for readers.
 
 The pipeline writes only to the *working* database (``warehouse/work.duckdb``). When a run
-has finished writing, ``publish`` checkpoints it and copies it to a temp file beside
-``warehouse/corpus.duckdb``, fsyncs, and renames it into place. SQL users open
-``corpus.duckdb`` read-only: a rename is atomic, so they see the previous complete state or
-the new one, never a half-written file, and the writer never holds a lock on their file.
+has finished writing, ``publish`` records the row count of every table in ``_publish_info``,
+checkpoints, copies the file to a temp file beside ``warehouse/corpus.duckdb``, fsyncs, and
+renames it into place. SQL users open ``corpus.duckdb`` read-only: a rename is atomic, so they
+see the previous complete state or the new one, never a half-written file, and the writer never
+holds a lock on their file. A run killed at any point leaves the previous published file as it
+was; the next publish removes the dead run's temp file. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -116,6 +119,37 @@ class WarehouseBusy(RuntimeError):
     """Another run holds the writer lock."""
 
 
+FAULT_ENV = "CORPUS_FAULT"
+PUBLISH_INFO = "_publish_info"
+_TEMP_PREFIX = ".publish-"
+
+
+def fault_point(name: str) -> None:
+    """Fault injection for the reliability tests (tests/test_faults.py); a no-op unless CORPUS_FAULT is set.
+
+    ``CORPUS_FAULT=<point>:<action>``: at the named point, ``kill`` sends this process SIGKILL, ``sleep``
+    pauses CORPUS_FAULT_SLEEP seconds (default 60) and goes on, ``raise`` raises RuntimeError. When
+    CORPUS_FAULT_FLAG names a file, the pid is written there first, so a test knows the point is reached.
+    Points: ``after_table:<table>`` (a core table committed in work.duckdb), ``publish:mid_copy`` (the
+    temp copy is partly written), ``publish:before_rename`` (the temp copy is complete, not yet swapped).
+    """
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, action = spec.rpartition(":")
+    if point != name:
+        return
+    flag = os.environ.get("CORPUS_FAULT_FLAG")
+    if flag:
+        Path(flag).write_text(str(os.getpid()))
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "sleep":
+        time.sleep(float(os.environ.get("CORPUS_FAULT_SLEEP", "60")))
+    elif action == "raise":
+        raise RuntimeError(f"fault injected at {name}")
+
+
 def frame(table: str, rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
     schema = {name: dtype for name, _, dtype in SCHEMAS[table]}
     return pl.DataFrame(list(rows), schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
@@ -139,6 +173,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) 
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    fault_point(f"after_table:{table}")
     return df.height
 
 
@@ -188,31 +223,101 @@ def writer_lock(warehouse_dir: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
-    """Copy the finished working database over the published one atomically (write-then-swap)."""
-    con = connect(work_db)
+def _pid_alive(pid: int) -> bool:
     try:
-        con.execute("CHECKPOINT")
-        counts = {
-            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
-            for (t,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' ORDER BY 1"
-            ).fetchall()
-        }
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_temps(warehouse_dir: Path) -> list[Path]:
+    """Delete temp copies left by a publish that was killed (its process is gone). Returns them."""
+    removed = []
+    for tmp in warehouse_dir.glob(f"{_TEMP_PREFIX}*.duckdb"):
+        pid = tmp.name.removeprefix(_TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and _pid_alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
-        con.close()
-    published_db.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=published_db.parent, prefix=".publish-", suffix=".duckdb")
-    os.close(fd)
+        os.close(fd)
+
+
+def _copy_synced(src: Path, dest: str, chunk: int = 4 << 20) -> None:
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        first = True
+        while block := fin.read(chunk):
+            fout.write(block)
+            if first:
+                fout.flush()
+                fault_point("publish:mid_copy")
+                first = False
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
-        shutil.copyfile(work_db, tmp)
-        with open(tmp, "rb+") as f:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, published_db)
+        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    info = {"published_at": datetime.now(UTC).isoformat(timespec="seconds"), "tables": counts}
-    (published_db.parent / "published.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
+    """Copy the finished working database over the published one atomically (write-then-swap).
+
+    ``_publish_info`` (table_name, row_count, published_at) is written into the same file first, so a
+    reader can check that what it reads is one complete state: every count matches its table."""
+    published_db.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temps(published_db.parent)
+    published_at = datetime.now(UTC)
+    con = connect(work_db)
+    try:
+        counts = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' "
+                "AND table_name <> ? ORDER BY 1",
+                [PUBLISH_INFO],
+            ).fetchall()
+        }
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE OR REPLACE TABLE {PUBLISH_INFO} (table_name VARCHAR, row_count BIGINT, published_at TIMESTAMPTZ)")
+        con.executemany(
+            f"INSERT INTO {PUBLISH_INFO} VALUES (?, ?, ?)", [(t, n, published_at) for t, n in counts.items()]
+        )
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    fd, tmp = tempfile.mkstemp(dir=published_db.parent, prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=".duckdb")
+    os.close(fd)
+    try:
+        _copy_synced(work_db, tmp)
+        fault_point("publish:before_rename")
+        os.replace(tmp, published_db)
+        _fsync_dir(published_db.parent)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    info = {"published_at": published_at.isoformat(timespec="seconds"), "tables": counts}
+    _write_atomic(published_db.parent / "published.json", json.dumps(info, indent=2) + "\n")
     return info

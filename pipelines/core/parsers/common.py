@@ -113,6 +113,24 @@ def parse_date(value: Any) -> datetime | None:
         return None
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses YAML aliases (``*name``): a few lines of nested aliases (a "billion
+    laughs") expand to gigabytes once anything walks or prints the result. Front matter never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted in corpus files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_untrusted_yaml(text: str) -> Any:
+    """``yaml.safe_load`` for text from raw/: plain data only, no tags that run code, no aliases."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str, ParseIssue | None]:
     """'---\\nyaml\\n---\\nbody' -> (mapping, body, issue). No front matter -> (None, text, None).
     Front matter that is not a YAML mapping -> (None, body, warning issue): the body is still kept."""
@@ -123,7 +141,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str, ParseIssu
         return None, text, None
     body = text[m.end():]
     try:
-        data = yaml.safe_load(m.group(1))
+        data = load_untrusted_yaml(m.group(1))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"front matter line {mark.line + 2}" if mark else "front matter"

@@ -23,6 +23,7 @@ from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
     cjk_ratio,
     hms_to_seconds,
+    load_untrusted_yaml,
     looks_unpunctuated,
     parse_date,
     split_front_matter,
@@ -201,6 +202,15 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
 # -- WebVTT / SRT / TSV --------------------------------------------------------------------------------
 
 
+_VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}\s+-->\s+(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}(?:\s|$)")
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?\s*-->\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?")
+
+
+def _bad_timing_lines(text: str, good: re.Pattern[str]) -> list[tuple[int, str]]:
+    """Lines that look like a cue timing ('-->') but that the caption library cannot read (e.g. negative)."""
+    return [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1) if "-->" in line and not good.match(line)]
+
+
 def _parse_vtt(data: bytes, name: str) -> ParseResult:
     text = decode_bytes(data)
     try:
@@ -208,6 +218,9 @@ def _parse_vtt(data: bytes, name: str) -> ParseResult:
     except Exception as e:  # webvtt raises MalformedFileError/MalformedCaptionError
         raise ParseError(f"malformed WebVTT: {e}") from e
     issues: list[ParseIssue] = []
+    # webvtt-py skips a cue whose timing it cannot read without a word: record each one.
+    for line_no, line in _bad_timing_lines(text, _VTT_TIMING):
+        issues.append(ParseIssue(f"line {line_no}", f"unreadable cue timing {line[:60]!r}: cue dropped"))
     cues = [(hms_to_seconds(c.start), hms_to_seconds(c.end), c.text) for c in captions]
     q = WHISPER if "whisper" in name.lower() else TIMED
     return _result("webvtt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
@@ -220,7 +233,28 @@ def _parse_srt(data: bytes, name: str) -> ParseResult:
         subs = list(srtlib.parse(text, ignore_errors=False))
     except srtlib.SRTParseError as e:
         raise ParseError(f"malformed SRT: {e}") from e
-    cues = [(s.start.total_seconds(), s.end.total_seconds(), s.content) for s in subs]
+    bad = dict(_bad_timing_lines(text, _SRT_TIMING))
+    cues: list[tuple[float | None, float | None, str]] = []
+    for sub in subs:
+        # srt glues a subtitle whose timing it cannot read (e.g. negative) onto the previous one's text,
+        # timing line included: split it off, keep its words untimed and record where it was.
+        parts: list[tuple[str | None, list[str]]] = [(None, [])]
+        for line in sub.content.split("\n"):
+            if "-->" in line and line.strip() in bad.values():
+                lines = parts[-1][1]
+                if lines and lines[-1].strip().isdigit():
+                    lines.pop()  # the glued subtitle's index
+                parts.append((line.strip(), []))
+            else:
+                parts[-1][1].append(line)
+        for k, (timing, lines) in enumerate(parts):
+            body = "\n".join(lines).strip()
+            if k == 0:
+                cues.append((sub.start.total_seconds(), sub.end.total_seconds(), body))
+                continue
+            line_no = next((n for n, t in bad.items() if t == timing), None)
+            issues.append(ParseIssue(f"line {line_no}" if line_no else f"after subtitle {sub.index}", f"unreadable subtitle timing {timing!r}: text kept without timing", "warning"))
+            cues.append((None, None, body))
     q = WHISPER if "whisper" in name.lower() else TIMED
     return _result("srt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
@@ -368,7 +402,7 @@ def _sniff_meta_yaml(name: str, head: bytes) -> bool:
 
 def _parse_meta_yaml(data: bytes, name: str) -> ParseResult:
     try:
-        obj = yaml.safe_load(decode_bytes(data))
+        obj = load_untrusted_yaml(decode_bytes(data))
     except yaml.YAMLError as e:
         raise ParseError(f"not valid YAML: {e}") from e
     if not isinstance(obj, dict) or not isinstance(obj.get("videoId"), str):

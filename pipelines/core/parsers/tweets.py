@@ -13,6 +13,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,8 @@ from pipelines.core.parsers.common import basename, parse_date, split_front_matt
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, TweetFields
 from pipelines.core.textutil import clean_text, decode_bytes
 
-_YTD_RE = re.compile(rb"^\s*window\.YTD\.([A-Za-z0-9_]+)\.part\d+\s*=", re.S)
+# Sniffs any window.YTD.* file (even one missing its '='), so a broken archive file is rejected with the reason.
+_YTD_RE = re.compile(rb"^\s*window\.YTD\.[A-Za-z0-9_]+", re.S)
 _STATUS_URL = re.compile(r"(?:twitter|x)\.com/([A-Za-z0-9_]{1,30})/status(?:es)?/(\d{1,25})")
 _URL = re.compile(r"https?://\S+")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -77,6 +79,8 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
     text = rec.get("full_text") or rec.get("text") or rec.get("content") or rec.get("tweet")
     if isinstance(text, dict):
         text = None
+    if text is not None and not isinstance(text, str):
+        return None, f"text field is a {type(text).__name__}, not a string"
     if not text or not str(text).strip():
         return None, "no text field (full_text/text/content)"
     tid_s = str(tid).strip() if tid is not None else None
@@ -179,8 +183,26 @@ def _parse_ytd(text: str, name: str) -> tuple[str, list[Any], list[ParseIssue]]:
     return m.group(1), data, issues
 
 
+class _RepeatedIds:
+    """Flags a tweet id seen twice in one file with different text (both are kept; dedup picks one)."""
+
+    def __init__(self, issues: list[ParseIssue]):
+        self.issues = issues
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def check(self, doc: ParsedDocument, where: str) -> None:
+        if not doc.external_id:
+            return
+        first = self.seen.setdefault(doc.external_id, (where, doc.text))
+        if first[0] != where and first[1] != doc.text:
+            self.issues.append(
+                ParseIssue(where, f"tweet id {doc.external_id} repeats {first[0]} with different text: both kept, the warehouse keeps one (docs/warehouse.md)", "warning")
+            )
+
+
 def _archive_records(kind: str, data: list[Any], issues: list[ParseIssue], src: str = "") -> list[ParsedDocument]:
     docs: list[ParsedDocument] = []
+    repeated = _RepeatedIds(issues)
     for i, rec in enumerate(data, 1):
         where = f"{src}record {i}"
         if not isinstance(rec, dict):
@@ -213,6 +235,7 @@ def _archive_records(kind: str, data: list[Any], issues: list[ParseIssue], src: 
             issues.append(ParseIssue(where, "tweet without id_str/id: kept, matched by day and text", "warning"))
         if doc.meta.get("bad_date"):
             issues.append(ParseIssue(where, f"unreadable created_at {doc.meta['bad_date']!r}: kept without a date", "warning"))
+        repeated.check(doc, where)
         docs.append(doc)
     return docs
 
@@ -236,7 +259,8 @@ def _parse_archive_zip(data: bytes, name: str) -> ParseResult:
     with zf:
         for info in zf.infolist():
             member = info.filename
-            if member.startswith("/") or ".." in member.split("/"):
+            parts = member.replace("\\", "/").split("/")
+            if member.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
                 issues.append(ParseIssue(f"member {member!r}", "path escapes the archive (absolute or '..'): not read"))
                 continue
             if not re.search(r"(^|/)(data/)?(tweets?|note-tweet)(-part\d+)?\.js$", member):
@@ -245,8 +269,12 @@ def _parse_archive_zip(data: bytes, name: str) -> ParseResult:
                 issues.append(ParseIssue(f"member {member!r}", f"expands to {info.file_size:,} bytes (ratio {info.file_size / max(1, info.compress_size):.0f}:1): refused as a possible zip bomb"))
                 continue
             found = True
-            with zf.open(info) as f:
-                raw = f.read(MAX_ZIP_MEMBER_BYTES + 1)
+            try:
+                with zf.open(info) as f:
+                    raw = f.read(MAX_ZIP_MEMBER_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
+                issues.append(ParseIssue(f"member {member!r}", f"cannot be read from the archive: {type(e).__name__}: {e}"))
+                continue
             try:
                 kind, records, sub = _parse_ytd(decode_bytes(raw), member)
             except ParseError as e:
@@ -297,16 +325,23 @@ _ID_COLS = ("tweet_id", "id_str", "id", "status_id", "tweetid")
 _TEXT_COLS = ("full_text", "text", "content", "tweet", "body")
 
 
+def _head_text(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM (Excel's "Unicode text")
+        return head[: len(head) // 2 * 2].decode("utf-16", "replace")
+    return head.decode("utf-8", "replace")
+
+
 def _header_has(head: bytes, names: tuple[str, ...]) -> bool:
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower().lstrip("\ufeff")
+    first = _head_text(head).split("\n", 1)[0].lower().lstrip("\ufeff")
     cols = [c.strip().strip('"') for c in first.split(",")]
     return any(n in cols for n in names)
 
 
 def _sniff_csv(name: str, head: bytes) -> bool:
-    return suffix(name) in {".csv", ".tsv"} and _header_has(head.replace(b"\t", b","), _TEXT_COLS) and (
-        _header_has(head.replace(b"\t", b","), _ID_COLS) or _header_has(head.replace(b"\t", b","), ("created_at", "date"))
-    )
+    if suffix(name) not in {".csv", ".tsv"}:
+        return False
+    h = _head_text(head).replace("\t", ",").encode()
+    return _header_has(h, _TEXT_COLS) and (_header_has(h, _ID_COLS) or _header_has(h, ("created_at", "date")))
 
 
 def _parse_csv(data: bytes, name: str) -> ParseResult:
@@ -325,6 +360,7 @@ def _parse_csv(data: bytes, name: str) -> ParseResult:
         raise ParseError(f"CSV header unreadable: {e}") from e
     default_author = None
     docs: list[ParsedDocument] = []
+    repeated = _RepeatedIds(issues)
     row_no = 1
     while True:
         line = reader.line_num + 1
@@ -349,6 +385,7 @@ def _parse_csv(data: bytes, name: str) -> ParseResult:
         if doc.meta.get("bad_date"):
             issues.append(ParseIssue(f"line {line} (row {row_no})", f"unreadable date {doc.meta['bad_date']!r}: kept without a date", "warning"))
         doc.quality = 15 if not doc.text.endswith("…") else 5
+        repeated.check(doc, f"line {line} (row {row_no})")
         docs.append(doc)
     return ParseResult(format="tweets_csv", documents=docs, issues=issues)
 
@@ -398,6 +435,7 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
             raise ParseError("JSON holds no list of tweets (top-level array or items/tweets/data)")
         records = found
     docs: list[ParsedDocument] = []
+    repeated = _RepeatedIds(issues)
     for i, rec in enumerate(records, 1):
         if rec is None:
             continue
@@ -409,6 +447,7 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
             issues.append(ParseIssue(f"record {i}", problem or "unreadable"))
             continue
         doc.quality = 18
+        repeated.check(doc, f"record {i}")
         docs.append(doc)
     return ParseResult(format="tweets_json", documents=docs, issues=issues)
 
