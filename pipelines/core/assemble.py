@@ -399,7 +399,7 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
             error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
         snap_source: str | None = s.source_id
         if snap_source is None and won:
-            snap_source = next((d["source_id"] for d in documents if d["doc_id"] == won[0]), None)
+            snap_source = next((str(d["source_id"]) for d in documents if d["doc_id"] == won[0]), None)
         n_issues = len(pf.result.issues) if pf.result else 0
         snapshots.append(
             {
