@@ -145,3 +145,19 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
         load_lexicon(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="empty"):
         load_lexicon(write(tmp_path, ""))
+
+
+def test_ngram_settings_validated_and_shipped() -> None:
+    from pipelines.core.config import ConfigError
+    from pipelines.core.lexicon import load_lexicon
+
+    shipped = load_lexicon(Path(__file__).resolve().parents[1] / "analysis" / "lexicon.yaml")
+    assert shipped.ngrams.ns == [1, 2, 3, 4] and shipped.ngrams.top_n == 2000
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        bad = Path(d) / "lexicon.yaml"
+        bad.write_text("ngrams: {ns: [2, 9]}\nphrases: []\nentities: []\n")
+        with pytest.raises(ConfigError) as e:
+            load_lexicon(bad)
+        assert "lexicon.yaml" in str(e.value) and "ngrams" in str(e.value)

@@ -160,9 +160,25 @@ class Entity(Strict):
         return list(dict.fromkeys(self.aliases + self.handles))
 
 
+class NgramSettings(Strict):
+    """What the ``ngrams`` table keeps: the n values, the minimum frequency, and the top N per n."""
+
+    ns: list[int] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
+    min_frequency: int = Field(default=3, ge=1)
+    top_n: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _ns(self) -> NgramSettings:
+        bad = [n for n in self.ns if not 1 <= n <= 6]
+        if bad:
+            raise ValueError(f"ns: n-gram sizes must be 1 to 6, got {bad}")
+        return self
+
+
 class Lexicon(Strict):
     phrases: list[Phrase] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
+    ngrams: NgramSettings = Field(default_factory=NgramSettings)
     notes: str | None = None
 
     @model_validator(mode="after")

@@ -53,7 +53,11 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
     eras = load_eras(eras_path).eras if eras_path.exists() else None
     with corpus.work_db() as con:
         cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
-        counts = build_all(con, lexicon, eras=eras, cache=cache)
+        ng = lexicon.ngrams
+        counts = build_all(
+            con, lexicon, eras=eras, cache=cache,
+            ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
+        )
         stats = counts.get("nlp")
         if stats is not None:
             context.log.info(
