@@ -211,3 +211,18 @@ def test_every_saved_query_runs_on_the_warehouse(built: Path) -> None:
             con.execute(q.read_text()).fetchall()  # raises with the file's error if a query broke
     finally:
         con.close()
+
+
+def test_claims_are_reverified_when_their_inputs_change(built: Path) -> None:
+    claims = built / "analysis" / "claims.yaml"
+    original = claims.read_text()
+    try:
+        claims.write_text(original.replace("expected: 40", "expected: 30"))
+        assert main(["--project", str(built), "run", "--offline"]) == 0
+        (verdict,) = query(built, "SELECT verdict FROM claims WHERE claim_id = 'parts-add-up'")[0]
+        assert verdict == "supported"
+    finally:
+        claims.write_text(original)
+    assert main(["--project", str(built), "run", "--offline"]) == 0
+    (verdict,) = query(built, "SELECT verdict FROM claims WHERE claim_id = 'parts-add-up'")[0]
+    assert verdict == "inconsistent"
