@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,12 +47,16 @@ def max_file_bytes() -> int:
 
 
 def display_path(rel: str) -> str:
-    """A raw/-relative path as valid UTF-8 text: bytes of a non-UTF-8 file name appear as \\xNN escapes."""
+    """A raw/-relative path as printable UTF-8 text, for snapshots.path and the run summary: the bytes of
+    a non-UTF-8 file name, control characters (terminal escapes) and invisible format characters (bidi
+    overrides) appear as \\xNN / \\uNNNN escapes. Any other name is returned unchanged."""
     try:
         rel.encode("utf-8")
-        return rel
     except UnicodeEncodeError:
-        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        rel = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in rel):
+        rel = "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Cf") else c for c in rel)
+    return rel
 
 
 @dataclass
@@ -100,7 +105,7 @@ def vet_result(result: ParseResult, now: datetime | None = None) -> ParseResult:
     latest = now + timedelta(days=1)
     for i, doc in enumerate(result.documents, 1):
         dates = [("date", doc.published_at)]
-        if doc.tweet is not None and doc.tweet.created_at is not doc.published_at:
+        if doc.tweet is not None and doc.tweet.created_at != doc.published_at:
             dates.append(("created_at", doc.tweet.created_at))
         for label, when in dates:
             if when is None:
@@ -136,7 +141,7 @@ def _parse_one(
 
 def _symlink(store: RawStore, path: Path) -> ParsedFile:
     """A symbolic link is recorded, never followed: its target may lie outside raw/."""
-    rel = display_path((path.parent.resolve().relative_to(store.root.resolve()) / path.name).as_posix())
+    rel = display_path(f"{store.relpath(path.parent)}/{path.name}")
     target = os.readlink(path)
     return ParsedFile(
         Snapshot(

@@ -102,7 +102,12 @@ class RawStore:
             d.mkdir(parents=True, exist_ok=True)
 
     def relpath(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root.resolve()).as_posix()
+        """``path`` relative to raw/, '/'-separated: by its spelling first (raw/inbox may itself be a link
+        to a folder elsewhere, e.g. a shared corpus), else with links resolved."""
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
 
     def _store_path(self, sha: str, name: str) -> Path:
         return self.store / sha[:2] / sha / safe_filename(name)
