@@ -55,7 +55,8 @@ class ParseCache:
         self.root = Path(root) if root else None
 
     def _path(self, sha: str, parser: str, version: int) -> Path:
-        assert self.root is not None
+        if self.root is None:
+            raise RuntimeError("parse cache has no folder")
         return self.root / f"{parser}-v{version}" / sha[:2] / f"{sha}.json"
 
     def get(self, sha: str, parser: str, version: int) -> ParseResult | None:

@@ -201,7 +201,7 @@ class RawStore:
         return event
 
     def import_paths(self, paths: Iterable[Path]) -> list[ManifestEvent]:
-        events = []
+        events: list[ManifestEvent] = []
         for p in paths:
             p = Path(p)
             if p.is_dir():

@@ -167,7 +167,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) 
         create_table(con, table)
         if df.height:
             con.register("_incoming", df.to_arrow())
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608 - identifiers are module constants, never user input
             con.unregister("_incoming")
         con.execute("COMMIT")
     except BaseException:
@@ -325,7 +325,7 @@ def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
     con = connect(work_db)
     try:
         counts = {
-            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - identifiers are module constants, never user input
             for (t,) in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' "
                 "AND table_name <> ? ORDER BY 1",

@@ -7,6 +7,7 @@ producing verdicts on bad data.
 """
 
 import re
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -100,10 +101,10 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
         fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, p.analysis / "lexicon.yaml"])
         if fingerprint == _previous_fingerprint(con):
             context.log.info("claims: inputs unchanged since the last run; verdicts kept")
-            rows = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
-            evidence = [None] * con.execute("SELECT count(*) FROM claim_evidence").fetchone()[0]  # type: ignore[index]
-            cov_rows = [None] * con.execute("SELECT count(*) FROM coverage").fetchone()[0]  # type: ignore[index]
-            by_kind = [None] * con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0]  # type: ignore[index]
+            rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
+            evidence: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM claim_evidence").fetchone()[0])]  # type: ignore[index]
+            cov_rows: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage").fetchone()[0])]  # type: ignore[index]
+            by_kind: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0])]  # type: ignore[index]
         else:
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():

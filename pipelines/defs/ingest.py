@@ -46,7 +46,7 @@ def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> Material
         con.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
         if df.height:
             con.register("_incoming", df.to_arrow())
-            con.execute(f"CREATE TABLE {STAGE_TABLE} AS SELECT * FROM _incoming")
+            con.execute(f"CREATE TABLE {STAGE_TABLE} AS SELECT * FROM _incoming")  # noqa: S608 - identifiers are module constants, never user input
         else:
             con.execute(f"CREATE TABLE {STAGE_TABLE} (snapshot_id VARCHAR)")
     by_status = Counter(pf.snapshot.status for pf in parsed)

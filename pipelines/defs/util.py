@@ -8,7 +8,7 @@ from dagster import MetadataValue
 
 def preview(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, limit: int = 10) -> MetadataValue:
     """A Markdown table of the first rows of a query (cells escaped and shortened)."""
-    cur = con.execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params or [])
+    cur = con.execute(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params or [])  # noqa: S608 - identifiers are module constants, never user input
     cols = [d[0] for d in cur.description]
     rows = cur.fetchall()
 

@@ -57,7 +57,7 @@ def _entry_time(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         t = entry.get(key)
         if t:
-            return datetime(*t[:6], tzinfo=UTC)
+            return datetime(t[0], t[1], t[2], t[3], t[4], t[5], tzinfo=UTC)
     return parse_date(entry.get("published") or entry.get("updated"))
 
 
@@ -114,7 +114,8 @@ def _meta(tree: HTMLParser, *selectors: str) -> str | None:
 def html_page(html: str, name: str) -> tuple[ParsedDocument | None, str | None]:
     """Article text, title, date and canonical URL of a saved page. (None, reason) for index pages."""
     tree = HTMLParser(html)
-    title = _page_title(_meta(tree, 'meta[property="og:title"]', 'meta[name="title"]') or (tree.css_first("title").text(strip=True) if tree.css_first("title") else None))
+    title_node = tree.css_first("title")
+    title = _page_title(_meta(tree, 'meta[property="og:title"]', 'meta[name="title"]') or (title_node.text(strip=True) if title_node is not None else None))
     url = _meta(tree, 'link[rel="canonical"]', 'meta[property="og:url"]')
     published = parse_date(_meta(tree, 'meta[property="article:published_time"]', "time[datetime]", "time"))
     for sel in ("nav", "header", "footer", "script", "style", "form", ".upvote-button", "aside"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import basename, markdown_to_text, parse_date, stem, suffix
@@ -49,7 +50,7 @@ def _parse_pdf(data: bytes, name: str) -> ParseResult:
     text = "\n\n".join(t for t in texts if t)
     if not text.strip():
         raise ParseError(f"PDF has {n} page(s) but no extractable text (scanned images?)")
-    info = reader.metadata or {}
+    info: Any = reader.metadata or {}
     title = str(info.get("/Title") or "").strip() or None
     arxiv = _ARXIV.search(name) or re.match(r"^(\d{4}\.\d{4,5})(?:v\d+)?\.pdf$", basename(name)) or _ARXIV.search(text[:5000])
     doc = ParsedDocument(

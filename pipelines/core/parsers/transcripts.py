@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import srt as srtlib
@@ -43,7 +44,7 @@ def _clean_cue(text: str) -> str:
 
 
 def build_transcript(
-    cues: list[tuple[float | None, float | None, str]],
+    cues: Sequence[tuple[float | None, float | None, str]],
     *,
     video_id: str | None,
     quality: int,
@@ -182,7 +183,8 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
         vid = _video_id(name, obj.get("videoId"), obj.get("url"))
         if not vid:
             raise ParseError("video metadata without a videoId")
-        lang = obj.get("language") if isinstance(obj.get("language"), dict) else {}
+        lang_raw = obj.get("language")
+        lang: dict = lang_raw if isinstance(lang_raw, dict) else {}
         facts = {"title": obj.get("title"), "published_at": parse_date(obj.get("publishDate")), "channel": obj.get("channel"), "is_generated": lang.get("isGenerated")}
         return ParseResult(format="youtube_meta_json", metadata={f"youtube:{vid}": {k: v for k, v in facts.items() if v is not None}})
     if kind == "catalog" and isinstance(obj, dict) and isinstance(obj.get("items"), list):
@@ -221,7 +223,7 @@ def _parse_vtt(data: bytes, name: str) -> ParseResult:
     # webvtt-py skips a cue whose timing it cannot read without a word: record each one.
     for line_no, line in _bad_timing_lines(text, _VTT_TIMING):
         issues.append(ParseIssue(f"line {line_no}", f"unreadable cue timing {line[:60]!r}: cue dropped"))
-    cues = [(hms_to_seconds(c.start), hms_to_seconds(c.end), c.text) for c in captions]
+    cues = [(hms_to_seconds(c.start), hms_to_seconds(c.end), c.text) for c in captions.captions]
     q = WHISPER if "whisper" in name.lower() else TIMED
     return _result("webvtt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
@@ -348,7 +350,7 @@ def _sniff_caption_html(name: str, head: bytes) -> bool:
 def _parse_caption_html(data: bytes, name: str) -> ParseResult:
     tree = HTMLParser(decode_bytes(data))
     issues: list[ParseIssue] = []
-    cues = []
+    cues: list[tuple[float | None, float | None, str]] = []
     for i, block in enumerate(tree.css("div.c"), 1):
         t = block.css_first("div.t")
         s = block.css_first("div.s")

@@ -99,8 +99,8 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
     urls: list[str] = []
     ents = rec.get("entities")
     if isinstance(ents, dict) and isinstance(ents.get("urls"), list):
-        urls = [u.get("expanded_url") or u.get("url") for u in ents["urls"] if isinstance(u, dict)]
-        urls = [u for u in urls if u]
+        found = [u.get("expanded_url") or u.get("url") for u in ents["urls"] if isinstance(u, dict)]
+        urls = [str(u) for u in found if u]
     elif "urls" in rec:
         urls = _url_list(rec.get("urls"))
     reply_to = rec.get("in_reply_to_status_id_str") or rec.get("in_reply_to_status_id") or rec.get("reply_to_id")
@@ -557,7 +557,8 @@ def _sniff_day_file(name: str, head: bytes) -> bool:
 def _parse_day_file(data: bytes, name: str) -> ParseResult:
     """'<year>/<month>.<day>.md': posts of one day, separated by '---' lines; the date comes from the path."""
     m = _DAY_FILE.search(name)
-    assert m is not None
+    if m is None:
+        raise ParseError("not a day file: the path must end in <year>/<month>.<day>.md")
     try:
         day = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC)
     except ValueError as e:
