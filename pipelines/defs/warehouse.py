@@ -127,7 +127,22 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
     p = corpus.project
     with corpus.work_db() as con:
-        build_fts_index(con)
+        # the BM25 index is rebuilt only when documents changed (it costs minutes at 100x)
+        state = con.execute(
+            "SELECT md5(coalesce(string_agg(doc_id || content_sha256 || coalesce(title, ''), ',' ORDER BY doc_id), ''))"
+            " FROM documents"
+        ).fetchone()[0]  # type: ignore[index]
+        has_index = con.execute(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
+        ).fetchone()[0]  # type: ignore[index]
+        con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
+        previous = con.execute("SELECT state FROM _fts_state").fetchone()
+        if not has_index or previous is None or previous[0] != state:
+            build_fts_index(con)
+            con.execute("DELETE FROM _fts_state")
+            con.execute("INSERT INTO _fts_state VALUES (?)", [state])
+        else:
+            context.log.info("search index: documents unchanged, index kept")
     info = wh.publish(p.work_db, p.published_db)
     return MaterializeResult(
         metadata={
