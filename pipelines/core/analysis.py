@@ -288,13 +288,20 @@ def build_ngrams(
     min_frequency: int = 3,
     top_n: int | None = None,
     stopwords: Sequence[str] | None = None,
+    batch_words: int = 1_000_000,
 ) -> int:
     """Word n-grams of the author's own sentences (never across a sentence), computed in DuckDB.
 
-    Words are the project's WORD_RE tokens, lower-cased ("from-scratch" is one word). An
-    n-gram made only of stop words (spaCy's English list by default) is dropped; so are
-    n-grams seen fewer than ``min_frequency`` times. ``top_n`` keeps the most frequent per n.
-    Needs the ``sentences`` table (build_text_tables).
+    Words are the project's WORD_RE tokens, lower-cased ("from-scratch" is one word). An n-gram
+    made only of stop words (spaCy's English list by default) is dropped; so are n-grams seen fewer
+    than ``min_frequency`` times. ``top_n`` keeps the most frequent per n.
+
+    Memory stays bounded as the corpus grows: each batch of ~``batch_words`` own words runs the window query on its
+    documents only and appends partial
+    aggregates (frequency, documents, first/last seen) to a table; one hash aggregation merges
+    them. Batches partition the documents, so documents = the sum of per-batch distinct counts.
+    The window operator's memory is bounded by a batch instead of the corpus; the merge is a
+    plain GROUP BY, which DuckDB can spill to disk under a memory_limit.
     """
     ns = sorted({int(n) for n in ns})
     if not ns or ns[0] < 1 or ns[-1] > MAX_NGRAM:
@@ -311,40 +318,67 @@ def build_ngrams(
     for n in ns:
         gram = " || ' ' || ".join(f"w{i}" for i in range(1, n + 1))
         all_stop = " AND ".join(f"s{i}" for i in range(1, n + 1))
-        cond = f"w{n} IS NOT NULL AND NOT ({all_stop})"
-        parts.append(f"SELECT {n} AS n, {gram} AS ngram, doc_id, published_at FROM g WHERE {cond}")
+        parts.append(
+            f"SELECT {n} AS n, {gram} AS ngram, doc_id, published_at FROM g WHERE w{n} IS NOT NULL AND NOT ({all_stop})"
+        )
+    docs = con.execute(f"SELECT doc_id, words FROM ({_OWN_DOCS}) ORDER BY doc_id").fetchall()  # noqa: S608 - module constant
+    batches: list[list[str]] = []
+    cur: list[str] = []
+    acc = 0
+    for doc_id, words in docs:
+        cur.append(doc_id)
+        acc += int(words or 0)
+        if acc >= batch_words:
+            batches.append(cur)
+            cur, acc = [], 0
+    if cur:
+        batches.append(cur)
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE ngrams AS
-        WITH stop AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS word),
-        words AS (
-            SELECT s.doc_id, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
-            FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id)
-        ),
-        toks AS (
-            SELECT doc_id, sent_id, published_at, unnest(ws) AS w, generate_subscripts(ws, 1) AS pos FROM words
-        ),
-        t AS (
-            SELECT toks.*, stop.word IS NOT NULL AS is_stop FROM toks LEFT JOIN stop ON stop.word = toks.w
-        ),
-        g AS (
-            SELECT doc_id, published_at, w AS w1, is_stop AS s1{"," if leads else ""}
-                   {leads}
-            FROM t
-            WINDOW win AS (PARTITION BY doc_id, sent_id ORDER BY pos)
-        ),
-        grams AS ({" UNION ALL ".join(parts)})
-        SELECT n, ngram, count(*)::BIGINT AS frequency, count(DISTINCT doc_id)::BIGINT AS documents,
-               min(published_at) AS first_seen, max(published_at) AS last_seen
-        FROM grams
-        GROUP BY n, ngram
-        HAVING count(*) >= ?
-        QUALIFY ?::BIGINT IS NULL OR row_number() OVER (PARTITION BY n ORDER BY count(*) DESC, ngram) <= ?::BIGINT
-        ORDER BY n, frequency DESC, ngram
-        """,
-        [list(stopwords), WORD_RE_SQL, int(min_frequency), top_n, top_n],
+        "CREATE OR REPLACE TABLE _ngram_parts (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
+        "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)"
     )
-    return _count(con, "ngrams")
+    try:
+        for batch in batches:
+            con.execute(
+                f"""
+                INSERT INTO _ngram_parts
+                WITH stop AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS word),
+                words AS (
+                    SELECT s.doc_id, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
+                    FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id)
+                    WHERE s.doc_id IN (SELECT unnest(?::VARCHAR[]))
+                ),
+                toks AS (
+                    SELECT doc_id, sent_id, published_at, unnest(ws) AS w, generate_subscripts(ws, 1) AS pos FROM words
+                ),
+                t AS (SELECT toks.*, stop.word IS NOT NULL AS is_stop FROM toks LEFT JOIN stop ON stop.word = toks.w),
+                g AS (
+                    SELECT doc_id, published_at, w AS w1, is_stop AS s1{"," if leads else ""}
+                           {leads}
+                    FROM t WINDOW win AS (PARTITION BY doc_id, sent_id ORDER BY pos)
+                ),
+                grams AS ({" UNION ALL ".join(parts)})
+                SELECT n, ngram, count(*), count(DISTINCT doc_id), min(published_at), max(published_at)
+                FROM grams GROUP BY n, ngram
+                """,
+                [list(stopwords), WORD_RE_SQL, batch],
+            )
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE ngrams AS
+            SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
+                   min(first_seen) AS first_seen, max(last_seen) AS last_seen
+            FROM _ngram_parts
+            GROUP BY n, ngram
+            HAVING sum(frequency) >= ?
+            QUALIFY ?::BIGINT IS NULL OR row_number() OVER (PARTITION BY n ORDER BY sum(frequency) DESC, ngram) <= ?::BIGINT
+            ORDER BY n, frequency DESC, ngram
+            """,
+            [int(min_frequency), top_n, top_n],
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ngram_parts")
+    return int(con.execute("SELECT count(*) FROM ngrams").fetchone()[0])  # type: ignore[index]
 
 
 def build_first_uses(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:
