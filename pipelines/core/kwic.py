@@ -189,22 +189,28 @@ def _kwic_phrase(
     own_only: bool,
     since: date | None,
 ) -> list[dict[str, Any]]:
+    # the limit is applied first; texts are cut and caption times looked up for those rows only
     rows = con.execute(
         f"""
+        WITH picked AS (
+            SELECT h.doc_id, h.start_char, h.end_char
+            FROM phrase_hits h JOIN documents d USING (doc_id)
+            WHERE h.phrase_id = ?
+              AND (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+              AND (NOT ? OR coalesce(d.is_own, false))
+              AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+            ORDER BY d.published_at NULLS LAST, h.doc_id, h.start_char
+            LIMIT ?
+        )
         SELECT h.doc_id, d.kind, d.title, d.published_at, d.url, h.start_char, h.end_char,
                substring(d.text, greatest(h.start_char - ?, 0) + 1, h.start_char - greatest(h.start_char - ?, 0)) AS left_ctx,
                substring(d.text, h.start_char + 1, h.end_char - h.start_char) AS match,
                substring(d.text, h.end_char + 1, ?) AS right_ctx,
                {_SEGMENT_START_S.format(alias="h", pos="h.start_char")} AS start_s
-        FROM phrase_hits h JOIN documents d USING (doc_id)
-        WHERE h.phrase_id = ?
-          AND (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-          AND (NOT ? OR coalesce(d.is_own, false))
-          AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+        FROM picked h JOIN documents d USING (doc_id)
         ORDER BY d.published_at NULLS LAST, h.doc_id, h.start_char
-        LIMIT ?
-        """,
-        [width, width, width, phrase_id, kind, kind, own_only, since, since, limit],
+        """,  # noqa: S608 - the fragment is a module constant; values are parameters
+        [phrase_id, kind, kind, own_only, since, since, limit, width, width, width],
     ).fetchall()
     out = []
     for doc_id, k, title, published, url, s, e, left, match, right, start_s in rows:
