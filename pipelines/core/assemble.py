@@ -316,7 +316,7 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
         # A catalogued source's curated title wins over what a scrape or page header says.
         title = (src.title if src and src.kind != "tweet_archive" else None) or d.title or facts.get("title")
         published = d.published_at or facts.get("published_at")
-        if published is None and src and src.date_start and src.date and len(src.date) >= 7:
+        if published is None and src and kind != "tweet" and src.date_start and src.date and len(src.date) >= 7:
             # the catalog's date (its first day when only a month is known; sources.date_precision says)
             published = datetime(src.date_start.year, src.date_start.month, src.date_start.day, tzinfo=UTC)
         if isinstance(published, str):
