@@ -146,7 +146,15 @@ def test_dagster_ui_lists_assets_and_runs_a_materialization(tmp_path: Path) -> N
                 if status in ("SUCCESS", "FAILURE", "CANCELED"):
                     break
                 time.sleep(2)
-            assert status == "SUCCESS"
+            if status != "SUCCESS":
+                logs = _graphql(
+                    port,
+                    """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
+                         __typename ... on ExecutionStepFailureEvent { stepKey error { message cause { message } } } } } } }""",
+                    {"id": run_id},
+                )
+                failures = [e for e in logs["data"]["logsForRun"]["events"] if e.get("__typename") == "ExecutionStepFailureEvent"]
+                pytest.fail(f"the run launched from the UI ended {status}: {json.dumps(failures)[:3000]}")
             page.goto(f"http://127.0.0.1:{port}/runs/{run_id}", wait_until="domcontentloaded")
             page.get_by_text("Success", exact=False).first.wait_for(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-run.png"), full_page=True)

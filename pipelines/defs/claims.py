@@ -41,7 +41,7 @@ TABLES = {
 }
 
 
-@asset_check(asset=AssetKey("sentences"), blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
+@asset_check(asset=AssetKey("sentences"), pool="warehouse", blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
 def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
         outside = con.execute(
@@ -148,7 +148,7 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
         )
 
 
-@asset_check(asset=AssetKey("claims"), description="Every claim has a verdict and an explanation; data claims point at evidence.")
+@asset_check(asset=AssetKey("claims"), pool="warehouse", description="Every claim has a verdict and an explanation; data claims point at evidence.")
 def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
         missing = con.execute("SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''").fetchone()[0]  # type: ignore[index]
@@ -181,6 +181,7 @@ _FAILING = {"contradicted", "lower_bound", "inconsistent"}
 @multi_asset_check(
     specs=[AssetCheckSpec(check_name(cid), asset="claims", description=f"Claim {cid} of analysis/claims.yaml") for cid in _CLAIM_IDS],
     can_subset=True,
+    pool="warehouse",
 )
 def claim_verdicts(context: AssetCheckExecutionContext, corpus: CorpusProject):
     """One check per claim: passes when supported or not checkable; WARN when contradicted, a lower

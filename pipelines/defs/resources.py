@@ -1,6 +1,7 @@
 """Resources: where the project lives, and the working DuckDB the assets write."""
 
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,7 +34,17 @@ class CorpusProject(ConfigurableResource):
         """The working database (plain SQL, FTS loaded by path). Only the pipeline writes it."""
         p = self.project
         p.warehouse_dir.mkdir(parents=True, exist_ok=True)
-        con = wh.connect(p.work_db)
+        # Steps share the file through the `warehouse` pool; under an executor that still overlaps
+        # two steps, wait for the other process's lock instead of failing (bounded: 10 minutes).
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                con = wh.connect(p.work_db)
+                break
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         try:
             yield con
         finally:

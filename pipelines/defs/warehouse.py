@@ -87,7 +87,7 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
             yield MaterializeResult(asset_key=AssetKey(t), metadata=meta)
 
 
-@asset_check(asset=AssetKey("documents"), blocking=True, description="doc_id unique, text and kind present.")
+@asset_check(asset=AssetKey("documents"), pool="warehouse", blocking=True, description="doc_id unique, text and kind present.")
 def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
         bad = con.execute(
@@ -103,7 +103,7 @@ def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: Corpu
     )
 
 
-@asset_check(asset=AssetKey("snapshots"), description="Every raw file has a status; rejected ones have a reason.")
+@asset_check(asset=AssetKey("snapshots"), pool="warehouse", description="Every raw file has a status; rejected ones have a reason.")
 def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
         missing = con.execute(
