@@ -19,9 +19,11 @@ Rules (documented in docs/warehouse.md):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pipelines.core.config import Catalog, Source
 from pipelines.core.ingest import ParsedFile, Snapshot
-from pipelines.core.records import DOC_KINDS, ParsedDocument
+from pipelines.core.records import DOC_KINDS, ParsedDocument, ParseResult
 from pipelines.core.textutil import word_count
 
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
@@ -156,19 +158,25 @@ def identity_key(doc: ParsedDocument) -> tuple[str, str]:
 
 @dataclass
 class Candidate:
+    """One version of an item. Non-tweet documents are kept without their text and segments (they
+    are read again from their file for the version that wins): memory stays small at any scale."""
+
     doc: ParsedDocument
     snapshot: Snapshot
     key: tuple[str, str]
     source: Source | None
     order: int
+    text_len: int = 0
+    locator: int | None = None  # index in its file's documents, when the text was dropped
 
     def rank(self) -> tuple[int, int, int]:
-        return (self.doc.quality, len(self.doc.text), -self.order)
+        return (self.doc.quality, self.text_len, -self.order)
 
 
 @dataclass
 class Tables:
-    """Warehouse rows as plain dicts, one list per table."""
+    """Warehouse rows as plain dicts, one list per table. From ``assemble_stream`` the documents and
+    segments lists are empty: those rows went to its ``emit`` callback."""
 
     sources: list[dict[str, Any]]
     snapshots: list[dict[str, Any]]
@@ -176,6 +184,10 @@ class Tables:
     documents: list[dict[str, Any]]
     segments: list[dict[str, Any]]
     tweets: list[dict[str, Any]]
+
+
+Loader = Callable[[Snapshot], "ParseResult | None"]
+Emit = Callable[[str, dict[str, Any]], None]
 
 
 def _safe_part(s: str, limit: int = 60) -> str:
@@ -186,16 +198,13 @@ def _short_hash(s: str) -> str:
     return hashlib.sha256(s.encode()).hexdigest()[:12]
 
 
-def _merge_metadata(parsed: list[ParsedFile]) -> dict[str, dict[str, Any]]:
-    meta: dict[str, dict[str, Any]] = defaultdict(dict)
-    for pf in sorted(parsed, key=lambda p: p.snapshot.path or ""):
-        if pf.result:
-            for k, facts in pf.result.metadata.items():
-                if k.startswith("url:"):
-                    k = "url:" + canonical_url(k[4:])
-                for fk, fv in facts.items():
-                    meta[k].setdefault(fk, fv)
-    return meta
+def _merge_metadata(meta: dict[str, dict[str, Any]], result: ParseResult) -> None:
+    """Facts of metadata-only files, first file (in path order) wins per fact."""
+    for k, facts in result.metadata.items():
+        if k.startswith("url:"):
+            k = "url:" + canonical_url(k[4:])
+        for fk, fv in facts.items():
+            meta[k].setdefault(fk, fv)
 
 
 def _segment_rows(doc_id: str, doc: ParsedDocument) -> list[dict[str, Any]]:
@@ -230,41 +239,78 @@ def _tweet_helpers() -> tuple[Any, Any]:
 
 
 def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
+    """Every table's rows in memory (small corpora, tests). The pipeline streams: ``assemble_stream``."""
+    results = {id(pf.snapshot): pf.result for pf in parsed}
+    documents: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
+
+    def emit(table: str, row: dict[str, Any]) -> None:
+        (documents if table == "documents" else segments).append(row)
+
+    tables = assemble_stream(catalog, [pf.snapshot for pf in parsed], lambda s: results.get(id(s)), emit)
+    documents.sort(key=lambda r: str(r["doc_id"]))
+    segments.sort(key=lambda r: (r["doc_id"], r["seq"]))
+    return dataclasses.replace(tables, documents=documents, segments=segments)
+
+
+def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loader, emit: Emit) -> Tables:
+    """Match, deduplicate and build the rows, holding only small keys of non-tweet documents.
+
+    Three passes over the files: (1) read each parse result once, keep tweets whole and, of every
+    other document, its identity, rank and place in the file; (2) pick the winner of each group; (3)
+    read again only the files that hold winners and ``emit`` their document and segment rows one
+    by one (the caller writes them in batches, in any order). The other tables are returned."""
     idx = CatalogIndex.build(catalog)
     handle = (catalog.thinker.twitter or "").lower()
     join_note_tweets, match_key = _tweet_helpers()
-    meta = _merge_metadata(parsed)
-    parsed = sorted(parsed, key=lambda p: (p.snapshot.path or "~", p.snapshot.origin))
+    snaps = sorted(snapshots, key=lambda s: (s.path or "~", s.origin))
+    meta: dict[str, dict[str, Any]] = defaultdict(dict)
+    issues: list[dict[str, Any]] = []
+    n_issues: dict[str, int] = {}
 
-    # 1. candidates (tweet notes joined across files first)
-    owners: dict[int, Snapshot] = {}
-    all_docs: list[ParsedDocument] = []
-    for pf in parsed:
-        if pf.result:
-            for d in pf.result.documents:
-                owners[id(d)] = pf.snapshot
-                all_docs.append(d)
-    tweets_in = [d for d in all_docs if d.kind == "tweet"]
-    tweets_out = join_note_tweets(tweets_in)
-    kept_ids = {id(d) for d in tweets_out}
-    for d in tweets_out:
-        owners.setdefault(id(d), owners.get(id(tweets_in[0]), parsed[0].snapshot) if tweets_in else parsed[0].snapshot)
-    docs = [d for d in all_docs if d.kind != "tweet"] + tweets_out
+    # 1. candidates: non-tweets without their text; tweets whole (notes are joined across files)
     cands: list[Candidate] = []
-    for order, d in enumerate(docs):
-        if d.kind == "tweet" and id(d) not in kept_ids:
+    tweets_in: list[ParsedDocument] = []
+    owners: dict[int, Snapshot] = {}
+    order = 0
+    for snap in snaps:
+        result = load(snap)
+        if result is None:
             continue
+        _merge_metadata(meta, result)
+        n_issues[snap.snapshot_id] = len(result.issues)
+        for issue in result.issues:
+            issues.append(
+                {"snapshot_id": snap.snapshot_id, "path": snap.path, "position": issue.position,
+                 "severity": issue.severity, "message": issue.message}
+            )
+        for i, d in enumerate(result.documents):
+            if d.kind == "tweet":
+                tweets_in.append(d)
+                owners[id(d)] = snap
+                continue
+            order += 1
+            if not d.text.strip():
+                continue
+            key = identity_key(d)
+            source = idx.match(d, key)
+            if source is None and snap.source_id:
+                # a fetched file knows which catalog source it was fetched for (not feeds: many posts)
+                fetched_for = idx.by_id.get(snap.source_id)
+                if fetched_for is not None and fetched_for.kind not in ("blog_feed", "tweet_archive"):
+                    source = fetched_for
+            light = dataclasses.replace(d, text="", segments=[])
+            cands.append(Candidate(light, snap, key, source, order, text_len=len(d.text), locator=i))
+        del result
+    tweets_out = join_note_tweets(tweets_in)
+    for d in tweets_out:
+        order += 1
         if not d.text.strip():
             continue
         key = identity_key(d)
-        snap = owners[id(d)]
-        source = idx.match(d, key)
-        if source is None and snap.source_id and d.kind != "tweet":
-            # a fetched file knows which catalog source it was fetched for (not feeds: many posts)
-            fetched_for = idx.by_id.get(snap.source_id)
-            if fetched_for is not None and fetched_for.kind not in ("blog_feed", "tweet_archive"):
-                source = fetched_for
-        cands.append(Candidate(d, snap, key, source, order))
+        owner = owners.get(id(d)) or owners[id(tweets_in[0])]
+        cands.append(Candidate(d, owner, key, idx.match(d, key), order, text_len=len(d.text)))
+    del tweets_in
 
     # 2. id-less tweets merge into id'd tweets of the same day with the same text
     day_text: dict[tuple[str, str], Candidate] = {}
@@ -290,8 +336,10 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
         gkey = ("source", c.source.id) if c.source and c.doc.kind != "tweet" else c.key
         groups[gkey].append(c)
 
-    # 3. pick winners, build rows
-    documents, segments, tweets = [], [], []
+    # 3. pick winners, build rows (texts of non-tweet winners are read again from their files)
+    tweets: list[dict[str, Any]] = []
+    pending: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # snapshot_id -> locator -> row
+    doc_source: dict[str, str] = {}
     losers_by_snapshot: dict[str, list[str]] = defaultdict(list)
     winners_by_snapshot: dict[str, list[str]] = defaultdict(list)
     auto_sources: dict[str, dict[str, Any]] = {}
@@ -342,17 +390,13 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
         is_own = True
         if tw is not None:
             is_own = not tw.is_retweet and (not tw.author or not handle or tw.author.lower() == handle)
-        documents.append(
-            {
+        row: dict[str, Any] = {
                 "doc_id": doc_id,
                 "source_id": source_id,
                 "kind": kind,
                 "title": title,
                 "url": url,
                 "published_at": published,
-                "text": d.text,
-                "word_count": word_count(d.text),
-                "content_sha256": hashlib.sha256(d.text.encode()).hexdigest(),
                 "snapshot_id": best.snapshot.snapshot_id,
                 "format": best.snapshot.format,
                 "quality": d.quality,
@@ -360,8 +404,11 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
                 "speakers_separated": bool(d.meta.get("speakers_separated", kind not in ("podcast",))),
                 "versions": len(members),
             }
-        )
-        segments.extend(_segment_rows(doc_id, d))
+        doc_source.setdefault(doc_id, source_id)
+        if best.locator is None:
+            _emit_document(emit, row, d)
+        else:
+            pending[best.snapshot.snapshot_id][best.locator] = row
         if kind == "tweet":
             tweets.append(
                 {
@@ -386,10 +433,20 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
             if m is not best:
                 losers_by_snapshot[m.snapshot.snapshot_id].append(f"{doc_id} (kept {best.snapshot.path})")
 
+    for snap in snaps:
+        rows = pending.pop(snap.snapshot_id, None)
+        if not rows:
+            continue
+        result = load(snap)
+        if result is None:
+            raise RuntimeError(f"{snap.path}: its parse result disappeared from the cache during assembly; run again")
+        for locator, row in rows.items():
+            _emit_document(emit, row, result.documents[locator])
+        del result
+
     # 4. snapshots, issues, sources
-    snapshots, issues = [], []
-    for pf in parsed:
-        s = pf.snapshot
+    snapshot_rows: list[dict[str, Any]] = []
+    for s in snaps:
         status: str = s.status
         error: str | None = s.error
         won = winners_by_snapshot.get(s.snapshot_id, [])
@@ -399,9 +456,8 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
             error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
         snap_source: str | None = s.source_id
         if snap_source is None and won:
-            snap_source = next((str(d["source_id"]) for d in documents if d["doc_id"] == won[0]), None)
-        n_issues = len(pf.result.issues) if pf.result else 0
-        snapshots.append(
+            snap_source = doc_source.get(won[0])
+        snapshot_rows.append(
             {
                 "snapshot_id": s.snapshot_id,
                 "source_id": snap_source,
@@ -417,20 +473,9 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
                 "http_status": s.http_status,
                 "documents_kept": len(won),
                 "documents_duplicate": len(lost),
-                "issues": n_issues,
+                "issues": n_issues.get(s.snapshot_id, 0),
             }
         )
-        if pf.result:
-            for issue in pf.result.issues:
-                issues.append(
-                    {
-                        "snapshot_id": s.snapshot_id,
-                        "path": s.path,
-                        "position": issue.position,
-                        "severity": issue.severity,
-                        "message": issue.message,
-                    }
-                )
     sources = []
     for src in catalog.sources:
         sources.append(
@@ -468,8 +513,16 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
                 "notes": "found in raw/ but not in analysis/catalog.yaml",
             }
         )
-    documents.sort(key=lambda r: str(r["doc_id"]))
     tweets.sort(key=lambda r: str(r["tweet_id"]))
-    segments.sort(key=lambda r: (r["doc_id"], r["seq"]))
-    snapshots.sort(key=lambda r: (r["path"] or "~", r["origin"]))
-    return Tables(sources, snapshots, issues, documents, segments, tweets)
+    snapshot_rows.sort(key=lambda r: (r["path"] or "~", r["origin"]))
+    return Tables(sources, snapshot_rows, issues, [], [], tweets)
+
+
+def _emit_document(emit: Emit, row: dict[str, Any], doc: ParsedDocument) -> None:
+    """Complete a document row with what its text gives, and emit it with its segments."""
+    row["text"] = doc.text
+    row["word_count"] = word_count(doc.text)
+    row["content_sha256"] = hashlib.sha256(doc.text.encode()).hexdigest()
+    emit("documents", row)
+    for seg in _segment_rows(row["doc_id"], doc):
+        emit("segments", seg)

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from pipelines.core.parsecache import ParseCache
+from pipelines.core.parsecache import ParseCache, summarize
 from pipelines.core.parsers import ParserSpec, all_parsers, find_parser
 from pipelines.core.rawstore import ManifestEvent, RawStore, sha256_file
 from pipelines.core.records import ParseError, ParseIssue, ParseResult
@@ -168,6 +169,7 @@ def parse_path(
     parsers: list[ParserSpec],
     origins: dict[str, ManifestEvent],
     max_bytes: int | None = None,
+    keep_result: bool = True,
 ) -> ParsedFile:
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     if path.is_symlink():
@@ -209,20 +211,30 @@ def parse_path(
             "split it or raise CORPUS_MAX_FILE_BYTES"
         )
         return ParsedFile(snap, None)
+    if not keep_result:
+        summary = cache.summary(sha, spec.name, spec.version)
+        if summary is not None:
+            _set_status(snap, summary)
+            return ParsedFile(snap, None)
     result, error = _parse_one(path.read_bytes(), rel, spec, cache, sha)
     if result is None:
         snap.error = error
         return ParsedFile(snap, None)
-    if result.skipped_reason:
-        snap.status, snap.error = "skipped", result.skipped_reason
-    elif result.documents:
+    _set_status(snap, summarize(result))
+    return ParsedFile(snap, result if keep_result else None)
+
+
+def _set_status(snap: Snapshot, summary: dict[str, Any]) -> None:
+    """accepted / skipped / metadata, or rejected with the first error, from a parse summary."""
+    if summary["skipped_reason"]:
+        snap.status, snap.error = "skipped", summary["skipped_reason"]
+    elif summary["documents"]:
         snap.status = "accepted"
-    elif result.metadata:
+    elif summary["metadata"]:
         snap.status = "metadata"
     else:
-        bad = [i for i in result.issues if i.severity == "error"]
-        snap.error = f"no documents: {bad[0].position}: {bad[0].message}" if bad else "no documents found in file"
-    return ParsedFile(snap, result)
+        bad = summary["first_error"]
+        snap.error = f"no documents: {bad[0]}: {bad[1]}" if bad else "no documents found in file"
 
 
 def scan_and_parse(
@@ -232,8 +244,12 @@ def scan_and_parse(
     parsers: list[ParserSpec] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     max_bytes: int | None = None,
+    keep_results: bool = True,
 ) -> list[ParsedFile]:
-    """Parse every file in raw/ and turn manifest-only fetch outcomes into snapshots."""
+    """Parse every file in raw/ and turn manifest-only fetch outcomes into snapshots.
+
+    With ``keep_results=False`` only the snapshots are returned (results stay in the parse cache,
+    and a cached file's status comes from its small summary): memory does not grow with the corpus."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     parsers = parsers if parsers is not None else all_parsers()
     cache = ParseCache(cache_dir)
@@ -245,7 +261,9 @@ def scan_and_parse(
     files = store.files()
     out: list[ParsedFile] = []
     for i, path in enumerate(files, 1):
-        out.append(parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes))
+        out.append(
+            parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes, keep_result=keep_results)
+        )
         if progress:
             progress(i, len(files), out[-1].snapshot.path or "")
     # Fetch outcomes that landed no bytes: keep the newest per origin.

@@ -1,7 +1,9 @@
 """A cache of parse results keyed by (content sha256, parser name, parser version).
 
 A re-run parses only files whose bytes (or whose parser) changed. Entries are JSON, one file
-each, written atomically; a damaged entry is treated as a miss.
+each, written atomically; a damaged entry is treated as a miss. Beside each entry a small summary
+(``<sha>.sum.json``: documents, metadata, skip reason, first error) lets the ingest step decide a
+file's status without decoding its documents.
 """
 
 from __future__ import annotations
@@ -50,6 +52,26 @@ def result_from_json(text: str) -> ParseResult:
     )
 
 
+def summarize(result: ParseResult) -> dict[str, Any]:
+    """What a snapshot's status needs from a parse result, without its text."""
+    first_error = next(([i.position, i.message] for i in result.issues if i.severity == "error"), None)
+    return {
+        "documents": len(result.documents),
+        "metadata": bool(result.metadata),
+        "skipped_reason": result.skipped_reason,
+        "first_error": first_error,
+        "issues": len(result.issues),
+    }
+
+
+def _write_atomic(p: Path, text: str) -> None:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, p)
+
+
 class ParseCache:
     def __init__(self, root: Path | None):
         self.root = Path(root) if root else None
@@ -68,12 +90,27 @@ class ParseCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def summary(self, sha: str, parser: str, version: int) -> dict[str, Any] | None:
+        """The entry's summary; written from the full entry when only that exists (older caches)."""
+        if self.root is None:
+            return None
+        p = self._path(sha, parser, version)
+        try:
+            d = json.loads(p.with_suffix(".sum.json").read_text(encoding="utf-8"))
+            if isinstance(d, dict) and {"documents", "metadata", "skipped_reason", "first_error"} <= set(d):
+                return d
+        except (OSError, ValueError):
+            pass
+        full = self.get(sha, parser, version)
+        if full is None:
+            return None
+        d = summarize(full)
+        _write_atomic(p.with_suffix(".sum.json"), json.dumps(d))
+        return d
+
     def put(self, sha: str, parser: str, version: int, result: ParseResult) -> None:
         if self.root is None:
             return
         p = self._path(sha, parser, version)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(result_to_json(result))
-        os.replace(tmp, p)
+        _write_atomic(p, result_to_json(result))
+        _write_atomic(p.with_suffix(".sum.json"), json.dumps(summarize(result)))

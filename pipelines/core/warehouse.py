@@ -177,6 +177,55 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) 
     return df.height
 
 
+class StagedTable:
+    """A large table (documents, segments) written in batches: rows are buffered, appended to a
+    scratch table every ``max_rows`` rows or ``max_chars`` characters of text, and ``swap`` replaces
+    the real table with the scratch table's rows in ``order_by`` order, in one transaction. Memory
+    holds one batch, whatever the corpus size; DuckDB sorts (and spills when it must)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, order_by: str,
+                 max_rows: int = 20_000, max_chars: int = 8_000_000) -> None:
+        self.con, self.table, self.order_by = con, table, order_by
+        self.scratch = f"_staging_{table}"
+        self.max_rows, self.max_chars = max_rows, max_chars
+        self.rows: list[dict[str, Any]] = []
+        self.chars = 0
+        self.count = 0
+        cols = ", ".join(f'"{name}" {sqltype.replace(" PRIMARY KEY", "")}' for name, sqltype, _ in SCHEMAS[table])
+        con.execute(f"CREATE OR REPLACE TABLE {self.scratch} ({cols})")
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.chars += len(row.get("text") or "")
+        if len(self.rows) >= self.max_rows or self.chars >= self.max_chars:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        df = frame(self.table, self.rows)
+        self.con.register("_incoming", df.to_arrow())
+        self.con.execute(f"INSERT INTO {self.scratch} BY NAME SELECT * FROM _incoming")  # noqa: S608 - identifiers are module constants, never user input
+        self.con.unregister("_incoming")
+        self.count += len(self.rows)
+        self.rows, self.chars = [], 0
+
+    def swap(self) -> int:
+        """Replace the real table (sorted) and drop the scratch table. Returns the row count."""
+        self.flush()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            create_table(self.con, self.table)
+            self.con.execute(f"INSERT INTO {self.table} SELECT * FROM {self.scratch} ORDER BY {self.order_by}")  # noqa: S608 - identifiers are module constants, never user input
+            self.con.execute(f"DROP TABLE {self.scratch}")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        fault_point(f"after_table:{self.table}")
+        return self.count
+
+
 def fts_extension_path() -> str | None:
     """Path of the offline FTS extension shipped by the duckdb-extension-fts package."""
     try:
@@ -188,9 +237,27 @@ def fts_extension_path() -> str | None:
     return str(found[0]) if found else None
 
 
+MEMORY_ENV = "CORPUS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline's connections: CORPUS_DUCKDB_MEMORY_LIMIT (e.g. '4GB'),
+    default 2GB. Past it, DuckDB spills sorts, joins and aggregates to disk instead of growing."""
+    value = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not value.replace(".", "").rstrip("KMGTBkmgtbi ").isdigit():
+        raise ValueError(f"{MEMORY_ENV}={value!r}: expected a size such as 2GB or 512MB")
+    return value
+
+
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse; the FTS extension is loaded by file path so nothing is downloaded."""
-    con = duckdb.connect(str(path), read_only=read_only, config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    """Open a warehouse; the FTS extension is loaded by file path so nothing is downloaded. The
+    memory limit (``memory_limit``) bounds DuckDB's share of the run's memory."""
+    con = duckdb.connect(
+        str(path),
+        read_only=read_only,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, "memory_limit": memory_limit()},
+    )
     ext = fts_extension_path()
     if ext:
         con.execute(f"LOAD '{ext}'")
@@ -314,11 +381,25 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
+def published_state(published_db: Path) -> str | None:
+    """The ``state`` recorded by the last publish (published.json), when the published file exists."""
+    info_path = published_db.parent / "published.json"
+    if not published_db.is_file() or not info_path.is_file():
+        return None
+    try:
+        state = json.loads(info_path.read_text()).get("state")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return state if isinstance(state, str) else None
+
+
+def publish(work_db: Path, published_db: Path, state: str | None = None) -> dict[str, Any]:
     """Copy the finished working database over the published one atomically (write-then-swap).
 
     ``_publish_info`` (table_name, row_count, published_at) is written into the same file first, so a
-    reader can check that what it reads is one complete state: every count matches its table."""
+    reader can check that what it reads is one complete state: every count matches its table.
+    ``state`` (a digest of the steps' fingerprints) goes into published.json, so an unchanged
+    warehouse need not be copied again."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temps(published_db.parent)
     published_at = datetime.now(UTC)
@@ -353,6 +434,8 @@ def publish(work_db: Path, published_db: Path) -> dict[str, Any]:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    info = {"published_at": published_at.isoformat(timespec="seconds"), "tables": counts}
+    info: dict[str, Any] = {"published_at": published_at.isoformat(timespec="seconds"), "tables": counts}
+    if state is not None:
+        info["state"] = state
     _write_atomic(published_db.parent / "published.json", json.dumps(info, indent=2) + "\n")
     return info

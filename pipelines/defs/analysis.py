@@ -7,6 +7,11 @@ table as its own asset with row counts and a preview.
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+import pipelines.core.analysis as analysis_mod
+import pipelines.core.eras as eras_mod
+import pipelines.core.lexicon as lexicon_mod
+import pipelines.core.nlp as nlp_mod
+from pipelines.core import fingerprint as fp
 from pipelines.core.analysis import build_all
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
@@ -34,6 +39,9 @@ PREVIEWS = {
 }
 
 
+STEP = "text_analysis"
+
+
 @multi_asset(
     specs=[
         AssetSpec(t, group_name="analysis", kinds={"duckdb", "spacy"}, deps=[AssetKey("documents"), AssetKey("segments")], description=d)
@@ -42,7 +50,10 @@ PREVIEWS = {
     pool="warehouse",
 )
 def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
-    """Run spaCy (blank English, sentencizer, lookup lemmas, phrase/entity matchers) and build the tables."""
+    """Run spaCy (blank English, sentencizer, lookup lemmas, phrase/entity matchers) and build the tables.
+
+    Skipped (tables kept) when documents, segments, lexicon.yaml, eras.yaml and this code are
+    unchanged since the last run."""
     p = corpus.project
     lexicon_path = p.analysis / "lexicon.yaml"
     if not lexicon_path.exists():
@@ -52,18 +63,30 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
     eras_path = p.analysis / "eras.yaml"
     eras = load_eras(eras_path).eras if eras_path.exists() else None
     with corpus.work_db() as con:
-        cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
-        ng = lexicon.ngrams
-        counts = build_all(
-            con, lexicon, eras=eras, cache=cache,
-            ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
+        inputs = fp.fingerprint(
+            con,
+            files=[lexicon_path, eras_path],
+            modules=[analysis_mod, nlp_mod, lexicon_mod, eras_mod],
+            tables=[("documents", "*COLUMNS(* EXCLUDE (text))"), "segments"],
         )
-        stats = counts.get("nlp")
-        if stats is not None:
-            context.log.info(
-                f"nlp: {stats.documents} documents, {stats.processed} processed, {stats.cached} from cache, "
-                f"{stats.words:,} words in {stats.seconds:.1f}s"
+        stats = None
+        if fp.unchanged(con, STEP, inputs, list(ANALYSIS_TABLES)):
+            context.log.info("analysis: documents, segments, lexicon and eras unchanged since the last run; tables kept")
+        else:
+            fp.forget(con, STEP)
+            cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
+            ng = lexicon.ngrams
+            counts = build_all(
+                con, lexicon, eras=eras, cache=cache,
+                ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
             )
+            stats = counts.get("nlp")
+            if stats is not None:
+                context.log.info(
+                    f"nlp: {stats.documents} documents, {stats.processed} processed, {stats.cached} from cache, "
+                    f"{stats.words:,} words in {stats.seconds:.1f}s"
+                )
+            fp.record(con, STEP, inputs)
         for t in ANALYSIS_TABLES:
             n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - identifiers are module constants, never user input
             meta = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input
@@ -72,4 +95,6 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
                     {"documents": stats.documents, "processed": stats.processed, "cached": stats.cached,
                      "words": stats.words, "seconds": round(stats.seconds, 2)}
                 )
+            elif t == "sentences":
+                meta["nlp"] = MetadataValue.json({"processed": 0, "words": 0, "seconds": 0, "skipped": "inputs unchanged"})
             yield MaterializeResult(asset_key=AssetKey(t), metadata=meta)

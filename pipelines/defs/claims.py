@@ -24,6 +24,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from pipelines.core import fingerprint as fp
 from pipelines.core.claims import write_claim_tables
 from pipelines.core.claims_config import load_claims
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
@@ -60,33 +61,17 @@ def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: Corp
 
 def _inputs_fingerprint(con, paths: list) -> str:
     """What the claims and coverage depend on: the configuration, the evaluator's code, and the
-    content of the tables they read. Equal fingerprints mean the previous results still hold."""
-    import hashlib
-    from pathlib import Path
-
+    content of every table they read. Equal fingerprints mean the previous results still hold."""
     import pipelines.core.claims as claims_mod
     import pipelines.core.coverage as coverage_mod
 
-    h = hashlib.sha256()
-    for path in [*paths, Path(claims_mod.__file__), Path(coverage_mod.__file__)]:
-        h.update(Path(path).read_bytes() if Path(path).exists() else b"-")
-    for sql in (
-        "SELECT md5(string_agg(doc_id || content_sha256 || coalesce(published_at::VARCHAR, '') || is_own::VARCHAR || source_id, ',' ORDER BY doc_id)) FROM documents",
-        "SELECT md5(string_agg(snapshot_id || status || coalesce(error, ''), ',' ORDER BY snapshot_id)) FROM snapshots",
-        "SELECT md5(string_agg(source_id || kind || coalesce(claimed_words::VARCHAR, ''), ',' ORDER BY source_id)) FROM sources",
-        "SELECT count(*) || ':' || coalesce(sum(start_char), 0) FROM phrase_hits",
-        "SELECT count(*) || ':' || coalesce(sum(start_char), 0) FROM mentions",
-    ):
-        h.update(str(con.execute(sql).fetchone()[0]).encode())
-    return h.hexdigest()
+    tables: list[str | tuple[str, str]] = [
+        ("documents", "*COLUMNS(* EXCLUDE (text))") if t == "documents" else t for t in UPSTREAM
+    ]
+    return fp.fingerprint(con, files=paths, modules=[claims_mod, coverage_mod], tables=tables)
 
 
-def _previous_fingerprint(con) -> str | None:
-    try:
-        row = con.execute("SELECT fingerprint FROM _claims_inputs").fetchone()
-    except Exception:  # noqa: BLE001 - first run: no table yet
-        return None
-    return row[0] if row else None
+STEP = "verified_claims"
 
 
 @multi_asset(
@@ -99,13 +84,14 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
     claims_path = p.analysis / "claims.yaml"
     with corpus.work_db() as con:
         fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, p.analysis / "lexicon.yaml"])
-        if fingerprint == _previous_fingerprint(con):
+        if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
             context.log.info("claims: inputs unchanged since the last run; verdicts kept")
             rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
             evidence: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM claim_evidence").fetchone()[0])]  # type: ignore[index]
             cov_rows: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage").fetchone()[0])]  # type: ignore[index]
             by_kind: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0])]  # type: ignore[index]
         else:
+            fp.forget(con, STEP)
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():
                 cfg = load_claims(claims_path)
@@ -116,7 +102,7 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
 
                 rows, evidence = [], []
                 replace_claim_tables(con, rows, evidence)
-            con.execute("CREATE OR REPLACE TABLE _claims_inputs AS SELECT ?::VARCHAR AS fingerprint", [fingerprint])
+            fp.record(con, STEP, fingerprint)
         verdicts: dict[str, int] = {}
         for r in rows:
             verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1

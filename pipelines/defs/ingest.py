@@ -33,7 +33,7 @@ def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> Material
     store = corpus.raw_store()
     store.ensure()
     versions = {spec.name: spec.version for spec in all_parsers()}
-    parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_progress)
+    parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_progress, keep_results=False)
     rows = []
     for pf in parsed:
         row = asdict(pf.snapshot)

@@ -1,6 +1,7 @@
 """Warehouse assets: sources, snapshots, documents, segments, tweets; and the published file."""
 
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,12 @@ from dagster import (
     multi_asset,
 )
 
+from pipelines.core import assemble as assemble_mod
+from pipelines.core import fingerprint as fp
+from pipelines.core import records
 from pipelines.core import warehouse as wh
-from pipelines.core.assemble import assemble
-from pipelines.core.ingest import ParsedFile, Snapshot
+from pipelines.core.assemble import assemble_stream
+from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
 from pipelines.core.search import build_fts_index
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
@@ -46,20 +50,37 @@ PREVIEW_SQL = {
 SNAPSHOT_FIELDS = list(Snapshot.__dataclass_fields__)
 
 
-def _load_parsed(con, cache: ParseCache) -> list[ParsedFile]:
+def _staged_snapshots(con) -> tuple[list[Snapshot], dict[str, int | None]]:
+    """The snapshots raw_files staged, and the parser version of each (for the parse cache)."""
     cur = con.execute(f"SELECT * FROM {STAGE_TABLE}")  # noqa: S608 - identifiers are module constants, never user input
     cols = [d[0] for d in cur.description]
-    out = []
+    snaps: list[Snapshot] = []
+    versions: dict[str, int | None] = {}
     for row in cur.fetchall():
         r = dict(zip(cols, row, strict=True))
+        if r.get("snapshot_id") is None:
+            continue
         snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})  # type: ignore[arg-type]  # columns of the staging table
         if isinstance(snap.seen_at, str):
             snap.seen_at = datetime.fromisoformat(snap.seen_at)
-        result = None
-        if snap.sha256 and snap.format and r.get("parser_version") is not None and snap.status != "rejected":
-            result = cache.get(snap.sha256, snap.format, int(r["parser_version"]))
-        out.append(ParsedFile(snap, result))
-    return out
+        snaps.append(snap)
+        v = r.get("parser_version")
+        versions[snap.snapshot_id] = int(v) if v is not None else None
+    return snaps, versions
+
+
+def _table_meta(con, t: str) -> dict[str, Any]:
+    n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # noqa: S608 - identifiers are module constants, never user input
+    meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}  # noqa: S608 - identifiers are module constants, never user input
+    if t == "documents":
+        meta["by_kind"] = MetadataValue.json(
+            {k: {"documents": n_, "words": w} for k, n_, w in con.execute(
+                "SELECT kind, count(*), sum(word_count) FROM documents GROUP BY 1 ORDER BY 1").fetchall()}
+        )
+    return meta
+
+
+STEP = "warehouse_tables"
 
 
 @multi_asset(
@@ -70,21 +91,38 @@ def _load_parsed(con, cache: ParseCache) -> list[ParsedFile]:
     pool="warehouse",
 )
 def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
-    """Match parsed documents to the catalog, deduplicate, and load the core tables."""
-    catalog = corpus.catalog()
+    """Match parsed documents to the catalog, deduplicate, and load the core tables.
+
+    Skipped (tables kept) when the staged files, the catalog and this code are unchanged since the
+    last run. Documents and segments stream into DuckDB in batches (``assemble_stream``)."""
     p = corpus.project
     with corpus.work_db() as con:
-        parsed = _load_parsed(con, ParseCache(p.cache_dir / "parse"))
-        tables = assemble(catalog, parsed)
+        inputs = fp.fingerprint(con, files=[p.catalog_path], modules=[assemble_mod, wh, records], tables=[STAGE_TABLE])
+        if fp.unchanged(con, STEP, inputs, CORE_TABLES):
+            context.log.info("warehouse tables: raw files and catalog unchanged since the last run; tables kept")
+        else:
+            fp.forget(con, STEP)
+            catalog = corpus.catalog()
+            cache = ParseCache(p.cache_dir / "parse")
+            snaps, versions = _staged_snapshots(con)
+
+            def load(snap: Snapshot):
+                v = versions.get(snap.snapshot_id)
+                if not snap.sha256 or not snap.format or v is None or snap.status == "rejected":
+                    return None
+                return cache.get(snap.sha256, snap.format, v)
+
+            big = {"documents": wh.StagedTable(con, "documents", "doc_id"),
+                   "segments": wh.StagedTable(con, "segments", "doc_id, seq")}
+            tables = assemble_stream(catalog, snaps, load, lambda t, row: big[t].add(row))
+            for t in CORE_TABLES:
+                if t in big:
+                    big[t].swap()
+                else:
+                    wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
+            fp.record(con, STEP, inputs)
         for t in CORE_TABLES:
-            n = wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
-            meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}  # noqa: S608 - identifiers are module constants, never user input
-            if t == "documents":
-                meta["by_kind"] = MetadataValue.json(
-                    {k: {"documents": n_, "words": w} for k, n_, w in con.execute(
-                        "SELECT kind, count(*), sum(word_count) FROM documents GROUP BY 1 ORDER BY 1").fetchall()}
-                )
-            yield MaterializeResult(asset_key=AssetKey(t), metadata=meta)
+            yield MaterializeResult(asset_key=AssetKey(t), metadata=_table_meta(con, t))
 
 
 @asset_check(asset=AssetKey("documents"), pool="warehouse", blocking=True, description="doc_id unique, text and kind present.")
@@ -128,7 +166,7 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     p = corpus.project
     with corpus.work_db() as con:
         # the BM25 index is rebuilt only when documents changed (it costs minutes at 100x)
-        state = con.execute(
+        fts_state = con.execute(
             "SELECT md5(coalesce(string_agg(doc_id || content_sha256 || coalesce(title, ''), ',' ORDER BY doc_id), ''))"
             " FROM documents"
         ).fetchone()[0]  # type: ignore[index]
@@ -137,13 +175,25 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         ).fetchone()[0]  # type: ignore[index]
         con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
-        if not has_index or previous is None or previous[0] != state:
+        if not has_index or previous is None or previous[0] != fts_state:
             build_fts_index(con)
             con.execute("DELETE FROM _fts_state")
-            con.execute("INSERT INTO _fts_state VALUES (?)", [state])
+            con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
         else:
             context.log.info("search index: documents unchanged, index kept")
-    info = wh.publish(p.work_db, p.published_db)
+        state = fp.state(con)
+    if state == wh.published_state(p.published_db):
+        context.log.info("published warehouse: no step changed anything since the last publish; file kept")
+        info = json.loads((p.published_db.parent / "published.json").read_text())
+        return MaterializeResult(
+            metadata={
+                "path": MetadataValue.path(str(p.published_db)),
+                "tables": MetadataValue.json(info.get("tables", {})),
+                "published_at": info.get("published_at", ""),
+                "unchanged": True,
+            }
+        )
+    info = wh.publish(p.work_db, p.published_db, state)
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(p.published_db)),

@@ -1,0 +1,107 @@
+"""Step fingerprints: a step whose inputs did not change since its last run keeps its tables.
+
+A fingerprint is a sha256 over what a step reads: configuration files, the code that computes it,
+and digests of the tables it reads. It is stored in the working database (``_step_inputs``), in
+the same transaction-free way as the tables themselves, with one rule that keeps it safe: a step
+*forgets* its fingerprint before it rewrites anything and records the new one only after every
+table is written. A run killed half-way therefore always rebuilds on the next run.
+"""
+
+# SQL identifiers here are module constants or come from the pipeline's own table list; values
+# are parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+
+TABLE = "_step_inputs"
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (step VARCHAR PRIMARY KEY, fingerprint VARCHAR, recorded_at TIMESTAMPTZ)")
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*") -> str:
+    """Row count plus an order-independent sum of row hashes: one vectorised scan, no sort."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
+    ).fetchone()
+    if not exists or not exists[0]:
+        return f"{table}:absent"
+    if columns == "*":
+        row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{table}" t').fetchone()
+    else:
+        row = con.execute(f'SELECT count(*), coalesce(sum(hash({columns})), 0) FROM "{table}"').fetchone()
+    return f"{table}:{row[0]}:{row[1]}" if row else f"{table}:absent"
+
+
+def fingerprint(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: Iterable[Path] = (),
+    modules: Iterable[ModuleType] = (),
+    tables: Iterable[str | tuple[str, str]] = (),
+    extra: Iterable[str] = (),
+) -> str:
+    """sha256 of the files' bytes, the modules' source, the tables' digests and any extra strings.
+    A table is a name (every column) or (name, column expression)."""
+    h = hashlib.sha256()
+    for path in files:
+        p = Path(path)
+        h.update(p.name.encode() + b"\0")
+        h.update(p.read_bytes() if p.is_file() else b"(absent)")
+    for mod in modules:
+        src = getattr(mod, "__file__", None)
+        h.update(Path(src).read_bytes() if src else mod.__name__.encode())
+    for t in tables:
+        name, cols = (t, "*") if isinstance(t, str) else t
+        h.update(table_digest(con, name, cols).encode() + b"\0")
+    for s in extra:
+        h.update(s.encode() + b"\0")
+    return h.hexdigest()
+
+
+def previous(con: duckdb.DuckDBPyConnection, step: str) -> str | None:
+    _ensure(con)
+    row = con.execute(f"SELECT fingerprint FROM {TABLE} WHERE step = ?", [step]).fetchone()
+    return row[0] if row else None
+
+
+def forget(con: duckdb.DuckDBPyConnection, step: str) -> None:
+    """Called before a step rewrites its tables."""
+    _ensure(con)
+    con.execute(f"DELETE FROM {TABLE} WHERE step = ?", [step])
+
+
+def record(con: duckdb.DuckDBPyConnection, step: str, value: str) -> None:
+    """Called after every table of the step is written."""
+    _ensure(con)
+    con.execute(
+        f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, now())", [step, value]
+    )
+
+
+def unchanged(con: duckdb.DuckDBPyConnection, step: str, value: str, outputs: Iterable[str] = ()) -> bool:
+    """True when the step's recorded fingerprint equals ``value`` and its output tables exist."""
+    if previous(con, step) != value:
+        return False
+    for t in outputs:
+        row = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [t]
+        ).fetchone()
+        if not row or not row[0]:
+            return False
+    return True
+
+
+def state(con: duckdb.DuckDBPyConnection) -> str:
+    """One digest of every recorded step fingerprint: equal states mean equal warehouse contents."""
+    _ensure(con)
+    rows = con.execute(f"SELECT step, fingerprint FROM {TABLE} ORDER BY step").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
