@@ -7,6 +7,7 @@ that name the claim and field, and the shipped analysis/claims.yaml.
 
 from __future__ import annotations
 
+import random
 import re
 import textwrap
 from datetime import UTC, datetime
@@ -1038,3 +1039,235 @@ def test_fallback_evidence_link() -> None:
     assert _fallback_evidence_link("tweet", "https://x.com/ada/status/1", 5) == "https://x.com/ada/status/1"
     assert _fallback_evidence_link("video", YT, None) == YT
     assert _fallback_evidence_link("video", None, 3) is None
+
+
+# --------------------------------------------------------------------------- fast paths match the plain code
+
+_REF_APOSTROPHES = "'’‘`´ʼ"
+
+
+def _ref_normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """The per-character loop ``_normalize_with_map`` used to be (kept as the reference)."""
+    out: list[str] = []
+    idx: list[int] = []
+    space = True
+    for i, ch in enumerate(text):
+        if ch in _REF_APOSTROPHES:
+            continue
+        if ch.isalnum():
+            low = ch.lower()
+            out.append(low)
+            idx.extend([i] * len(low))
+            space = False
+        elif not space:
+            out.append(" ")
+            idx.append(i)
+            space = True
+    if out and out[-1] == " ":
+        out.pop()
+        idx.pop()
+    return "".join(out), idx
+
+
+def _ref_normalize_quote_text(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", re.sub(f"[{_REF_APOSTROPHES}]", "", text).lower()).strip()
+
+
+TRICKY_TEXTS = [
+    "",
+    " ",
+    "\n\t \r\n  ",
+    "...",
+    "'",
+    "'’‘`´ʼ",
+    "a'''b",
+    "a ' b",
+    " 'a' ",
+    "don't",
+    "Don’t STOP — won‘t stop",
+    "l'été",
+    "Café CAFÉ",
+    "cafe\u0301 e\u0301\u0301 \u0301lead",  # combining acute accents
+    "naïve — résumé -- fin-de-siècle",
+    "ΣΟΦΟΣ σοφός ΟΔΥΣΣΕΥΣ. Σ",  # capital sigma: "σ" per character, "ς" word-finally in str.lower
+    "İstanbul İ İİ xİ",  # the one character whose lower case is two characters
+    "KELVIN \u212a ANGSTROM \u212b",
+    "ß straße STRASSE ẞ",
+    "ﬁne ﬂow ﬀ",
+    "x²+y² = z² ½ ¾ Ⅻ ⅻ",
+    "٣٤٥ and ١٢ and ۶",
+    "snake_case__word _lead trail_",
+    "a--b—c–d―e",
+    "-leading and trailing-",
+    "  spaced   out  ",
+    "😀 emoji 😀a 𝐀𝐁𝐂 𝒳",
+    "\x00nul\x00 \x7f",
+    "lone \ud800 surrogate \udfff",
+    "ǅ ǈ titlecase Ǆ",
+    "ʼn ʼ modifier apostrophe ʼa",
+    "tab\tnew\nline\r\nend",
+    "“curly” ‘quotes’ «guillemets» „low”",
+    "A´B`C",
+    "中文字符，标点。",
+    "한국어 텍스트!",
+    "ÀÉÎÕÜ ǰ ΐ",
+    "2023-03-01T12:00Z 3.14 1,000",
+]
+
+
+def test_normalize_with_map_matches_the_plain_loop() -> None:
+    from pipelines.core.claims import _norm_map, _normalize_with_map
+
+    for text in TRICKY_TEXTS:
+        assert _normalize_with_map(text) == _ref_normalize_with_map(text), repr(text)
+    # every code point of the Basic Multilingual Plane (and a sample beyond) between letters,
+    # doubled and before a space, in one text
+    points = [*range(0x10000), *range(0x10000, 0x110000, 97)]
+    text = "".join(f"x{chr(c)}Y {chr(c)}{chr(c)}." for c in points)
+    assert _normalize_with_map(text) == _ref_normalize_with_map(text)
+    rng = random.Random(7)
+    alphabet = list("aZ09 _-.\n'’‘`´ʼΣσςİIıéé\u0301\u0307ß—“!½١😀ǅﬁ\x00")
+    for _ in range(3000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _normalize_with_map(t) == _ref_normalize_with_map(t), repr(t)
+    out, idx = _norm_map("Don’t  STOP")
+    assert (out, idx.tolist()) == ("dont stop", [0, 1, 2, 4, 5, 7, 8, 9, 10])
+
+
+def test_normalize_quote_text_matches_the_regular_expressions() -> None:
+    ascii_text = "".join(f"a{chr(b)}B {chr(b)}{chr(b)}" for b in range(128))
+    for text in [*TRICKY_TEXTS, ascii_text, 'It\'s  the "chain rule" -- slowly', "__x__", "`a`"]:
+        assert normalize_quote_text(text) == _ref_normalize_quote_text(text), repr(text)
+    rng = random.Random(11)
+    for _ in range(3000):
+        t = "".join(chr(rng.randrange(128)) for _ in range(rng.randint(0, 20)))
+        assert normalize_quote_text(t) == _ref_normalize_quote_text(t), repr(t)
+
+
+def test_word_prefilter_stops_early_with_the_same_answer() -> None:
+    from pipelines.core.claims import _has_words
+
+    rng = random.Random(3)
+    pool = ["ab", "abc", "abcd", "xyz", "b", "q"]
+    for _ in range(3000):
+        words = rng.sample(pool, rng.randint(0, len(pool)))
+        hay = "".join(rng.choice("abcdxyzq ") for _ in range(rng.randint(0, 15)))
+        need = max(1, (len(words) + 1) // 2)
+        assert _has_words(hay, words, need) == (sum(1 for w in words if w in hay) >= need)
+
+
+def test_each_document_is_normalised_once_per_run(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.core.claims as claims_mod
+
+    seen: list[str] = []
+    real = claims_mod._norm_map
+
+    def counting(text: str) -> Any:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(claims_mod, "_norm_map", counting)
+    quote = {"type": "quote", "metric": "quote_match", "comparator": "ge", "expected": 90}
+    scope = {"source_ids": ["video-intro"], "own_only": False}
+    by, ev = run(
+        con,
+        {**quote, "id": "q1", "quote": "We will do everything from scratch", "scope": scope},
+        {**quote, "id": "q2", "quote": "As Lovelace wrote, the engine weaves patterns", "scope": scope},
+        {**quote, "id": "q3", "quote": "so nothing is hiden", "scope": scope},
+    )
+    assert {by[c]["verdict"] for c in ("q1", "q2", "q3")} == {"supported"}
+    assert {e["doc_id"] for e in ev} == {"video-intro"} and len(ev) == 3
+    assert seen == [VIDEO_TEXT]  # three claims, one normalisation with offsets
+    assert [e["matched_text"] for e in ev][:2] == [
+        "We will do everything from scratch",
+        "As Lovelace wrote, the engine weaves patterns",
+    ]
+    assert ev[2]["matched_text"].startswith("so nothing is hidd")  # the fuzzy alignment's window
+
+
+def test_quote_offsets_when_the_two_normalisations_differ(con: duckdb.DuckDBPyConnection) -> None:
+    """Σ and İ normalise differently with and without the offset map: the match is then aligned
+    again on the mapped text, exactly as before the alignment was reused."""
+    from pipelines.core.claims import _align
+
+    text = "Ο ΣΟΦΟΣ ΕΙΠΕ: İstanbul is lovely in the spring, truly lovely, said ΟΔΥΣΣΕΥΣ."
+    con.execute(
+        "INSERT INTO documents VALUES ('other-greek', 'auto-x', 'other', 'Greek', NULL, NULL, ?, 12, true, true)",
+        [text],
+    )
+    quotes = ["istanbul is lovely in spring", "lovely said οδυσσευς", "σοφος ειπε istanbul"]
+    by, ev = run(
+        con,
+        *[
+            {
+                "id": f"g{i}",
+                "type": "quote",
+                "metric": "quote_match",
+                "quote": q,
+                "comparator": "ge",
+                "expected": 50,
+                "scope": {"source_ids": ["auto-x"], "own_only": False},
+            }
+            for i, q in enumerate(quotes)
+        ],
+    )
+    for i, q in enumerate(quotes):
+        needle = normalize_quote_text(q)
+        norm, idx = _ref_normalize_with_map(text)
+        _, a, b = _align(needle, norm)
+        start, end = idx[min(a, len(idx) - 1)], idx[min(b, len(idx)) - 1] + 1
+        got = [e for e in ev if e["claim_id"] == f"g{i}" and e["doc_id"] == "other-greek"]
+        assert got and got[0]["matched_text"] == text[start:end], (q, got)
+
+
+def test_claim_tables_written_through_arrow_equal_executemany(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.core.claims as claims_mod
+    from pipelines.core.claims import EVIDENCE_COLUMNS, _arrow_rows, replace_claim_tables
+
+    rows, ev = evaluate_claims(con, load_claims(SHIPPED))
+    rows2, ev2 = run(
+        con,
+        {
+            "id": "q",
+            "type": "quote",
+            "metric": "quote_match",
+            "quote": "We will do everything from scratch",
+            "comparator": "ge",
+            "expected": 90,
+        },
+        {"id": "n", "type": "corpus_size", "metric": "documents", "comparator": "ge", "expected": 1},
+    )
+    rows += list(rows2.values())
+    ev += ev2
+    assert any(e["published_at"] is not None for e in ev)
+    assert _arrow_rows(EVIDENCE_COLUMNS, ev) is not None
+
+    def tables(c: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]:
+        return (
+            c.execute("SELECT * FROM claims ORDER BY claim_id").fetchall(),
+            c.execute("SELECT * FROM claim_evidence ORDER BY ALL").fetchall(),
+        )
+
+    replace_claim_tables(con, rows, ev)
+    fast = tables(con)
+    monkeypatch.setattr(claims_mod, "_arrow_rows", lambda cols, rows: None)
+    replace_claim_tables(con, rows, ev)
+    assert tables(con) == fast and len(fast[0]) == len(rows) and len(fast[1]) == len(ev)
+    # a naive timestamp or a value of another type is left to DuckDB's own conversion
+    naive = [{**ev[0], "published_at": datetime(2023, 1, 1)}]
+    assert _arrow_rows(EVIDENCE_COLUMNS, naive) is None
+    assert _arrow_rows(EVIDENCE_COLUMNS, [{**ev[0], "rank": "1"}]) is None
+
+
+def test_scope_stats_are_shared_but_never_aliased(con: duckdb.DuckDBPyConnection) -> None:
+    ctx = Context(con)
+    claim = {"id": "x", "type": "corpus_size", "metric": "documents", "comparator": "ge", "expected": 1}
+    scope = cfg({**claim, "scope": TWEET_SCOPE}).claims[0].scope
+    a = ctx.scope_stats(scope)
+    a.missing_sources.append("changed")
+    b = ctx.scope_stats(scope)
+    assert b == scope_stats(ctx, scope) and "changed" not in b.missing_sources
