@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,3 +23,35 @@ def _restore_cwd() -> Iterator[None]:
 def real_corpus_dir() -> Path | None:
     d = os.environ.get("CORPUS_REAL_DIR")
     return Path(d) if d and Path(d).is_dir() else None
+
+
+E2E_FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_offline_project(tmp_path: Path) -> Path:
+    """A project with the e2e fixture's catalog and inbox (no claims, no fetch config)."""
+    root = tmp_path / "project"
+    (root / "analysis").mkdir(parents=True)
+    shutil.copy(E2E_FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    shutil.copytree(E2E_FIXTURES / "inbox", root / "raw" / "inbox")
+    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    return root
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This environment without any CORPUS_ setting, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORPUS_")}
+    env.update(extra)
+    return env
+
+
+def start_corpus_run(root: Path, log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    """`corpus run --offline` in a child process; its output goes to a file (a pipe could fill and block it)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "--project", str(root), "run", "--offline"],
+            env=child_env(**extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,11 +18,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import child_env
+from conftest import make_offline_project as make_project
+from conftest import start_corpus_run as corpus_run
 
 from pipelines.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
-REPO = Path(__file__).resolve().parents[1]
 NEW_TWEET_CSV = "tweet_id,text,created_at\n1000000000000000077,A post dropped while readers were reading,2023-06-06 10:00:00\n"
 
 READER = textwrap.dedent(
@@ -68,31 +68,6 @@ READER = textwrap.dedent(
             time.sleep(0.05)
     """
 )
-
-
-def make_project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "analysis").mkdir(parents=True)
-    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
-    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
-    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
-    return root
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORPUS_")}
-    env.update(extra)
-    return env
-
-
-def corpus_run(root: Path, log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # a file, not a pipe: a full pipe would block the run
-        return subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "--project", str(root), "run", "--offline"],
-            env=child_env(**extra),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @pytest.mark.slow

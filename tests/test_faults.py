@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,41 +20,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import child_env
+from conftest import make_offline_project as make_project
+from conftest import start_corpus_run as start_run
 
 from pipelines.cli import main
 from pipelines.core import rawstore as rawstore_module
 from pipelines.core.rawstore import RawStore
 
-FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
-REPO = Path(__file__).resolve().parents[1]
 CORE_TABLES = ("sources", "snapshots", "parse_issues", "documents", "segments", "tweets")
 NEW_TWEET_CSV = "tweet_id,text,created_at\n1000000000000000042,A brand new post dropped between runs,2023-05-05 10:00:00\n"
-
-
-def make_project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "analysis").mkdir(parents=True)
-    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
-    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
-    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
-    return root
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORPUS_")}
-    env.update(extra)
-    return env
-
-
-def start_run(root: Path, log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    """`corpus run --offline` in a child process; its output goes to a file (a pipe could fill and block it)."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "--project", str(root), "run", "--offline"],
-            env=child_env(**extra),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def tail(log: Path) -> str:
