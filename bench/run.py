@@ -401,39 +401,13 @@ def reset(project: Path) -> None:
         (project / f).unlink(missing_ok=True)
 
 
-# A what-if for the harness only (the pipeline's code is not changed): every DuckDB connection the
-# pipeline opens gets a memory limit, so DuckDB spills to disk instead of growing.
-_WHAT_IF = """
-import sys
-sys.path.insert(0, {bench!r})
-import pipelines.core.warehouse as wh
-if {limit!r}:
-    _connect = wh.connect
-    def connect(*a, **k):
-        con = _connect(*a, **k)
-        con.execute("SET memory_limit = '{limit}'")
-        return con
-    wh.connect = connect
-if {batched!r}:
-    import pipelines.core.analysis as analysis
-    from whatif import build_ngrams_batched
-    analysis.build_ngrams = build_ngrams_batched
-from pipelines.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def corpus_run(project: Path, log: Path, args: argparse.Namespace) -> dict[str, Any]:
     timeout = args.max_minutes * 60 if args.max_minutes else None
-    cli = ["--project", str(project), "run", "--offline"]
-    if args.duckdb_memory_limit or args.batched_ngrams:
-        code = _WHAT_IF.format(
-            bench=str(BENCH), limit=args.duckdb_memory_limit or "", batched=bool(args.batched_ngrams)
-        )
-        cmd = [PY, "-c", code, *cli]
-    else:
-        cmd = [PY, "-m", "pipelines.cli", *cli]
-    return run_child(cmd, cwd=REPO, log=log, timeout=timeout, max_rss_gb=args.max_rss_gb)
+    cmd = [PY, "-m", "pipelines.cli", "--project", str(project), "run", "--offline"]
+    env = dict(os.environ)
+    if args.duckdb_memory_limit:  # a variant: the pipeline's own setting, another value
+        env["CORPUS_DUCKDB_MEMORY_LIMIT"] = args.duckdb_memory_limit
+    return run_child(cmd, cwd=REPO, log=log, timeout=timeout, max_rss_gb=args.max_rss_gb, env=env)
 
 
 def failed_run(child: dict[str, Any], project: Path, log: Path) -> dict[str, Any]:
@@ -530,23 +504,9 @@ def bench_scale(scale: float, args: argparse.Namespace) -> dict[str, Any]:
         "generate_seconds": round(info.get("generate_seconds", gen_wall), 2),
         "runs": {},
     }
-    if args.duckdb_memory_limit or args.batched_ngrams:
-        res["variant"] = "what-if (applied by the harness, pipeline code unchanged): " + "; ".join(
-            (
-                [f"DuckDB memory_limit = {args.duckdb_memory_limit} on every pipeline connection"]
-                if args.duckdb_memory_limit
-                else []
-            )
-            + (
-                ["build_ngrams replaced by bench/whatif.py build_ngrams_batched (same output)"]
-                if args.batched_ngrams
-                else []
-            )
-        )
-        res["variant_short"] = ", ".join(
-            ([f"DuckDB memory_limit {args.duckdb_memory_limit}"] if args.duckdb_memory_limit else [])
-            + (["batched n-grams"] if args.batched_ngrams else [])
-        )
+    if args.duckdb_memory_limit:
+        res["variant"] = f"variant: CORPUS_DUCKDB_MEMORY_LIMIT={args.duckdb_memory_limit} (default 2GB)"
+        res["variant_short"] = f"DuckDB memory limit {args.duckdb_memory_limit}"
 
     say(f"[{name}] cold corpus run")
     child = corpus_run(project, logs / "cold.log", args)
@@ -732,7 +692,7 @@ WORDS_STAGES = {"parse", "load", "nlp", "derived", "claims", "publish"}
 
 def _label(r: dict[str, Any]) -> str:
     return _scale_name(r["scale"]) + (
-        f" (what-if: {r.get('variant_short') or 'see below'})" if r.get("variant") else ""
+        f" (variant: {r.get('variant_short') or 'see below'})" if r.get("variant") else ""
     )
 
 
@@ -973,11 +933,6 @@ def main(argv: list[str] | None = None) -> int:
         default=12.0,
         help="kill a run whose process tree holds more than this (reported); 0 = no cap",
     )
-    ap.add_argument(
-        "--batched-ngrams",
-        action="store_true",
-        help="what-if: bench/whatif.py's batched n-grams instead of the pipeline's",
-    )
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline script")
     ap.add_argument(
         "--runs", default="cold,nochange,newfile", help="which runs (the cold run always happens)"
@@ -986,7 +941,7 @@ def main(argv: list[str] | None = None) -> int:
         "--duckdb-memory-limit",
         default=None,
         metavar="SIZE",
-        help="what-if: SET memory_limit on every DuckDB connection of the pipeline (e.g. 3GB); results get their own file",
+        help="variant: run the pipeline with CORPUS_DUCKDB_MEMORY_LIMIT=SIZE (default 2GB); results get their own file",
     )
     args = ap.parse_args(argv)
     args.runs = {r.strip() for r in args.runs.split(",")}
@@ -1003,9 +958,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for s in [float(x) for x in args.scales.split(",") if x.strip()]:
         res = bench_scale(s, args)
-        suffix = (f"+duckdb-{args.duckdb_memory_limit}" if args.duckdb_memory_limit else "") + (
-            "+batched-ngrams" if args.batched_ngrams else ""
-        )
+        suffix = f"+duckdb-{args.duckdb_memory_limit}" if args.duckdb_memory_limit else ""
         (args.results / f"{_scale_name(s)}{suffix}.json").write_text(json.dumps(res, indent=1, default=str))
         write_results_md(args.results_md, args.results)
         checks = [res.get("check_cold"), res.get("check_newfile"), (res.get("baseline") or {}).get("check")]
