@@ -17,15 +17,17 @@ parameterised.
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
+from collections.abc import Generator, Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
+
+from pipelines.core.search import WORD_SPLIT_CHARS, WORDS_TABLE, search_tables_ready
 
 _YOUTUBE_HOSTS = {
     "youtube.com",
@@ -259,10 +261,62 @@ def _kwic_text(
     since: date | None,
     lemma: bool = False,
 ) -> list[dict[str, Any]]:
+    """The regex's matches in the documents whose ``lower(text)`` contains the anchor (the longest
+    query word, lower-cased; with ``lemma`` what all its forms share), oldest first. With the search
+    index's ``_text_words`` those documents are known without reading every text."""
     rx = query_regex(query, lemma)
     anchor = max(query.split(), key=len).lower()
     if lemma:  # prefilter on what every form of the longest word shares (its common prefix)
         anchor = os.path.commonprefix(sorted(lemma_forms(anchor)))
+    if limit <= 0:
+        return []
+    if anchor and not any(c in anchor for c in WORD_SPLIT_CHARS) and search_tables_ready(con):
+        # the anchor is inside one word of lower(text): _text_words names the documents
+        doc_ids = [
+            r[0]
+            for r in con.execute(
+                f"""
+                SELECT d.doc_id
+                FROM (SELECT DISTINCT unnest(docids) AS docid FROM {WORDS_TABLE} WHERE strpos(word, ?) > 0) w
+                JOIN fts_main_documents.docs f ON f.docid = w.docid
+                JOIN documents d ON d.doc_id = f.name
+                WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+                  AND (NOT ? OR coalesce(d.is_own, false))
+                  AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+                ORDER BY d.published_at NULLS LAST, d.doc_id
+                """,  # noqa: S608 - the table name is a module constant; values are parameters
+                [anchor, kind, kind, own_only, since, since],
+            ).fetchall()
+        ]
+        return _text_lines(con, rx, _fetch_in_order(con, doc_ids, limit), width, limit)
+    return _text_lines(con, rx, _scan_in_order(con, anchor, kind, own_only, since), width, limit)
+
+
+# doc_id, kind, title, published_at, url, text
+_DocRow = tuple[str, str, str | None, Any, str | None, str | None]
+
+
+def _fetch_in_order(con: duckdb.DuckDBPyConnection, doc_ids: list[str], limit: int) -> Iterator[_DocRow]:
+    """The documents' rows in the order given, read in growing batches (most queries stop early)."""
+    i, batch = 0, max(limit, 16)
+    while i < len(doc_ids):
+        chunk = doc_ids[i : i + batch]
+        rows = {
+            r[0]: r
+            for r in con.execute(
+                "SELECT doc_id, kind, title, published_at, url, text FROM documents WHERE doc_id = ANY(?)", [chunk]
+            ).fetchall()
+        }
+        for doc_id in chunk:
+            yield rows[doc_id]
+        i += batch
+        batch = min(batch * 2, 2000)
+
+
+def _scan_in_order(
+    con: duckdb.DuckDBPyConnection, anchor: str, kind: str | None, own_only: bool, since: date | None
+) -> Iterator[_DocRow]:
+    """Every document whose lowered text contains the anchor, oldest first (no index: every text is read)."""
     cur = con.cursor()
     try:
         cur.execute(
@@ -276,47 +330,77 @@ def _kwic_text(
             """,
             [anchor, kind, kind, own_only, since, since],
         )
-        out: list[dict[str, Any]] = []
-        while len(out) < limit:
-            batch = cur.fetchmany(200)
-            if not batch:
-                break
-            for doc_id, k, title, published, url, text in batch:
-                matches = list(rx.finditer(text or ""))
-                if not matches:
-                    continue
-                segs = con.execute(
-                    "SELECT start_char, end_char, start_s FROM segments WHERE doc_id = ? AND start_char IS NOT NULL ORDER BY start_char",
-                    [doc_id],
-                ).fetchall()
-                seg_starts = [r[0] for r in segs]
-                for m in matches:
-                    s, e = m.start(), m.end()
-                    start_s = None
-                    if segs:
-                        i = bisect.bisect_right(seg_starts, s) - 1
-                        if i >= 0:
-                            start_s = segs[i][2]
-                    out.append(
-                        _line(
-                            doc_id,
-                            k,
-                            title,
-                            published,
-                            url,
-                            s,
-                            e,
-                            text[max(0, s - width) : s],
-                            text[s:e],
-                            text[e : e + width],
-                            start_s,
-                            None,
-                        )
-                    )
-                    if len(out) >= limit:
-                        break
-                if len(out) >= limit:
-                    break
-        return out
+        while batch := cur.fetchmany(200):
+            yield from batch
     finally:
         cur.close()
+
+
+def _text_lines(
+    con: duckdb.DuckDBPyConnection, rx: re.Pattern[str], docs: Iterator[_DocRow], width: int, limit: int
+) -> list[dict[str, Any]]:
+    """The first ``limit`` regex matches in the documents, in order, each with the caption second of
+    the segment it starts in (the last segment starting at or before it)."""
+    found: list[tuple[_DocRow, int, int]] = []
+    for row in docs:
+        for s, e in _spans(rx, row[5] or ""):
+            found.append((row, s, e))
+            if len(found) >= limit:
+                break
+        if len(found) >= limit:
+            break
+    if isinstance(docs, Generator):
+        docs.close()  # releases the cursor of a scan stopped early
+    seconds: dict[int, float | None] = {}
+    if found:
+        seconds = dict(
+            con.execute(  # one look-up for every line
+                """
+                SELECT l.i, arg_max_null(g.start_s, g.start_char)
+                FROM (SELECT unnest(?) AS doc_id, unnest(?) AS pos, unnest(range(?)) AS i) l
+                JOIN segments g ON g.doc_id = l.doc_id AND g.start_char <= l.pos
+                GROUP BY l.i
+                """,
+                [[row[0] for row, _, _ in found], [s for _, s, _ in found], len(found)],
+            ).fetchall()
+        )
+    out: list[dict[str, Any]] = []
+    for i, ((doc_id, k, title, published, url, raw), s, e) in enumerate(found):
+        text = raw or ""
+        left, match, right = text[max(0, s - width) : s], text[s:e], text[e : e + width]
+        out.append(_line(doc_id, k, title, published, url, s, e, left, match, right, seconds.get(i), None))
+    return out
+
+
+_LOOKBEHIND = r"(?<!\w)"
+
+
+@lru_cache(maxsize=64)
+def _without_lookbehind(pattern: str, flags: int) -> re.Pattern[str] | None:
+    """The pattern without its leading look-behind: it matches wherever the pattern does."""
+    if not pattern.startswith(_LOOKBEHIND):
+        return None
+    try:
+        return re.compile(pattern[len(_LOOKBEHIND) :], flags)
+    except re.error:
+        return None
+
+
+def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """``[m.span() for m in rx.finditer(text)]``, faster: a pattern starting with a look-behind is
+    tried at every position; without it ``re`` jumps to where its first word can start, and the
+    look-behind is then checked there."""
+    fast = _without_lookbehind(rx.pattern, rx.flags)
+    if fast is None:
+        return [m.span() for m in rx.finditer(text)]
+    spans, pos = [], 0
+    while (m := fast.search(text, pos)) is not None:
+        full = rx.match(text, m.start())  # the look-behind sees the text before m.start()
+        if full is None:
+            pos = m.start() + 1
+        elif full.end() == full.start():  # an empty match (not from query_regex): re's own rules
+            return [m.span() for m in rx.finditer(text)]
+        else:
+            spans.append(full.span())
+            pos = full.end()
+    return spans

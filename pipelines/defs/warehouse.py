@@ -26,7 +26,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
-from pipelines.core.search import build_fts_index
+from pipelines.core.search import build_fts_index, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -175,7 +175,7 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         ).fetchone()[0]  # type: ignore[index]
         con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
-        if not has_index or previous is None or previous[0] != fts_state:
+        if not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con):
             build_fts_index(con)
             con.execute("DELETE FROM _fts_state")
             con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
