@@ -47,7 +47,7 @@ def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def build_search_tables(con: duckdb.DuckDBPyConnection) -> None:
+def build_search_tables(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000) -> None:
     """Build the side tables of the FTS index from ``fts_main_documents`` and ``documents``.
 
     * ``_fts_postings(termid, docid, tf)``: how often each index term occurs in each document (title
@@ -69,27 +69,50 @@ def build_search_tables(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY termid, docid
         """  # noqa: S608 - table names are module constants
     )
+    # Words and pairs come from per-document lists of words, which DuckDB does not count against its
+    # memory limit: documents go in batches of about `batch_chars` characters (memory stays bounded
+    # at any corpus size), and the batches' rows are sorted once at the end (that sort can spill).
+    con.execute("CREATE OR REPLACE TEMP TABLE _words_in (docid BIGINT, word VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pairs_in (docid BIGINT, pair VARCHAR)")
+    for lo, hi in _docid_batches(con, batch_chars):
+        con.execute(
+            f"INSERT INTO _words_in SELECT docid, unnest(list_distinct(w)) FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?",  # noqa: S608 - a module constant
+            [lo, hi],
+        )
+        con.execute(
+            f"""
+            INSERT INTO _pairs_in
+            SELECT docid, unnest(list_distinct(list_transform(
+                       range(1, len(w)), i -> right(w[i], {_PAIR_CHARS}) || ' ' || left(w[i + 1], {_PAIR_CHARS}))))
+            FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?
+            """,  # noqa: S608 - table names and fragments are module constants
+            [lo, hi],
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {WORDS_TABLE} AS
-        SELECT word, list(docid ORDER BY docid) AS docids
-        FROM (SELECT docid, unnest(list_distinct(w)) AS word FROM ({_DOC_WORDS}))
-        GROUP BY word
-        ORDER BY word
-        """  # noqa: S608 - table names and fragments are module constants
+        SELECT word, list(docid ORDER BY docid) AS docids FROM _words_in GROUP BY word ORDER BY word
+        """  # noqa: S608 - table names are module constants
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {PAIRS_TABLE} AS
-        SELECT pair, docid
-        FROM (
-            SELECT docid, unnest(list_distinct(list_transform(
-                       range(1, len(w)), i -> right(w[i], {_PAIR_CHARS}) || ' ' || left(w[i + 1], {_PAIR_CHARS})))) AS pair
-            FROM ({_DOC_WORDS})
-        )
-        ORDER BY pair, docid
-        """  # noqa: S608 - table names and fragments are module constants
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT pair, docid FROM _pairs_in ORDER BY pair, docid")  # noqa: S608 - a module constant
+    con.execute("DROP TABLE _words_in")
+    con.execute("DROP TABLE _pairs_in")
+
+
+def _docid_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> list[tuple[int, int]]:
+    """Ranges of FTS docids holding about ``batch_chars`` characters of text each (a long document is alone)."""
+    return [
+        (int(lo), int(hi))
+        for lo, hi in con.execute(
+            """
+            SELECT min(docid), max(docid) FROM (
+                SELECT f.docid, sum(coalesce(length(d.text), 0)) OVER (ORDER BY f.docid) AS cum
+                FROM documents d JOIN fts_main_documents.docs f ON f.name = d.doc_id)
+            GROUP BY cum // ? ORDER BY 1
+            """,
+            [max(1, int(batch_chars))],
+        ).fetchall()
+    ]
 
 
 def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
