@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import make_offline_project
 
 from pipelines.cli import main
 
@@ -18,12 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def make_project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "analysis").mkdir(parents=True)
-    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    root = make_offline_project(tmp_path)
     shutil.copy(FIXTURES / "claims.yaml", root / "analysis" / "claims.yaml")
-    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
-    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
     # Fetching is real but points at a closed port on this machine: every fetch fails fast and is
     # recorded, exactly as on a machine without network.
     (root / "analysis" / "fetch.yaml").write_text(

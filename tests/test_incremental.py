@@ -175,3 +175,22 @@ def test_memory_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(wh.MEMORY_ENV, "lots")
     with pytest.raises(ValueError, match="CORPUS_DUCKDB_MEMORY_LIMIT"):
         wh.connect(":memory:")
+
+
+def test_a_missing_search_table_is_rebuilt_and_published(project: Path) -> None:
+    """A warehouse whose index predates the search side tables (or lost one) gets them on the next
+    run, and the published file is copied again although no step's inputs changed."""
+    work = duckdb.connect(str(project / "warehouse" / "work.duckdb"))
+    try:
+        work.execute("DROP TABLE _text_pairs")
+    finally:
+        work.close()
+    published = project / "warehouse" / "corpus.duckdb"
+    mtime = published.stat().st_mtime_ns
+    assert main(["--project", str(project), "run", "--offline"]) == 0
+    assert published.stat().st_mtime_ns != mtime
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM _text_pairs").fetchone()[0] > 0
+    finally:
+        con.close()

@@ -175,14 +175,15 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         ).fetchone()[0]  # type: ignore[index]
         con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
-        if not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con):
+        rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)
+        if rebuilt:
             build_fts_index(con)
             con.execute("DELETE FROM _fts_state")
             con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
         else:
             context.log.info("search index: documents unchanged, index kept")
         state = fp.state(con)
-    if state == wh.published_state(p.published_db):
+    if not rebuilt and state == wh.published_state(p.published_db):
         context.log.info("published warehouse: no step changed anything since the last publish; file kept")
         info = json.loads((p.published_db.parent / "published.json").read_text())
         return MaterializeResult(
