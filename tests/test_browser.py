@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,9 +18,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import make_offline_project
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CORPUS_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = [
@@ -47,11 +46,7 @@ def _free_port() -> int:
 
 
 def _project(tmp: Path) -> Path:
-    root = tmp / "project"
-    (root / "analysis").mkdir(parents=True)
-    shutil.copy(FIXTURES / "catalog.yaml", root / "analysis" / "catalog.yaml")
-    shutil.copytree(FIXTURES / "inbox", root / "raw" / "inbox")
-    shutil.copy(REPO / "dagster.yaml", root / "dagster.yaml")
+    root = make_offline_project(tmp)
     (root / "analysis" / "fetch.yaml").write_text("youtube: {enabled: false}\nfeeds: {enabled: false}\narxiv: {enabled: false}\ngithub: {enabled: false}\n")
     # a tweet carrying markup: it must show as text in the report
     (root / "raw" / "inbox" / "hostile.csv").write_text(

@@ -1,10 +1,10 @@
 """Step fingerprints: a step whose inputs did not change since its last run keeps its tables.
 
 A fingerprint is a sha256 over what a step reads: configuration files, the code that computes it,
-and digests of the tables it reads. It is stored in the working database (``_step_inputs``), in
-the same transaction-free way as the tables themselves, with one rule that keeps it safe: a step
-*forgets* its fingerprint before it rewrites anything and records the new one only after every
-table is written. A run killed half-way therefore always rebuilds on the next run.
+and digests of the tables it reads. It is stored in the working database (``_step_inputs``), with
+one rule that keeps it safe: a step *forgets* its fingerprint before it rewrites anything and
+records the new one only after every table is written. A run killed half-way therefore always
+rebuilds on the next run.
 """
 
 # SQL identifiers here are module constants or come from the pipeline's own table list; values

@@ -381,15 +381,22 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def published_state(published_db: Path) -> str | None:
-    """The ``state`` recorded by the last publish (published.json), when the published file exists."""
+def published_info(published_db: Path) -> dict[str, Any] | None:
+    """What the last publish recorded in published.json (tables, published_at, state), when the
+    published file exists."""
     info_path = published_db.parent / "published.json"
     if not published_db.is_file() or not info_path.is_file():
         return None
     try:
-        state = json.loads(info_path.read_text()).get("state")
-    except (OSError, ValueError, AttributeError):
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
         return None
+    return info if isinstance(info, dict) else None
+
+
+def published_state(published_db: Path) -> str | None:
+    """The ``state`` recorded by the last publish, if any."""
+    state = (published_info(published_db) or {}).get("state")
     return state if isinstance(state, str) else None
 
 

@@ -92,6 +92,7 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
             by_kind: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0])]  # type: ignore[index]
         else:
             fp.forget(con, STEP)
+            con.execute("DROP TABLE IF EXISTS _claims_inputs")  # the fingerprint table of older versions
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():
                 cfg = load_claims(claims_path)

@@ -1,7 +1,6 @@
 """Warehouse assets: sources, snapshots, documents, segments, tweets; and the published file."""
 
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -185,7 +184,7 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         state = fp.state(con)
     if not rebuilt and state == wh.published_state(p.published_db):
         context.log.info("published warehouse: no step changed anything since the last publish; file kept")
-        info = json.loads((p.published_db.parent / "published.json").read_text())
+        info = wh.published_info(p.published_db) or {}
         return MaterializeResult(
             metadata={
                 "path": MetadataValue.path(str(p.published_db)),
