@@ -68,6 +68,13 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> No
     con.register(name, df.to_arrow())
 
 
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
 
@@ -155,6 +162,15 @@ def build_text_tables(
     stats = process_documents(con, lexicon, cache, **kwargs)
     keys = DOC_KEYS_TABLE
     c = cache.t
+    # A hit is the thinker's own when its document is, and, in a recording whose speaker turns are
+    # known (speaker_turns), when it falls inside one of his turns.
+    own = "coalesce(d.is_own, false)"
+    if _count(con, "speaker_turns") if _exists(con, "speaker_turns") else 0:
+        own += (
+            " AND (NOT EXISTS (SELECT 1 FROM speaker_turns t WHERE t.doc_id = k.doc_id)"
+            " OR EXISTS (SELECT 1 FROM speaker_turns t WHERE t.doc_id = k.doc_id AND t.is_own"
+            " AND {x}.start_char >= t.start_char AND {x}.start_char < t.end_char))"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE sentences AS
@@ -168,7 +184,7 @@ def build_text_tables(
         f"""
         CREATE OR REPLACE TABLE phrase_hits AS
         SELECT h.phrase_id, k.doc_id, h.sent_id, h.start_char, h.end_char, h.matched_text,
-               coalesce(d.is_own, false) AS is_own
+               {own.format(x="h")} AS is_own
         FROM {keys} k JOIN {c("phrase_hits")} h USING (cache_key) JOIN documents d USING (doc_id)
         ORDER BY h.phrase_id, k.doc_id, h.start_char
         """
@@ -177,7 +193,7 @@ def build_text_tables(
         f"""
         CREATE OR REPLACE TABLE mentions AS
         SELECT m.entity_id, k.doc_id, m.sent_id, m.alias, m.start_char, m.end_char, m.matched_text,
-               coalesce(d.is_own, false) AS is_own
+               {own.format(x="m")} AS is_own
         FROM {keys} k JOIN {c("mentions")} m USING (cache_key) JOIN documents d USING (doc_id)
         ORDER BY m.entity_id, k.doc_id, m.start_char
         """
@@ -187,10 +203,13 @@ def build_text_tables(
 
 # --------------------------------------------------------------------------- counts
 
+# Own documents, dated only when their date dates their text (a README is not dated by its
+# repository's creation: documents.date_basis = 'repo_created').
 _OWN_DOCS = """
-    SELECT doc_id, kind, coalesce(word_count, 0) AS words, speakers_separated, published_at,
-           date_trunc('month', published_at AT TIME ZONE 'UTC')::DATE AS month
-    FROM documents WHERE is_own
+    SELECT doc_id, kind, coalesce(word_count, 0) AS words, speakers_separated, dated AS published_at,
+           date_trunc('month', dated AT TIME ZONE 'UTC')::DATE AS month
+    FROM (SELECT *, CASE WHEN date_basis = 'repo_created' THEN NULL ELSE published_at END AS dated
+          FROM documents WHERE is_own)
 """
 
 
@@ -219,7 +238,7 @@ def build_phrase_frequencies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -
         ),
         per_doc AS (
             SELECT h.phrase_id, h.doc_id, count(*) AS hits, any_value(o.speakers_separated) AS speakers_separated
-            FROM phrase_hits h JOIN own o USING (doc_id) GROUP BY ALL
+            FROM phrase_hits h JOIN own o USING (doc_id) WHERE h.is_own GROUP BY ALL
         ),
         stats AS (
             SELECT p.phrase_id, b.kind, b.period_month, count(*) AS documents, sum(p.hits) AS hits,
@@ -257,7 +276,7 @@ def build_citation_tallies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> 
             kinds AS (SELECT DISTINCT kind FROM own UNION SELECT '*'),
             m AS (
                 SELECT m.entity_id, o.kind, m.doc_id, o.published_at, o.speakers_separated
-                FROM mentions m JOIN own o USING (doc_id)
+                FROM mentions m JOIN own o USING (doc_id) WHERE m.is_own
             ),
             mm AS (SELECT * FROM m UNION ALL SELECT entity_id, '*', doc_id, published_at, speakers_separated FROM m),
             stats AS (
@@ -395,7 +414,7 @@ def build_first_uses(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:
             SELECT h.phrase_id, o.published_at, h.doc_id, o.kind, h.sent_id, h.start_char, h.end_char,
                    row_number() OVER (PARTITION BY h.phrase_id
                                       ORDER BY o.published_at NULLS LAST, h.doc_id, h.start_char) AS rn
-            FROM phrase_hits h JOIN own o USING (doc_id)
+            FROM phrase_hits h JOIN own o USING (doc_id) WHERE h.is_own
         ),
         phrases AS (SELECT unnest(?::VARCHAR[]) AS phrase_id)
         SELECT p.phrase_id, r.published_at AS first_seen, r.doc_id, r.kind, d.url,

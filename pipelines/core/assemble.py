@@ -11,10 +11,17 @@ Rules (documented in docs/warehouse.md):
   repo, or the text's hash. The version kept has the highest ``quality`` (human captions 30 >
   original Markdown/HTML 30 > Whisper ASR 20 > scrapes 15 > auto captions 10 > summaries 5),
   then the longest text, then the first path in sort order (so re-runs are identical).
-* Tweets without ids (date-only dumps) merge into an id'd tweet of the same day with the same
-  normalised text; otherwise they stay, with a synthetic id ``nokey-<hash>``.
-* Retweets are kept and flagged; ``documents.is_own`` is false for them and for posts by other
-  authors, and analysis counts only the thinker's own words by default.
+* One post is one row: a tweet copy without a status id (a day file, thread Markdown) merges into
+  the id'd tweet it copies (``pipelines.core.tweet_merge``: same text after dropping URLs,
+  handles, truncation and punctuation, within 45 days); the id'd copy gives the id, the timestamp
+  and the link. Copies that match nothing stay, with a synthetic id ``nokey-<hash>``. Every merge
+  of two copies into one row is recorded in ``merges`` (which files, which rule).
+* Retweets are kept and flagged; ``documents.is_own`` is false for them and for documents whose
+  author is known and is not the thinker (``pipelines.core.authorship``), and analysis counts only
+  the thinker's own words by default. A tweet with no text (media only) still lands in ``tweets``.
+* ``documents.date_basis`` says what the date dates: ``published`` (the text's own date),
+  ``catalog`` (the catalog's date of the item), ``file_name`` (a day file's name: an unmerged
+  copy), ``repo_created`` (a repository's creation: not the date of its README's text).
 """
 
 from __future__ import annotations
@@ -29,10 +36,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pipelines.core.authorship import ThinkerNames, document_authors
 from pipelines.core.config import Catalog, Source
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.records import DOC_KINDS, ParsedDocument, ParseResult
 from pipelines.core.textutil import word_count
+from pipelines.core.transcript_facts import speaker_turns, timing_facts
+from pipelines.core.tweet_merge import Keyed, TwinIndex, merge_key
 
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -80,11 +90,20 @@ class CatalogIndex:
     by_arxiv: dict[str, Source] = field(default_factory=dict)
     by_id: dict[str, Source] = field(default_factory=dict)
     by_title: dict[str, Source] = field(default_factory=dict)
+    by_path: dict[str, Source] = field(default_factory=dict)
+    title_suffixes: tuple[str, ...] = ()
     tweet_archive: Source | None = None
 
     @classmethod
     def build(cls, catalog: Catalog) -> CatalogIndex:
         idx = cls()
+        # "Title – karpathy" page titles: the thinker's names and handles, as norm_title writes them
+        th = catalog.thinker
+        idx.title_suffixes = tuple(
+            sorted({" " + norm_title(n) for n in [th.name, th.twitter or "", th.github or "", *th.aliases] if norm_title(n)},
+                   key=len, reverse=True)
+        )
+        paths: dict[str, list[Source]] = defaultdict(list)
         ambiguous: set[str] = set()
         for s in catalog.sources:
             if s.kind == "blog_feed":
@@ -94,6 +113,9 @@ class CatalogIndex:
             for u in [s.url, *[a for a in s.aliases if _is_url(a)]]:
                 if u:
                     idx.by_url.setdefault(canonical_url(u), s)
+                    path = urlsplit(canonical_url(u)).path
+                    if path.count("/") >= 1 and len(path) > 1:
+                        paths[path].append(s)
             if s.github_repo:
                 idx.by_github[s.github_repo.lower()] = s
             if s.arxiv_id:
@@ -110,7 +132,26 @@ class CatalogIndex:
                 idx.tweet_archive = s
         for key in ambiguous:
             idx.by_title.pop(key, None)  # a title two sources share identifies neither
+        idx.by_path = {p: ss[0] for p, ss in paths.items() if len({x.id for x in ss}) == 1}
         return idx
+
+    def match_listed(self, item: dict[str, Any]) -> Source | None:
+        """The catalog source an index page's item names: YouTube id, URL, URL path ("/slug/"), title."""
+        vid = item.get("youtube_id")
+        if isinstance(vid, str) and vid in self.by_youtube:
+            return self.by_youtube[vid]
+        url = item.get("url")
+        if isinstance(url, str) and url:
+            if _is_url(url):
+                found = self.by_url.get(canonical_url(url))
+                if found is not None:
+                    return found
+                url = urlsplit(url).path
+            path = "/" + url.strip("/")
+            if path in self.by_path:
+                return self.by_path[path]
+        title = item.get("title")
+        return self.by_title.get(norm_title(title)) if isinstance(title, str) else None
 
     def match(self, doc: ParsedDocument, key: tuple[str, str]) -> Source | None:
         kind, value = key
@@ -131,8 +172,10 @@ class CatalogIndex:
             return self.by_youtube.get(vid)
         if doc.title:
             t = norm_title(doc.title)
-            for suffix in (" karpathy", " andrej karpathy"):  # "Title – karpathy" page titles
-                t = t.removesuffix(suffix)
+            for suffix in self.title_suffixes:  # "Title – karpathy" page titles
+                if t.endswith(suffix):
+                    t = t.removesuffix(suffix)
+                    break
             return self.by_title.get(t)
         return None
 
@@ -168,6 +211,8 @@ class Candidate:
     order: int
     text_len: int = 0
     locator: int | None = None  # index in its file's documents, when the text was dropped
+    merge_rule: str | None = None  # how it joined its group, when not by its own identity
+    merge_days: int | None = None  # days between this copy's date and the kept one's
 
     def rank(self) -> tuple[int, int, int]:
         return (self.doc.quality, self.text_len, -self.order)
@@ -184,6 +229,9 @@ class Tables:
     documents: list[dict[str, Any]]
     segments: list[dict[str, Any]]
     tweets: list[dict[str, Any]]
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    listings: list[dict[str, Any]] = field(default_factory=list)
+    speaker_turns: list[dict[str, Any]] = field(default_factory=list)
 
 
 Loader = Callable[[Snapshot], "ParseResult | None"]
@@ -253,22 +301,56 @@ def assemble(catalog: Catalog, parsed: list[ParsedFile]) -> Tables:
     return dataclasses.replace(tables, documents=documents, segments=segments)
 
 
+_RULE_OF_KEY = {
+    "tweet": "same status id",
+    "youtube": "same YouTube id",
+    "github": "same GitHub repo",
+    "url": "same canonical URL",
+    "ext": "same external id",
+    "sha": "same text",
+}
+
+
 def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loader, emit: Emit) -> Tables:
     """Match, deduplicate and build the rows, holding only small keys of non-tweet documents.
 
-    Three passes over the files: (1) read each parse result once, keep tweets whole and, of every
-    other document, its identity, rank and place in the file; (2) pick the winner of each group; (3)
-    read again only the files that hold winners and ``emit`` their document and segment rows one
-    by one (the caller writes them in batches, in any order). The other tables are returned."""
+    Four phases: (1) ``_collect`` reads each parse result once, keeping tweets whole and, of every
+    other document, its identity, rank and place in the file; (2) ``_group`` puts the copies of one
+    item together (id-less tweets join the id'd tweet they copy); (3) ``_build_rows`` picks each
+    group's winner and builds its rows, then reads again only the files that hold winners and
+    ``emit``s their document and segment rows (the caller writes them in batches, in any order);
+    (4) the snapshot, source and listing rows. The other tables are returned."""
     idx = CatalogIndex.build(catalog)
-    handle = (catalog.thinker.twitter or "").lower()
-    join_note_tweets, match_key = _tweet_helpers()
+    names = ThinkerNames.of(catalog.thinker)
     snaps = sorted(snapshots, key=lambda s: (s.path or "~", s.origin))
+    col = _collect(snaps, load, idx)
+    groups = _group(col.cands)
+    built = _build_rows(groups, col, names, snaps, load, emit)
+    snapshot_rows = _snapshot_rows(snaps, built, col.n_issues)
+    sources = _source_rows(catalog, built.auto_sources)
+    listings = _listing_rows(col.listed, idx, built.doc_of_source)
+    built.tweets.sort(key=lambda r: str(r["tweet_id"]))
+    built.merges.sort(key=lambda r: (r["doc_id"], r["merged_path"] or "", r["merged_snapshot_id"]))
+    return Tables(sources, snapshot_rows, col.issues, [], [], built.tweets, built.merges, listings, built.turns)
+
+
+@dataclass
+class _Collected:
+    cands: list[Candidate]
+    meta: dict[str, dict[str, Any]]
+    issues: list[dict[str, Any]]
+    n_issues: dict[str, int]
+    listed: list[tuple[Snapshot, int, dict[str, Any]]]
+
+
+def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Collected:
+    """Phase 1: candidates (non-tweets without their text; tweets whole, notes joined across files),
+    metadata facts, parse issues and listed items."""
+    join_note_tweets, _ = _tweet_helpers()
     meta: dict[str, dict[str, Any]] = defaultdict(dict)
     issues: list[dict[str, Any]] = []
     n_issues: dict[str, int] = {}
-
-    # 1. candidates: non-tweets without their text; tweets whole (notes are joined across files)
+    listed: list[tuple[Snapshot, int, dict[str, Any]]] = []
     cands: list[Candidate] = []
     tweets_in: list[ParsedDocument] = []
     owners: dict[int, Snapshot] = {}
@@ -284,6 +366,8 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
                 {"snapshot_id": snap.snapshot_id, "path": snap.path, "position": issue.position,
                  "severity": issue.severity, "message": issue.message}
             )
+        for pos, item in enumerate(getattr(result, "listings", None) or [], 1):
+            listed.append((snap, pos, item))
         for i, d in enumerate(result.documents):
             if d.kind == "tweet":
                 tweets_in.append(d)
@@ -302,59 +386,103 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
             light = dataclasses.replace(d, text="", segments=[])
             cands.append(Candidate(light, snap, key, source, order, text_len=len(d.text), locator=i))
         del result
-    tweets_out = join_note_tweets(tweets_in)
-    for d in tweets_out:
+    for d in join_note_tweets(tweets_in):
         order += 1
-        if not d.text.strip():
-            continue
+        if not d.text.strip() and not (d.tweet and d.tweet.tweet_id):
+            continue  # a tweet without text lands only when it has an id (a media-only post)
         key = identity_key(d)
         owner = owners.get(id(d)) or owners[id(tweets_in[0])]
         cands.append(Candidate(d, owner, key, idx.match(d, key), order, text_len=len(d.text)))
-    del tweets_in
+    return _Collected(cands, meta, issues, n_issues, listed)
 
-    # 2. id-less tweets merge into id'd tweets of the same day with the same text
-    day_text: dict[tuple[str, str], Candidate] = {}
-    for c in cands:
-        if c.key[0] == "tweet" and c.doc.published_at:
-            day_text.setdefault((c.doc.published_at.date().isoformat(), match_key(c.doc.text)), c)
+
+def _group(cands: list[Candidate]) -> dict[tuple[str, str], list[Candidate]]:
+    """Phase 2: the copies of each item. An id-less tweet joins the id'd tweet it copies
+    (``pipelines.core.tweet_merge``); catalogued non-tweets group by their catalog source."""
+    twins = TwinIndex(
+        Keyed(c.key[1], c.doc.published_at, merge_key(c.doc.text)) for c in cands if c.key[0] == "tweet"
+    )
     groups: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
     for c in cands:
         if c.doc.kind == "tweet" and c.key[0] != "tweet":
-            day = c.doc.published_at.date().isoformat() if c.doc.published_at else ""
-            twin = None
-            if c.doc.published_at:
-                # a date-only dump may write the local day: look one day either side too
-                for delta in (0, -1, 1):
-                    d_ = (c.doc.published_at + timedelta(days=delta)).date().isoformat()
-                    twin = day_text.get((d_, match_key(c.doc.text)))
-                    if twin is not None:
-                        break
-            if twin is not None:
-                groups[twin.key].append(c)
+            found = twins.find_twin(c.doc.text, c.doc.published_at)
+            if found is not None:
+                twin, rule, days = found
+                c.merge_rule, c.merge_days = rule, days
+                groups[("tweet", twin.tweet_id)].append(c)
                 continue
-            c.key = ("tweet", "nokey-" + _short_hash(day + match_key(c.doc.text)))
+            day = c.doc.published_at.date().isoformat() if c.doc.published_at else ""
+            c.key = ("tweet", "nokey-" + _short_hash(day + merge_key(c.doc.text)))
         gkey = ("source", c.source.id) if c.source and c.doc.kind != "tweet" else c.key
         groups[gkey].append(c)
+    return groups
 
-    # 3. pick winners, build rows (texts of non-tweet winners are read again from their files)
-    tweets: list[dict[str, Any]] = []
+
+@dataclass
+class _Built:
+    tweets: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    auto_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    doc_source: dict[str, str] = field(default_factory=dict)
+    doc_of_source: dict[str, str] = field(default_factory=dict)
+    winners: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    losers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _date_basis(kind: str, doc: ParsedDocument, published: datetime | None, from_catalog: bool) -> str | None:
+    if published is None:
+        return None
+    if kind == "repo":
+        return "repo_created"  # a README's text is not dated by its repository's creation
+    if from_catalog:
+        return "catalog"
+    if kind == "tweet" and doc.tweet is not None and not doc.tweet.tweet_id:
+        return "file_name"  # an id-less copy dated only by its file (day files can be a month late)
+    return str(doc.meta.get("date_basis") or "published")
+
+
+def _own(doc: ParsedDocument, names: ThinkerNames) -> tuple[bool, str | None]:
+    """(is_own, author): not the thinker's when it is a retweet or its known author is someone else."""
+    tw = doc.tweet
+    authors = document_authors(tw.author if tw else None, doc.meta)
+    if tw is not None and tw.is_retweet:
+        return False, authors[0] if authors else None
+    owned = names.owns(authors) if names.names else None
+    return (owned is not False), (", ".join(authors)[:200] if authors else None)
+
+
+def _build_rows(
+    groups: dict[tuple[str, str], list[Candidate]],
+    col: _Collected,
+    names: ThinkerNames,
+    snaps: Sequence[Snapshot],
+    load: Loader,
+    emit: Emit,
+) -> _Built:
+    """Phase 3: each group's winner as rows; texts of non-tweet winners are read again from their files."""
+    out = _Built()
+    meta = col.meta
     pending: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # snapshot_id -> locator -> row
-    doc_source: dict[str, str] = {}
-    losers_by_snapshot: dict[str, list[str]] = defaultdict(list)
-    winners_by_snapshot: dict[str, list[str]] = defaultdict(list)
-    auto_sources: dict[str, dict[str, Any]] = {}
-    for _gkey, members in sorted(groups.items()):
+    facts_of: dict[str, dict[str, Any]] = {}
+    for gkey, members in sorted(groups.items()):
         best = max(members, key=Candidate.rank)
         d = best.doc
         src = best.source
         kind = src.doc_kind if src else (d.kind if d.kind in DOC_KINDS else "other")
+        # The id'd copy of a tweet gives the row its id, timestamp and link; the best copy its text.
+        anchor = best
+        if kind == "tweet" and gkey[0] == "tweet":
+            ided = [m for m in members if m.key == gkey]
+            anchor = max(ided, key=Candidate.rank) if ided else best
+        ad = anchor.doc
         if kind == "tweet":
-            doc_id = f"tweet-{_safe_part(best.key[1])}"
+            doc_id = f"tweet-{_safe_part(gkey[1])}"
         elif src:
             doc_id = src.id
         else:
             doc_id = f"{kind}-{_safe_part(best.key[1].rsplit('/', 1)[-1], 40)}-{_short_hash(repr(best.key))[:6]}"
-        facts = {}
+        facts: dict[str, Any] = {}
         if best.key[0] == "youtube":
             facts = meta.get(f"youtube:{best.key[1]}", {})
         elif best.key[0] == "url":
@@ -363,18 +491,20 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
             facts = meta.get(f"github:{best.key[1]}", {})
         # A catalogued source's curated title wins over what a scrape or page header says.
         title = (src.title if src and src.kind != "tweet_archive" else None) or d.title or facts.get("title")
-        published = d.published_at or facts.get("published_at")
+        published = ad.published_at or d.published_at or facts.get("published_at")
+        from_catalog = False
         if published is None and src and kind != "tweet" and src.date_start and src.date and len(src.date) >= 7:
             # the catalog's date (its first day when only a month is known; sources.date_precision says)
             published = datetime(src.date_start.year, src.date_start.month, src.date_start.day, tzinfo=UTC)
+            from_catalog = True
         if isinstance(published, str):
             published = datetime.fromisoformat(published)
         if published is not None and published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
-        url = d.url or (src.url if src else None)
+        url = ad.url or d.url or (src.url if src else None)
         if src is None:
             source_id = f"auto-{doc_id}"[:120] if kind != "tweet" else "auto-tweets"
-            auto_sources.setdefault(
+            out.auto_sources.setdefault(
                 source_id,
                 {
                     "source_id": source_id,
@@ -386,34 +516,39 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
             )
         else:
             source_id = src.id
-        tw = d.tweet
-        is_own = True
-        if tw is not None:
-            is_own = not tw.is_retweet and (not tw.author or not handle or tw.author.lower() == handle)
+            out.doc_of_source.setdefault(src.id, doc_id)
+        is_own, author = _own(ad if ad.tweet is not None else d, names)
         row: dict[str, Any] = {
-                "doc_id": doc_id,
-                "source_id": source_id,
-                "kind": kind,
-                "title": title,
-                "url": url,
-                "published_at": published,
-                "snapshot_id": best.snapshot.snapshot_id,
-                "format": best.snapshot.format,
-                "quality": d.quality,
-                "is_own": is_own,
-                "speakers_separated": bool(d.meta.get("speakers_separated", kind not in ("podcast",))),
-                "versions": len(members),
-            }
-        doc_source.setdefault(doc_id, source_id)
-        if best.locator is None:
-            _emit_document(emit, row, d)
+            "doc_id": doc_id,
+            "source_id": source_id,
+            "kind": kind,
+            "title": title,
+            "url": url,
+            "published_at": published,
+            "date_basis": _date_basis(kind, ad, published, from_catalog),
+            "author": author,
+            "snapshot_id": best.snapshot.snapshot_id,
+            "format": best.snapshot.format,
+            "quality": d.quality,
+            "is_own": is_own,
+            "speakers_separated": bool(d.meta.get("speakers_separated", kind not in ("podcast",))),
+            "versions": len(members),
+        }
+        out.doc_source.setdefault(doc_id, source_id)
+        facts_of[doc_id] = facts
+        has_text = best.locator is not None or bool(d.text.strip())  # a light copy's text is in its file
+        if not has_text:
+            pass  # a media-only tweet: a `tweets` row, no document (it has no words)
+        elif best.locator is None:
+            out.turns += _emit_document(emit, row, d, facts, names)
         else:
             pending[best.snapshot.snapshot_id][best.locator] = row
         if kind == "tweet":
-            tweets.append(
+            tw = ad.tweet
+            out.tweets.append(
                 {
-                    "tweet_id": best.key[1],
-                    "doc_id": doc_id,
+                    "tweet_id": gkey[1] if gkey[0] == "tweet" else best.key[1],
+                    "doc_id": doc_id if has_text else None,
                     "created_at": published,
                     "text": d.text,
                     "is_retweet": bool(tw and tw.is_retweet),
@@ -425,13 +560,29 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
                     "retweet_count": tw.retweet_count if tw else None,
                     "like_count": tw.like_count if tw else None,
                     "reply_count": tw.reply_count if tw else None,
-                    "has_id": not best.key[1].startswith("nokey-"),
+                    "has_id": not str(gkey[1]).startswith("nokey-"),
                 }
             )
-        winners_by_snapshot[best.snapshot.snapshot_id].append(doc_id)
+        out.winners[best.snapshot.snapshot_id].append(doc_id)
         for m in members:
-            if m is not best:
-                losers_by_snapshot[m.snapshot.snapshot_id].append(f"{doc_id} (kept {best.snapshot.path})")
+            if m is best:
+                continue
+            out.losers[m.snapshot.snapshot_id].append(f"{doc_id} (kept {best.snapshot.path})")
+            rule = m.merge_rule or ("same catalog source" if gkey[0] == "source" else _RULE_OF_KEY.get(m.key[0], "same item"))
+            days = m.merge_days
+            if days is None and m.doc.published_at and published:
+                days = round((m.doc.published_at - published) / timedelta(days=1))
+            out.merges.append(
+                {
+                    "doc_id": doc_id,
+                    "kept_snapshot_id": best.snapshot.snapshot_id,
+                    "kept_path": best.snapshot.path,
+                    "merged_snapshot_id": m.snapshot.snapshot_id,
+                    "merged_path": m.snapshot.path,
+                    "rule": rule,
+                    "days_apart": days,
+                }
+            )
 
     for snap in snaps:
         rows = pending.pop(snap.snapshot_id, None)
@@ -441,23 +592,26 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
         if result is None:
             raise RuntimeError(f"{snap.path}: its parse result disappeared from the cache during assembly; run again")
         for locator, row in rows.items():
-            _emit_document(emit, row, result.documents[locator])
+            out.turns += _emit_document(emit, row, result.documents[locator], facts_of.get(row["doc_id"], {}), names)
         del result
+    return out
 
-    # 4. snapshots, issues, sources
-    snapshot_rows: list[dict[str, Any]] = []
+
+def _snapshot_rows(snaps: Sequence[Snapshot], built: _Built, n_issues: dict[str, int]) -> list[dict[str, Any]]:
+    """Phase 4a: one row per file, "duplicate" when every item it holds landed from another file."""
+    rows: list[dict[str, Any]] = []
     for s in snaps:
         status: str = s.status
         error: str | None = s.error
-        won = winners_by_snapshot.get(s.snapshot_id, [])
-        lost = losers_by_snapshot.get(s.snapshot_id, [])
+        won = built.winners.get(s.snapshot_id, [])
+        lost = built.losers.get(s.snapshot_id, [])
         if status == "accepted" and not won and lost:
             status = "duplicate"
             error = f"all {len(lost)} item(s) already landed from another file, e.g. {lost[0]}"
         snap_source: str | None = s.source_id
         if snap_source is None and won:
-            snap_source = doc_source.get(won[0])
-        snapshot_rows.append(
+            snap_source = built.doc_source.get(won[0])
+        rows.append(
             {
                 "snapshot_id": s.snapshot_id,
                 "source_id": snap_source,
@@ -476,6 +630,12 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
                 "issues": n_issues.get(s.snapshot_id, 0),
             }
         )
+    rows.sort(key=lambda r: (r["path"] or "~", r["origin"]))
+    return rows
+
+
+def _source_rows(catalog: Catalog, auto_sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Phase 4b: every catalog source, then the uncatalogued sources found in raw/."""
     sources = []
     for src in catalog.sources:
         sources.append(
@@ -513,16 +673,57 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
                 "notes": "found in raw/ but not in analysis/catalog.yaml",
             }
         )
-    tweets.sort(key=lambda r: str(r["tweet_id"]))
-    snapshot_rows.sort(key=lambda r: (r["path"] or "~", r["origin"]))
-    return Tables(sources, snapshot_rows, issues, [], [], tweets)
+    return sources
 
 
-def _emit_document(emit: Emit, row: dict[str, Any], doc: ParsedDocument) -> None:
-    """Complete a document row with what its text gives, and emit it with its segments."""
+def _listing_rows(
+    listed: list[tuple[Snapshot, int, dict[str, Any]]], idx: CatalogIndex, doc_of_source: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Phase 4c: the items index pages list, matched to the catalog (YouTube id, URL, URL path,
+    title) and to the document that holds their text, when one landed."""
+    rows = []
+    for snap, pos, item in listed:
+        src = idx.match_listed(item)
+        when = item.get("published_at")
+        if isinstance(when, str):
+            try:
+                when = datetime.fromisoformat(when)
+            except ValueError:
+                when = None
+        if isinstance(when, datetime) and when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        duration = item.get("duration_s")
+        rows.append(
+            {
+                "snapshot_id": snap.snapshot_id,
+                "path": snap.path,
+                "position": pos,
+                "url": item.get("url"),
+                "youtube_id": item.get("youtube_id"),
+                "title": item.get("title"),
+                "published_at": when if isinstance(when, datetime) else None,
+                "duration_s": float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) else None,
+                "source_id": src.id if src else None,
+                "doc_id": doc_of_source.get(src.id) if src else None,
+            }
+        )
+    rows.sort(key=lambda r: (r["path"] or "", r["position"]))
+    return rows
+
+
+def _emit_document(
+    emit: Emit, row: dict[str, Any], doc: ParsedDocument, facts: dict[str, Any], names: ThinkerNames
+) -> list[dict[str, Any]]:
+    """Complete a document row with what its text gives, emit it with its segments, and return its
+    speaker turns (a recording whose chapters name its speakers)."""
     row["text"] = doc.text
     row["word_count"] = word_count(doc.text)
     row["content_sha256"] = hashlib.sha256(doc.text.encode()).hexdigest()
+    row.update(timing_facts(doc, facts, row["word_count"]))
+    turns = speaker_turns(row["doc_id"], doc, facts.get("chapters"), names.is_thinker, row["timed"])
+    if turns:
+        row["speakers_separated"] = True
     emit("documents", row)
     for seg in _segment_rows(row["doc_id"], doc):
         emit("segments", seg)
+    return turns

@@ -58,7 +58,11 @@ def fingerprint(
         h.update(p.read_bytes() if p.is_file() else b"(absent)")
     for mod in modules:
         src = getattr(mod, "__file__", None)
-        h.update(Path(src).read_bytes() if src else mod.__name__.encode())
+        if getattr(mod, "__path__", None) and src:  # a package: every module in it
+            for f in sorted(Path(src).parent.rglob("*.py")):
+                h.update(f.relative_to(Path(src).parent).as_posix().encode() + b"\0" + f.read_bytes())
+        else:
+            h.update(Path(src).read_bytes() if src else mod.__name__.encode())
     for t in tables:
         name, cols = (t, "*") if isinstance(t, str) else t
         h.update(table_digest(con, name, cols).encode() + b"\0")

@@ -48,6 +48,7 @@ def result_from_json(text: str) -> ParseResult:
         documents=docs,
         issues=[ParseIssue(**i) for i in d["issues"]],
         metadata=d.get("metadata") or {},
+        listings=d.get("listings") or [],
         skipped_reason=d.get("skipped_reason"),
     )
 
@@ -57,7 +58,7 @@ def summarize(result: ParseResult) -> dict[str, Any]:
     first_error = next(([i.position, i.message] for i in result.issues if i.severity == "error"), None)
     return {
         "documents": len(result.documents),
-        "metadata": bool(result.metadata),
+        "metadata": bool(result.metadata or result.listings),
         "skipped_reason": result.skipped_reason,
         "first_error": first_error,
         "issues": len(result.issues),

@@ -89,6 +89,10 @@ class ParseResult:
     # merged into documents/sources that share the id. Example:
     # {"youtube:LCEmiRjPEtQ": {"title": "...", "published_at": datetime, "channel": "..."}}
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Index pages (a blog's post list, a channel's video catalog): items that exist, with what the
+    # page says of them, even when their text is not in raw/. Each is a dict with any of "url",
+    # "youtube_id", "title", "published_at" (datetime), "duration_s". Lands in ``listings``.
+    listings: list[dict[str, Any]] = field(default_factory=list)
     # Set when the file is recognised but deliberately carries no corpus text
     # (a licence, a site config): the snapshot is recorded as "skipped" with this reason.
     skipped_reason: str | None = None

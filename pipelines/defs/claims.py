@@ -25,8 +25,8 @@ from dagster import (
 )
 
 from pipelines.core import fingerprint as fp
-from pipelines.core.claims import write_claim_tables
-from pipelines.core.claims_config import load_claims
+from pipelines.core.claims import check_references, load_claims, write_claim_tables
+from pipelines.core.claims.audit import load_audit
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -83,7 +83,8 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
     p = corpus.project
     claims_path = p.analysis / "claims.yaml"
     with corpus.work_db() as con:
-        fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, p.analysis / "lexicon.yaml"])
+        audit_path = p.analysis / "audit.yaml"
+        fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, p.analysis / "lexicon.yaml", audit_path])
         if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
             context.log.info("claims: inputs unchanged since the last run; verdicts kept")
             rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
@@ -96,7 +97,13 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():
                 cfg = load_claims(claims_path)
-                rows, evidence = write_claim_tables(con, cfg)
+                lexicon = corpus.lexicon()
+                check_references(
+                    cfg, claims_path,
+                    phrases={x.id for x in lexicon.phrases}, entities={x.id for x in lexicon.entities},
+                    sources={s.id for s in corpus.catalog().sources},
+                )
+                rows, evidence = write_claim_tables(con, cfg, audit=load_audit(audit_path))
             else:
                 context.log.warning(f"{claims_path} not found: no claims to verify")
                 from pipelines.core.claims import replace_claim_tables

@@ -10,6 +10,7 @@ from dagster import ConfigurableResource
 
 from pipelines.core import warehouse as wh
 from pipelines.core.config import Catalog, load_catalog
+from pipelines.core.lexicon import Lexicon
 from pipelines.core.rawstore import RawStore
 from pipelines.project import Project
 
@@ -28,6 +29,11 @@ class CorpusProject(ConfigurableResource):
 
     def catalog(self) -> Catalog:
         return load_catalog(self.project.catalog_path)
+
+    def lexicon(self) -> Lexicon:
+        from pipelines.core.lexicon import load_lexicon
+
+        return load_lexicon(self.project.analysis / "lexicon.yaml")
 
     @contextmanager
     def work_db(self) -> Iterator[duckdb.DuckDBPyConnection]:

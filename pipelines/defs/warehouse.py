@@ -33,7 +33,7 @@ from pipelines.defs.util import preview
 # Published only once the derived tables are rebuilt, so readers never see new documents with old counts.
 ANALYSIS_DEPS = ["sentences", "phrase_frequencies", "citation_tallies", "ngrams", "timeline", "first_uses",
                  "claims", "claim_evidence", "coverage", "coverage_by_kind"]
-CORE_TABLES = ["sources", "snapshots", "parse_issues", "documents", "segments", "tweets"]
+CORE_TABLES = ["sources", "snapshots", "parse_issues", "documents", "segments", "tweets", "merges", "listings", "speaker_turns"]
 _DESCRIPTIONS = {
     "sources": "Catalog sources plus uncatalogued sources found in raw/ (in_catalog = false).",
     "snapshots": "One row per file in raw/ (and per fetch that landed nothing): status and reason.",
@@ -41,6 +41,9 @@ _DESCRIPTIONS = {
     "documents": "One row per unit of text (a tweet, a transcript, a post, a paper, a README).",
     "segments": "Ordered pieces of documents: caption cues with start/end seconds, paragraphs.",
     "tweets": "Tweet fields: id, created_at, reply/retweet/quote flags, expanded URLs, counts.",
+    "merges": "Every merge of copies of one item into one row: which files, which rule, days apart.",
+    "listings": "Items index pages list (a blog's post index, a channel catalog): which exist and when.",
+    "speaker_turns": "Who speaks when in recordings whose chapters name their speakers; is_own marks the thinker.",
 }
 PREVIEW_SQL = {
     "documents": "SELECT * EXCLUDE (text) FROM documents ORDER BY published_at DESC NULLS LAST",

@@ -32,12 +32,12 @@ COMMON_VERSION = 3  # 3: ingest.vet_result flags implausible dates, drops non-ht
 
 
 def all_parsers() -> list[ParserSpec]:
-    from pipelines.core.parsers import blog, generic, skip, transcripts, tweets
+    from pipelines.core.parsers import blog, generic, listing, skip, transcripts, tweets
 
     # arXiv API responses and GitHub metadata (in generic) must win over the feed and tweet-JSON sniffers.
     early = [p for p in generic.PARSERS if p.name in ("github_repo_json", "arxiv_atom")]
     late = [p for p in generic.PARSERS if p not in early]
-    specs = [*skip.PARSERS, *early, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *late]
+    specs = [*skip.PARSERS, *early, *listing.PARSERS, *tweets.PARSERS, *transcripts.PARSERS, *blog.PARSERS, *late]
     return [replace(p, version=p.version * 1000 + COMMON_VERSION) for p in specs]
 
 

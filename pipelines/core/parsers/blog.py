@@ -90,7 +90,8 @@ def _parse_feed(data: bytes, name: str) -> ParseResult:
                 external_id=entry.get("link") or entry.get("id"),
                 segments=_paragraph_segments(text),
                 quality=SUMMARY if only_summary else ORIGINAL - 2,
-                meta={"summary_only": only_summary, "feed_title": parsed.feed.get("title")},
+                meta={"summary_only": only_summary, "feed_title": parsed.feed.get("title"),
+                      **({"author": str(entry.get("author"))} if entry.get("author") else {})},
             )
         )
     if not docs and parsed.bozo:
@@ -238,7 +239,7 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
 
 
 PARSERS = [
-    ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=1),
+    ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=2),
     ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=2),
     ParserSpec("html_page", _sniff_html, _parse_html, version=1),
 ]

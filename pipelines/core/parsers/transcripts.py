@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +34,8 @@ from pipelines.core.parsers.common import (
 )
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import clean_text, decode_bytes, join_fragments
+
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 HUMAN, UNKNOWN_TRACK, SENTENCES, WHISPER, TIMED, UNTIMED, AUTO = 30, 25, 24, 20, 15, 12, 10
 _YT_URL = re.compile(r"(?:youtube\.com/watch\?v=|youtu\.be/)([A-Za-z0-9_-]{11})")
@@ -163,6 +166,29 @@ def _snippet_cues(items: Any, issues: list[ParseIssue], where: str = "snippet") 
     return cues
 
 
+def _seconds(v: Any) -> float | None:
+    """A duration in seconds (a number); None for anything else or a non-positive, non-finite value."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) and 0 < f < 7 * 86400 else None
+
+
+def _chapters(v: Any) -> list[dict[str, Any]] | None:
+    """Video chapters as [{title, start, end}] in seconds; malformed entries are dropped."""
+    if not isinstance(v, list):
+        return None
+    out = []
+    for ch in v:
+        if not isinstance(ch, dict) or not isinstance(ch.get("title"), str):
+            continue
+        start, end = _seconds(ch.get("start")) if ch.get("start") != 0 else 0.0, _seconds(ch.get("end"))
+        if start is None:
+            continue
+        out.append({"title": ch["title"][:200], "start": start, "end": end})
+    return out or None
+
+
 def _parse_json(data: bytes, name: str) -> ParseResult:
     kind = _json_kind(data[:65536])
     obj = _load_json(data)
@@ -185,15 +211,21 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
             raise ParseError("video metadata without a videoId")
         lang_raw = obj.get("language")
         lang: dict = lang_raw if isinstance(lang_raw, dict) else {}
-        facts = {"title": obj.get("title"), "published_at": parse_date(obj.get("publishDate")), "channel": obj.get("channel"), "is_generated": lang.get("isGenerated")}
+        facts = {"title": obj.get("title"), "published_at": parse_date(obj.get("publishDate")), "channel": obj.get("channel"),
+                 "is_generated": lang.get("isGenerated"), "duration_s": _seconds(obj.get("duration")),
+                 "chapters": _chapters(obj.get("chapters"))}
         return ParseResult(format="youtube_meta_json", metadata={f"youtube:{vid}": {k: v for k, v in facts.items() if v is not None}})
     if kind == "catalog" and isinstance(obj, dict) and isinstance(obj.get("items"), list):
         meta = {}
+        listed = []
         for it in obj["items"]:
-            if isinstance(it, dict) and isinstance(it.get("id"), str):
-                facts = {"title": it.get("title"), "published_at": parse_date(it.get("date"))}
-                meta[f"youtube:{it['id']}"] = {k: v for k, v in facts.items() if v is not None}
-        return ParseResult(format="youtube_catalog_json", metadata=meta)
+            if isinstance(it, dict) and isinstance(it.get("id"), str) and YOUTUBE_ID.match(it["id"]):
+                facts = {"title": it.get("title"), "published_at": parse_date(it.get("date")),
+                         "duration_s": _seconds(it.get("duration"))}
+                facts = {k: v for k, v in facts.items() if v is not None}
+                meta[f"youtube:{it['id']}"] = facts
+                listed.append({"youtube_id": it["id"], "url": it.get("url") if isinstance(it.get("url"), str) else None, **facts})
+        return ParseResult(format="youtube_catalog_json", metadata=meta, listings=listed)
     if kind == "list":
         sentences = isinstance(obj, list) and obj and isinstance(obj[0], dict) and isinstance(obj[0].get("start"), str)
         doc = build_transcript(_snippet_cues(obj, issues), video_id=_video_id(name), quality=SENTENCES if sentences else UNKNOWN_TRACK, issues=issues)
@@ -424,7 +456,7 @@ def _parse_plain(data: bytes, name: str) -> ParseResult:
 
 
 PARSERS = [
-    ParserSpec("transcript_json", _sniff_json, _parse_json, version=1),
+    ParserSpec("transcript_json", _sniff_json, _parse_json, version=2),
     ParserSpec("webvtt", lambda n, h: h.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT"), _parse_vtt, version=1),
     ParserSpec("srt", lambda n, h: suffix(n) == ".srt", _parse_srt, version=1),
     ParserSpec("whisper_tsv", _sniff_tsv, _parse_tsv, version=1),

@@ -81,11 +81,13 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
         text = None
     if text is not None and not isinstance(text, str):
         return None, f"text field is a {type(text).__name__}, not a string"
-    if not text or not str(text).strip():
-        return None, "no text field (full_text/text/content)"
     tid_s = str(tid).strip() if tid is not None else None
     if tid_s and not re.fullmatch(r"\d{1,25}", tid_s):
         return None, f"tweet id {tid_s[:40]!r} is not numeric"
+    if not text or not str(text).strip():
+        if not tid_s:
+            return None, "no text field (full_text/text/content) and no id"
+        text = ""  # a media-only post: it still lands in `tweets` (with no document: no words)
     text = clean_text(str(text))
     created_raw = rec.get("created_at") or rec.get("date") or rec.get("createdAt") or rec.get("timestamp")
     created = parse_date(created_raw)
@@ -587,11 +589,11 @@ def within_a_day(a: datetime | None, b: datetime | None) -> bool:
 
 
 PARSERS = [
-    ParserSpec("x_archive_js", lambda n, h: bool(_YTD_RE.match(h[:4096].lstrip(b"\xef\xbb\xbf"))), _parse_archive_js, version=1),
-    ParserSpec("x_archive_zip", lambda n, h: h.startswith(b"PK\x03\x04") and suffix(n) == ".zip", _parse_archive_zip, version=1),
-    ParserSpec("x_graphql", _sniff_graphql, _parse_graphql, version=1),
-    ParserSpec("tweets_csv", _sniff_csv, _parse_csv, version=1),
-    ParserSpec("tweets_json", _sniff_json, _parse_json, version=1),
+    ParserSpec("x_archive_js", lambda n, h: bool(_YTD_RE.match(h[:4096].lstrip(b"\xef\xbb\xbf"))), _parse_archive_js, version=2),
+    ParserSpec("x_archive_zip", lambda n, h: h.startswith(b"PK\x03\x04") and suffix(n) == ".zip", _parse_archive_zip, version=2),
+    ParserSpec("x_graphql", _sniff_graphql, _parse_graphql, version=2),
+    ParserSpec("tweets_csv", _sniff_csv, _parse_csv, version=2),
+    ParserSpec("tweets_json", _sniff_json, _parse_json, version=2),
     ParserSpec("tweet_thread_md", _sniff_thread_md, _parse_thread_md, version=1),
     ParserSpec("tweet_day_md", _sniff_day_file, _parse_day_file, version=1),
 ]

@@ -7,14 +7,16 @@ parameter, a comparator that does not fit the metric's value (a date compared wi
 ``approx`` without tolerance, or a date that is not ``YYYY``/``YYYY-MM``/``YYYY-MM-DD`` fails
 with a ``ConfigError`` naming the file, the claim id and the field.
 
-The metrics are implemented in ``pipelines.core.claims`` (one function per registry name).
+The metrics live in ``pipelines.core.claims.metrics`` (each spec beside its function). Ids a
+claim refers to (phrases and entities of analysis/lexicon.yaml, catalog source ids) are checked
+by ``check_references`` against those files, before any work starts: a typo never becomes a
+verdict.
 """
 
 from __future__ import annotations
 
-import calendar
+import difflib
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +24,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines.core.claims.fmt import num as _num
+from pipelines.core.claims.metrics import METRICS
+from pipelines.core.claims.spec import QUOTE_CLASSES, QUOTE_RANK, MetricSpec
 from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model
+from pipelines.core.periods import Period, parse_period
 
 __all__ = [
     "METRICS",
@@ -36,9 +42,11 @@ __all__ = [
     "load_claims",
     "parse_period",
     "referenced_ids",
+    "check_references",
 ]
 
 DocKind = Literal["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
+Frame = Literal["existence", "collection", "none"]
 ClaimType = Literal[
     "corpus_size",  # words / documents / bytes of the corpus or a kind
     "composition",  # a source or kind is present, its date, its length
@@ -55,239 +63,6 @@ Comparator = Literal["eq", "ge", "le", "gt", "lt", "approx", "before", "after", 
 NUMBER_COMPARATORS = {"eq", "ge", "le", "gt", "lt", "approx"}
 DATE_COMPARATORS = {"before", "after", "within"}
 UNJUDGED_TYPES = {"not_checkable", "known_gap"}
-
-
-# --------------------------------------------------------------------------- metric registry
-
-
-@dataclass(frozen=True)
-class Param:
-    type: str  # "str", "id", "str_list", "id_list", "number_list", "number", "date", "regex"
-    required: bool = True
-    doc: str = ""
-    choices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    name: str
-    doc: str
-    value: Literal["number", "date"]
-    # Does more (not yet collected) data move the value "up" (counts, last dates, best quote
-    # score), "down" (first dates) or either way (None)? A failed check whose value could still
-    # reach the expected region with more data is a lower bound, not a refutation, when the
-    # scope's coverage is incomplete.
-    direction: Literal["up", "down"] | None
-    needs_data: bool = True
-    tables: tuple[str, ...] = ("documents",)
-    params: dict[str, Param] = field(default_factory=dict)
-    unit: str = ""
-
-
-_PHRASE = {"phrase": Param("id", doc="phrase id from analysis/lexicon.yaml")}
-_ENTITY = {"entity": Param("id", doc="entity id from analysis/lexicon.yaml")}
-_PATTERN = {
-    "pattern": Param("regex", doc="case-insensitive Python regular expression searched in documents.text"),
-    "label": Param("str", required=False, doc="how explanations name what the pattern finds"),
-}
-
-METRICS: dict[str, MetricSpec] = {
-    m.name: m
-    for m in [
-        # ---- size and composition of the scope
-        MetricSpec("documents", "number of documents in scope", "number", "up", unit="documents"),
-        MetricSpec("words", "sum of documents.word_count in scope", "number", "up", unit="words"),
-        MetricSpec(
-            "megabytes",
-            "UTF-8 size of the documents' text in scope, in MB (10^6 bytes)",
-            "number",
-            "up",
-            unit="MB",
-        ),
-        MetricSpec(
-            "duration_hours",
-            "running time of the scope's transcripts: per document the last segment end, summed, in hours",
-            "number",
-            "up",
-            tables=("documents", "segments"),
-            unit="hours",
-        ),
-        MetricSpec("first_date", "earliest published_at in scope", "date", "down"),
-        MetricSpec("last_date", "latest published_at in scope", "date", "up"),
-        # ---- tracked phrases (phrase_hits, built from analysis/lexicon.yaml)
-        MetricSpec(
-            "phrase_documents",
-            "documents in scope with at least one hit of the phrase",
-            "number",
-            "up",
-            tables=("documents", "phrase_hits"),
-            params=_PHRASE,
-            unit="documents",
-        ),
-        MetricSpec(
-            "phrase_hits",
-            "hits of the phrase in scope",
-            "number",
-            "up",
-            tables=("documents", "phrase_hits"),
-            params=_PHRASE,
-            unit="hits",
-        ),
-        MetricSpec(
-            "phrase_first_use",
-            "date of the earliest dated document in scope using the phrase",
-            "date",
-            "down",
-            tables=("documents", "phrase_hits"),
-            params=_PHRASE,
-        ),
-        # ---- people, works, things (mentions, built from analysis/lexicon.yaml)
-        MetricSpec(
-            "entity_documents",
-            "documents in scope mentioning the entity",
-            "number",
-            "up",
-            tables=("documents", "mentions"),
-            params=_ENTITY,
-            unit="documents",
-        ),
-        MetricSpec(
-            "entity_mentions",
-            "mentions of the entity in scope",
-            "number",
-            "up",
-            tables=("documents", "mentions"),
-            params=_ENTITY,
-            unit="mentions",
-        ),
-        MetricSpec(
-            "entity_rank",
-            "rank of the entity (1 = most cited) among `among` (default: every entity mentioned in scope), "
-            "by documents or mentions",
-            "number",
-            None,
-            tables=("documents", "mentions"),
-            params={
-                **_ENTITY,
-                "among": Param("id_list", required=False, doc="entity ids to rank against"),
-                "by": Param("str", required=False, choices=("documents", "mentions")),
-            },
-        ),
-        # ---- free-text patterns for events the lexicon does not track
-        MetricSpec(
-            "pattern_documents",
-            "documents in scope whose text matches the pattern",
-            "number",
-            "up",
-            params=_PATTERN,
-            unit="documents",
-        ),
-        MetricSpec(
-            "pattern_first_use",
-            "date of the earliest dated document in scope matching the pattern",
-            "date",
-            "down",
-            params=_PATTERN,
-        ),
-        # ---- quotes
-        MetricSpec(
-            "quote_match",
-            "best fuzzy match (0-100) of the quoted text in scope; curly quotes, dashes, case, punctuation "
-            "and whitespace are normalised; 100 = verbatim",
-            "number",
-            "up",
-            params={
-                "text": Param("str", required=False, doc="the text to find (default: the claim's quote)")
-            },
-            unit="/100",
-        ),
-        # ---- the catalog's view of coverage
-        MetricSpec(
-            "profile_share",
-            "share of catalogued sources (feeds excluded) that are in the profile's corpus and not Known Gaps; "
-            "basis 'sources' counts sources, 'words' weighs collected words",
-            "number",
-            None,
-            tables=("sources",),
-            params={"basis": Param("str", required=False, choices=("sources", "words"))},
-        ),
-        # ---- the profile's own arithmetic (no data)
-        MetricSpec(
-            "profile_sum",
-            "sum of numbers the profile states",
-            "number",
-            None,
-            needs_data=False,
-            tables=(),
-            params={"terms": Param("number_list", doc="the profile's figures for the parts")},
-        ),
-        MetricSpec(
-            "profile_count",
-            "number of entries the profile lists",
-            "number",
-            None,
-            needs_data=False,
-            tables=(),
-            params={"items": Param("str_list", doc="the listed entries, as the profile names them")},
-        ),
-        MetricSpec(
-            "profile_value",
-            "a number the profile states elsewhere",
-            "number",
-            None,
-            needs_data=False,
-            tables=(),
-            params={"value": Param("number", doc="the other figure")},
-        ),
-        MetricSpec(
-            "profile_date",
-            "a date the profile states elsewhere",
-            "date",
-            None,
-            needs_data=False,
-            tables=(),
-            params={"value": Param("date", doc="the other date (YYYY, YYYY-MM or YYYY-MM-DD)")},
-        ),
-    ]
-}
-
-
-# --------------------------------------------------------------------------- dates
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive day range: "2025" is the year, "2025-02" the month, "2025-02-03" one day."""
-
-    start: date
-    end: date
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def parse_period(value: Any) -> Period:
-    if isinstance(value, date):
-        return Period(value, value, value.isoformat())
-    text = str(value).strip()
-    m = _PERIOD_RE.match(text)
-    if not m:
-        raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
-    try:
-        if d:
-            day = date(y, int(mo), int(d))
-            return Period(day, day, text)
-        if mo:
-            month = int(mo)
-            return Period(date(y, month, 1), date(y, month, calendar.monthrange(y, month)[1]), text)
-        return Period(date(y, 1, 1), date(y, 12, 31), text)
-    except ValueError as e:
-        raise ValueError(f"{value!r} is not a valid date: {e}") from e
 
 
 def _period_or_none(v: Any) -> Any:
@@ -338,6 +113,10 @@ class Scope(Strict):
     one-month window is not "incomplete" just because it is short), against what the catalog
     expects (claimed_items / one document per catalogued item / claimed_words), or against
     ``expected_docs`` / ``expected_words`` when given here.
+
+    ``frame`` places the scope in the profile's frame: ``existence`` (the default: documents dated
+    after the profile's ``as_of`` day are left out, and shown apart), ``collection`` (a claim about
+    the size of the profile's own collection: also only sources the profile names) or ``none``.
     """
 
     kinds: list[DocKind] = Field(default_factory=list)
@@ -354,6 +133,9 @@ class Scope(Strict):
     coverage_to: Period | None = None
     expected_docs: int | None = Field(default=None, ge=0)
     expected_words: int | None = Field(default=None, ge=0)
+    # The profile's frame (see pipelines.core.claims.scope): "existence" reads documents dated up to
+    # the profile's as_of day; "collection" also only the sources the profile names; "none" all.
+    frame: Frame = "existence"
 
     @field_validator("date_from", "date_to", "coverage_from", "coverage_to", mode="before")
     @classmethod
@@ -446,6 +228,13 @@ class Claim(Strict):
         elif self.params:
             raise ValueError("field 'params': given without a metric")
         if self.comparator is not None and spec is not None:
+            if spec.value == "class":
+                if self.comparator != "ge" or self.expected not in QUOTE_CLASSES[:-1]:
+                    raise ValueError(
+                        f"field 'expected': metric {spec.name!r} takes comparator ge and the weakest accepted "
+                        f"class ({', '.join(QUOTE_CLASSES[:-1])}), not {self.comparator} {self.expected!r}"
+                    )
+                return self
             if spec.value == "number" and self.comparator not in NUMBER_COMPARATORS:
                 raise ValueError(
                     f"field 'comparator': {self.comparator!r} compares dates but metric {spec.name!r} gives a number"
@@ -497,6 +286,8 @@ class Claim(Strict):
     def expected_text(self) -> str:
         if self.comparator is None:
             return ""
+        if isinstance(self.expected, str) and self.expected in QUOTE_RANK:
+            return self.expected.replace("_", "-") + " or closer"
         if self.comparator in DATE_COMPARATORS:
             lo, hi = self.expected_window()
             if self.comparator == "within":
@@ -514,9 +305,21 @@ class Claim(Strict):
 
 class ClaimsConfig(Strict):
     profile: str | None = None  # the profile the claims come from, relative to the project
+    # The day the profile speaks as of ("as of March 2026": 2026-03, its last day). Claims about what
+    # exists are judged on documents dated up to it; later ones are shown apart, never used against it.
+    as_of: Period | None = None
     # Free-form YAML anchors (&name) for scopes several claims share; not read otherwise.
     anchors: dict[str, Any] | None = None
     claims: list[Claim]
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v: Any) -> Any:
+        return _period_or_none(v)
+
+    @property
+    def as_of_day(self) -> date | None:
+        return self.as_of.end if self.as_of else None
 
     @model_validator(mode="after")
     def _unique(self) -> ClaimsConfig:
@@ -586,15 +389,6 @@ def _check_params(spec: MetricSpec, params: dict[str, Any]) -> None:
                 raise ValueError(f"{where}: {e}") from None
 
 
-def _num(x: float | int) -> str:
-    """12345.0 -> '12,345'; 0.8 -> '0.8'; 3.456 -> '3.46'."""
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{x:,.3g}" if abs(x) < 100 else f"{x:,.1f}"
-
-
 def load_claims(path: Path) -> ClaimsConfig:
     """Load and validate analysis/claims.yaml (ConfigError names file, claim id and field)."""
     try:
@@ -640,3 +434,45 @@ def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
         out["sources"].update(c.scope.source_ids)
         out["sources"].update(c.scope.exclude_source_ids)
     return out
+
+
+def _suggest(value: str, known: set[str]) -> str:
+    near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def check_references(
+    cfg: ClaimsConfig,
+    path: Path,
+    *,
+    phrases: set[str],
+    entities: set[str],
+    sources: set[str],
+) -> None:
+    """Every phrase, entity and source id a claim names exists (in analysis/lexicon.yaml and
+    analysis/catalog.yaml). Raises ConfigError naming the file, each claim and field, and the
+    nearest valid id: a typo must fail before any work, never become a verdict."""
+    problems: list[str] = []
+    for i, c in enumerate(cfg.claims):
+        where = f"{path}: claim {c.id!r} (claims[{i}])"
+        spec = METRICS.get(c.metric) if c.metric else None
+        for name, p in (spec.params.items() if spec else []):
+            if p.refers_to is None or name not in c.params:
+                continue
+            known = phrases if p.refers_to == "phrase" else entities
+            values = c.params[name] if isinstance(c.params[name], list) else [c.params[name]]
+            for v in values:
+                if v not in known:
+                    problems.append(
+                        f"{where}, field 'params.{name}': unknown {p.refers_to} id {v!r} "
+                        f"(not in analysis/lexicon.yaml){_suggest(v, known)}"
+                    )
+        for fld in ("source_ids", "exclude_source_ids"):
+            for v in getattr(c.scope, fld):
+                if v not in sources:
+                    problems.append(
+                        f"{where}, field 'scope.{fld}': unknown source id {v!r} "
+                        f"(not in analysis/catalog.yaml){_suggest(v, sources)}"
+                    )
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -1,0 +1,180 @@
+"""What the claims of one evaluation run share: the connection, caches of texts and their
+normalisations, document metadata, and the profile's frame (the date it speaks as of)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from copy import deepcopy
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+
+from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
+
+if TYPE_CHECKING:
+    from pipelines.core.claims.config import Scope
+    from pipelines.core.claims.scope import ScopeStats
+
+
+def utc(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def ph(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class Context:
+    """Caches shared by the claims of one evaluation run.
+
+    ``as_of`` is the last day the profile speaks for (claims.yaml ``as_of``): documents dated after
+    it are never used to measure a claim about what exists."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_evidence: int = 10, as_of: date | None = None):
+        self.con = con
+        self.max_evidence = max(1, max_evidence)
+        self.as_of = as_of
+        self.tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        self._texts: dict[str, str] | None = None
+        self._norm: dict[str, str] = {}
+        self._maps: dict[str, tuple[str, np.ndarray]] = {}
+        self._scope_stats: dict[str, ScopeStats] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._columns: dict[str, set[str]] = {}
+        self._turns: dict[str, list[tuple[int, int, bool]]] | None = None
+        self._words: dict[str, tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]] = {}
+        self._idf: dict[str, float] | None = None
+        self.source_ids: set[str] = (
+            {r[0] for r in con.execute("SELECT source_id FROM sources").fetchall()}
+            if "sources" in self.tables
+            else set()
+        )
+
+    def columns(self, table: str) -> set[str]:
+        if table not in self._columns:
+            self._columns[table] = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+                    [table],
+                ).fetchall()
+            }
+        return self._columns[table]
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        return table in self.tables and (column is None or column in self.columns(table))
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, list(params))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def texts(self) -> dict[str, str]:
+        if self._texts is None:
+            self._texts = {
+                d: t or "" for d, t in self.con.execute("SELECT doc_id, text FROM documents").fetchall()
+            }
+        return self._texts
+
+    def text(self, doc_id: str) -> str:
+        return self.texts().get(doc_id, "")
+
+    def norm(self, doc_id: str) -> str:
+        if doc_id not in self._norm:
+            self._norm[doc_id] = normalize_quote_text(self.text(doc_id))
+        return self._norm[doc_id]
+
+    def norm_map(self, doc_id: str) -> tuple[str, np.ndarray]:
+        """The document normalised with its offset map (``textnorm.norm_map``), once per run."""
+        if doc_id not in self._maps:
+            self._maps[doc_id] = norm_map(self.text(doc_id))
+        return self._maps[doc_id]
+
+    def doc_words(self, doc_id: str) -> tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]:
+        """The document's normalised words, their offsets in its text, their stems and the stem set."""
+        if doc_id not in self._words:
+            from pipelines.core.claims.quotes import aligned_stems
+
+            words, spans = norm_words(self.text(doc_id))
+            stems = aligned_stems(words)
+            self._words[doc_id] = (words, spans, stems, set(stems))
+        return self._words[doc_id]
+
+    def stem_weights(self) -> dict[str, float]:
+        """IDF of every content stem over all documents: log(N / df), rarer words weigh more."""
+        if self._idf is None:
+            import math
+            from collections import Counter
+
+            df: Counter[str] = Counter()
+            ids = list(self.texts())
+            for d in ids:
+                df.update(s for s in self.doc_words(d)[3] if s)
+            n = max(1, len(ids))
+            self._idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
+        return self._idf
+
+    def scope_stats(self, scope: Scope) -> ScopeStats:
+        """``scope.scope_stats`` of the scope, measured once per run for the claims that share it."""
+        from pipelines.core.claims.scope import scope_stats
+
+        key = scope.model_dump_json()
+        if key not in self._scope_stats:
+            self._scope_stats[key] = scope_stats(self, scope)
+        return deepcopy(self._scope_stats[key])
+
+    def meta(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        need = [d for d in dict.fromkeys(doc_ids) if d not in self._meta]
+        if need:
+            timed = "d.timed" if self.has("documents", "timed") else "NULL::BOOLEAN"
+            basis = "d.date_basis" if self.has("documents", "date_basis") else "NULL::VARCHAR"
+            for r in self.rows(
+                f"SELECT d.doc_id, d.kind, d.title, d.url, d.published_at, {timed} AS timed, {basis} AS date_basis "  # noqa: S608 - fixed fragments
+                f"FROM documents d WHERE d.doc_id IN ({ph(len(need))})",
+                need,
+            ):
+                self._meta[r["doc_id"]] = r
+        return {d: self._meta[d] for d in doc_ids if d in self._meta}
+
+    def own_turns(self, doc_id: str) -> list[tuple[int, int, bool]] | None:
+        """(start_char, end_char, is_own) of a recording's speaker turns, or None when unknown."""
+        if self._turns is None:
+            self._turns = {}
+            if self.has("speaker_turns"):
+                for d, a, b, own in self.con.execute(
+                    "SELECT doc_id, start_char, end_char, is_own FROM speaker_turns ORDER BY doc_id, seq"
+                ).fetchall():
+                    self._turns.setdefault(d, []).append((int(a or 0), int(b or 0), bool(own)))
+        return self._turns.get(doc_id)
+
+    def start_seconds(self, doc_id: str, pos: int | None) -> float | None:
+        """The second a passage starts at: its caption's start, only in a document with real timings."""
+        if pos is None or "segments" not in self.tables:
+            return None
+        m = self.meta([doc_id]).get(doc_id, {})
+        if m.get("timed") is False:
+            return None
+        r = self.con.execute(
+            """SELECT start_s FROM segments
+               WHERE doc_id = ? AND start_char IS NOT NULL AND start_char <= ? AND start_s IS NOT NULL
+               ORDER BY start_char DESC, seq DESC LIMIT 1""",
+            [doc_id, pos],
+        ).fetchone()
+        return float(r[0]) if r else None
+
+    @property
+    def sources_sql(self) -> str:
+        if "sources" in self.tables:
+            return "sources"
+        return (
+            "(SELECT NULL::VARCHAR AS source_id, NULL::VARCHAR AS kind, NULL::VARCHAR AS collection, "
+            "NULL::VARCHAR AS url, NULL::DATE AS published_at, NULL::BOOLEAN AS in_profile, NULL::BOOLEAN AS in_catalog, "
+            "NULL::BOOLEAN AS known_gap, NULL::BIGINT AS claimed_items, NULL::BIGINT AS claimed_words WHERE false)"
+        )

@@ -1,0 +1,291 @@
+"""How a quoted sentence stands in a document: verbatim, near-verbatim, paraphrase or absent.
+
+Both texts are normalised first (``pipelines.core.textnorm``: case, quotes, dashes, punctuation,
+whitespace) and compared word by word:
+
+* **verbatim**: the quote's words occur in the document in order, with nothing between them.
+* **near_verbatim**: the same words with small differences. Either a word-level alignment
+  (difflib, around the places where the quote's rarest words occur) matches at least
+  ``NEAR_COVERAGE`` of the quote's words in order, with at most ``NEAR_MISSING_SHARE`` of them
+  missing or changed (none of a short quote's content words: "solar panels for food" is not "solar
+  panels for intelligence"), in at most ``NEAR_RUNS`` places, over a passage at most ``2n`` words
+  long (``2n + 40`` for a quote of ``NEAR_SHORT`` words or more: a profile may elide a clause or a
+  list); words a source splits ("paste able") are joined first; or every word of the quote stands,
+  reordered, within ``n + 3`` words. The difference is written out ("source adds 'maybe'").
+* **paraphrase**: the idea in other words: within a window about twice the quote's length, the
+  document (about two sentences, ``PARA_MIN_WIDTH`` words at least) holds the quote's content words (stop words dropped, Snowball stems, so "computation"
+  meets "compute"): all of them for a quote of up to ``PARA_ALL_UNTIL`` content words, else at least
+  ``PARA_COVERAGE`` of them (and at least ``PARA_MIN_CONTENT``) carrying ``PARA_WEIGHT`` of their
+  weight, each word weighted by its rarity in the corpus (IDF): three common words ("human",
+  "different", "model") do not paraphrase a quote whose rare word ("psychology") is missing. A quote of fewer than ``PARA_MIN_CONTENT`` content words is never a
+  paraphrase: two shared words prove nothing.
+  A quote that negates ("not to people", "don't judge") is paraphrased only by a passage that
+  negates too: "explaining things to people" does not paraphrase "explaining things to agents,
+  not to people".
+* **absent**: none of these. ``closest`` then finds the passage holding most of the quote's content
+  words, for a reader to judge: lexical matching cannot prove an idea is absent.
+
+Scores (0-100) order passages within a class; the class is what a verdict reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from pipelines.core.claims.spec import QUOTE_RANK
+
+NEAR_COVERAGE = 0.8
+NEAR_MISSING_SHARE = 0.2
+NEAR_RUNS = 4
+NEAR_SHORT = 8  # a quote shorter than this may differ only in stop words
+PARA_MIN_CONTENT = 3
+PARA_ALL_UNTIL = 3
+PARA_COVERAGE = 0.7
+PARA_WEIGHT = 0.7  # share of the quote's content-word weight (IDF) a paraphrase must hold
+PARA_MIN_WIDTH = 24  # words: a paraphrase may spread over about two sentences
+
+
+# Negations: a quote that negates ("not to people", "don't judge") is paraphrased only by a passage
+# that negates too; and contractions normalise without their apostrophe ("dont").
+NEGATIONS = frozenset(
+    "not no never nor none cannot dont doesnt didnt isnt arent wasnt werent cant wont shouldnt wouldnt "
+    "couldnt aint hasnt havent hadnt mustnt neednt instead rather".split()
+)
+CONTRACTIONS = frozenset("its im ive id ill youre youve theyre theyve weve were thats theres lets whats".split())
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(w.replace("'", "").replace("’", "") for w in STOP_WORDS) | NEGATIONS | CONTRACTIONS
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def content_stems(words: Sequence[str]) -> list[str]:
+    stops = _stop_words()
+    return [stem(w) for w in words if w not in stops and len(w) > 1]
+
+
+def aligned_stems(words: Sequence[str]) -> list[str | None]:
+    """Per word: its stem, or None for a stop word (positions stay those of ``words``)."""
+    stops = _stop_words()
+    st = _stemmer()
+    return [str(st.stemWord(w)) if w not in stops and len(w) > 1 else None for w in words]
+
+
+@dataclass
+class Match:
+    cls: str  # verbatim / near_verbatim / paraphrase / absent
+    score: float
+    start: int = 0  # word offsets in the document's normalised words
+    end: int = 0
+    difference: str | None = None
+
+    @property
+    def rank(self) -> tuple[int, float]:
+        return QUOTE_RANK[self.cls], self.score
+
+
+ABSENT = Match("absent", 0.0)
+
+
+def _difference(q: Sequence[str], d: Sequence[str], ops: Sequence[tuple[str, int, int, int, int]]) -> str:
+    parts = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        src, quo = " ".join(d[j1:j2]), " ".join(q[i1:i2])
+        if len(src.split()) > 8:
+            src = " ".join(src.split()[:3]) + f" … ({j2 - j1} words)"
+        if tag == "insert":
+            parts.append(f"source adds '{src}'")
+        elif tag == "delete":
+            parts.append(f"source lacks '{quo}'")
+        else:
+            parts.append(f"source has '{src}' for '{quo}'")
+    return "; ".join(parts[:4]) + ("; …" if len(parts) > 4 else "")
+
+
+def _join_split_words(q: Sequence[str], window: list[str]) -> list[str]:
+    """"paste able" meets "pasteable": two source words that spell one quote word are joined (and
+    the reverse is left to the alignment, which then sees one word missing)."""
+    wanted = {w for w in q if len(w) > 3}
+    out: list[str] = []
+    i = 0
+    while i < len(window):
+        if i + 1 < len(window) and window[i] + window[i + 1] in wanted and window[i] not in wanted:
+            out.append(window[i] + window[i + 1])
+            i += 2
+        else:
+            out.append(window[i])
+            i += 1
+    return out
+
+
+def _aligned(q: Sequence[str], d: Sequence[str], anchors: Sequence[int]) -> Match:
+    n = len(q)
+    stops = _stop_words()
+    best = ABSENT
+    tried: set[int] = set()
+    for p in anchors:
+        a = max(0, p - 3 * n - 40)
+        if a in tried:
+            continue
+        tried.add(a)
+        window = _join_split_words(q, list(d[a : p + 3 * n + 40]))
+        blocks = [b for b in difflib.SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks() if b.size]
+        if not blocks:
+            continue
+        matched = sum(b.size for b in blocks)
+        if matched / n < NEAR_COVERAGE:
+            continue
+        got = {i for b in blocks for i in range(b.a, b.a + b.size)}
+        missing = [q[i] for i in range(n) if i not in got]
+        if len(missing) > max(1, NEAR_MISSING_SHARE * n):
+            continue
+        if n < NEAR_SHORT and any(w not in stops for w in missing):
+            continue
+        j1, j2 = blocks[0].b, blocks[-1].b + blocks[-1].size
+        if j2 - j1 > 2 * n + (40 if n >= NEAR_SHORT else 0):
+            continue  # only a long quote may elide a clause or a list
+        ops = difflib.SequenceMatcher(None, q, window[j1:j2], autojunk=False).get_opcodes()
+        runs = [op for op in ops if op[0] != "equal"]
+        if len(runs) > NEAR_RUNS:
+            continue
+        score = round(100 * matched / n - 2 * len(runs) - 0.2 * max(0, (j2 - j1) - n), 1)  # tighter is better
+        if score > best.score:
+            best = Match("near_verbatim", score, a + j1, a + j2, _difference(q, window[j1:j2], ops) or None)
+    return best
+
+
+def _reordered(q: Sequence[str], d: Sequence[str], anchors: Sequence[int]) -> Match:
+    """Every word of the quote within ``n + 3`` words, in any order."""
+    n = len(q)
+    need = Counter(q)
+    width = n + 3
+    for p in anchors:
+        for a in range(max(0, p - width + 1), p + 1):
+            window = d[a : a + width]
+            have = Counter(window)
+            if all(have[w] >= c for w, c in need.items()):
+                idx = [i for i, w in enumerate(window) if w in need]
+                return Match("near_verbatim", 90.0, a + idx[0], a + idx[-1] + 1, "the same words in another order")
+    return ABSENT
+
+
+def closest(q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int) -> tuple[float, int, int]:
+    """(share of the quote's content stems, start, end) of the window that holds the most of them:
+    the passage a reader should look at when no class matched."""
+    need = set(q_stems)
+    if not need:
+        return 0.0, 0, 0
+    width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
+    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
+    best = (0.0, 0, 0)
+    lo = 0
+    counts: Counter[str] = Counter()
+    for hi in range(len(positions)):
+        i, s = positions[hi]
+        counts[s] += 1
+        while positions[lo][0] <= i - width:
+            s0 = positions[lo][1]
+            counts[s0] -= 1
+            if not counts[s0]:
+                del counts[s0]
+            lo += 1
+        share = len(counts) / len(need)
+        if share > best[0]:
+            best = (share, positions[lo][0], i + 1)
+    return best
+
+
+def _negates(words: Sequence[str], a: int, b: int) -> bool:
+    return any(w in NEGATIONS for w in words[max(0, a - 3) : b])
+
+
+def _paraphrase(
+    q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int,
+    words: Sequence[str] = (), negated: bool = False, weight: dict[str, float] | None = None,
+) -> Match:
+    need = set(q_stems)
+    if len(need) < PARA_MIN_CONTENT:
+        return ABSENT
+    w = {s: (weight or {}).get(s, 1.0) for s in need}
+    total = sum(w.values()) or 1.0
+    want = len(need) if len(need) <= PARA_ALL_UNTIL else max(PARA_MIN_CONTENT, int(PARA_COVERAGE * len(need) + 0.999))
+    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
+    if len({s for _, s in positions}) < want:
+        return ABSENT
+    width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
+    best = ABSENT
+    lo = 0
+    counts: Counter[str] = Counter()
+    for hi in range(len(positions)):
+        i, s = positions[hi]
+        counts[s] += 1
+        while positions[lo][0] <= i - width:
+            s0 = positions[lo][1]
+            counts[s0] -= 1
+            if not counts[s0]:
+                del counts[s0]
+            lo += 1
+        if (
+            len(counts) >= want
+            and sum(w[x] for x in counts) / total >= PARA_WEIGHT
+            and (not negated or _negates(words, positions[lo][0], i + 1))
+        ):
+            share = round(100 * len(counts) / len(need), 1)
+            if share > best.score:
+                best = Match("paraphrase", share, positions[lo][0], i + 1)
+    return best
+
+
+class QuoteMatcher:
+    """Classifies one quote against many documents (their normalised words come from the caller)."""
+
+    def __init__(self, quote_words: list[str], weight: dict[str, float] | None = None):
+        self.q = quote_words
+        self.weight = weight
+        self.needle = " " + " ".join(quote_words) + " "
+        self.q_stems = content_stems(quote_words)
+        stops = _stop_words()
+        keys = sorted({w for w in quote_words if w not in stops} or set(quote_words), key=lambda w: (-len(w), w))
+        self.anchor_words = set(keys[:3])
+        self.negated = any(w in NEGATIONS for w in quote_words)
+
+    def classify(self, words: list[str], stems: list[str | None], stem_set: set[str | None]) -> Match:
+        if not self.q or not words:
+            return ABSENT
+        hay = " " + " ".join(words) + " "
+        at = hay.find(self.needle)
+        if at != -1:
+            start = hay.count(" ", 0, at)
+            return Match("verbatim", 100.0, start, start + len(self.q))
+        need = set(self.q_stems)
+        if need and len(need & stem_set) < min(len(need), PARA_MIN_CONTENT):
+            return ABSENT  # the content words are not there: nothing below can match
+        anchors = [i for i, w in enumerate(words) if w in self.anchor_words]
+        best = _aligned(self.q, words, anchors) if anchors else ABSENT
+        if best.cls == "absent" and anchors:
+            best = _reordered(self.q, words, anchors)
+        if best.cls == "absent":
+            best = _paraphrase(self.q_stems, stems, len(self.q), words, self.negated, self.weight)
+        return best
+
+    def closest(self, stems: list[str | None]) -> tuple[float, int, int]:
+        return closest(self.q_stems, stems, len(self.q))
