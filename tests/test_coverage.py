@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.core.claims import evaluate_claims
-from pipelines.core.claims_config import ClaimsConfig
+from pipelines.core.claims.config import ClaimsConfig
 from pipelines.core.coverage import (
     compute_coverage,
     coverage_by_kind,

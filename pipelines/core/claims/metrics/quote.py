@@ -20,7 +20,7 @@ from pipelines.core.claims.quotes import ABSENT, Match, QuoteMatcher
 from pipelines.core.claims.scope import scope_cte
 from pipelines.core.claims.spec import QUOTE_RANK, Hit, Measure, MetricSpec, Param
 from pipelines.core.periods import as_date
-from pipelines.core.textnorm import normalize_quote_text
+from pipelines.core.textnorm import norm_words
 
 if TYPE_CHECKING:
     from pipelines.core.claims.config import Claim
@@ -76,7 +76,7 @@ def _where(ctx: Context, m: Match, doc_id: str) -> str:
     params={"text": Param("str", required=False, doc="the text to find (default: the claim's quote)")},
 ))
 def quote_match(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
-    words = normalize_quote_text(claim.params.get("text") or claim.quote).split()
+    words = norm_words(claim.params.get("text") or claim.quote)[0]  # as the documents' words are made
     matcher = QuoteMatcher(words, ctx.stem_weights())
     need = QUOTE_RANK[str(claim.expected)] if isinstance(claim.expected, str) and claim.expected in QUOTE_RANK else 1
     scope = claim.scope.model_copy(update={"frame": "none"})  # later documents may show he said it
