@@ -31,9 +31,11 @@ class CorpusProject(ConfigurableResource):
         return load_catalog(self.project.catalog_path)
 
     def lexicon(self) -> Lexicon:
-        from pipelines.core.lexicon import load_lexicon
+        """The project's lexicon, or the shipped one when the project has none (as text_analysis does)."""
+        from pipelines.core.lexicon import default_lexicon_path, load_lexicon
 
-        return load_lexicon(self.project.analysis / "lexicon.yaml")
+        path = self.project.analysis / "lexicon.yaml"
+        return load_lexicon(path if path.exists() else default_lexicon_path())
 
     @contextmanager
     def work_db(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -78,7 +78,7 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
     tid = rec.get("id_str") or rec.get("tweet_id") or rec.get("id") or rec.get("rest_id")
     text = rec.get("full_text") or rec.get("text") or rec.get("content") or rec.get("tweet")
     if isinstance(text, dict):
-        text = None
+        return None, "text field is an object, not a string (no text field full_text/text/content)"
     if text is not None and not isinstance(text, str):
         return None, f"text field is a {type(text).__name__}, not a string"
     tid_s = str(tid).strip() if tid is not None else None
