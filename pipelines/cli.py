@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.core.config import ConfigError, load_catalog
+from pipelines.core.config import ConfigError
 from pipelines.project import Project
 
 
@@ -63,11 +63,11 @@ def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = Fa
 def cmd_run(args: argparse.Namespace, project: Project) -> int:
     from pipelines.core import warehouse as wh
     from pipelines.core.summary import run_summary
+    from pipelines.core.validate import validate_project
 
-    try:
-        load_catalog(project.catalog_path)
-    except ConfigError as e:
-        _err(f"invalid configuration:\n{e}")
+    problems = validate_project(project.analysis, project.catalog_path)
+    if problems:
+        _err("invalid configuration:\n" + "\n".join(problems))
         return 2
     t0 = time.monotonic()
     print(f"corpus run: project {project.root}", file=sys.stderr)
@@ -175,10 +175,52 @@ def cmd_kwic(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def _audit_report(con, project: Project) -> int:
+    """Every audited claim whose verdict, value, class or evidence differs from analysis/audit.yaml."""
+    from pipelines.core.claims.audit import differences, load_audit
+
+    try:
+        audit = load_audit(project.analysis / "audit.yaml")
+    except ConfigError as e:
+        _err(f"invalid configuration:\n{e}")
+        return 2
+    if audit is None:
+        _err(f"no audit: {project.analysis / 'audit.yaml'} does not exist")
+        return 2
+    cur = con.execute("SELECT * FROM claims")
+    cols = [d[0] for d in cur.description]
+    rows = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+    evidence: dict[str, list[str]] = {}
+    for cid, doc in con.execute("SELECT claim_id, doc_id FROM claim_evidence ORDER BY claim_id, rank").fetchall():
+        evidence.setdefault(cid, []).append(doc)
+    differ = 0
+    for entry in audit.claims:
+        row = rows.get(entry.id)
+        diffs = ["not in the claims table"] if row is None else differences(entry, row, evidence.get(entry.id, []))
+        if diffs:
+            differ += 1
+            print(f"{entry.id}: " + "; ".join(diffs))
+            print(f"{'':>4}audit: {entry.why}")
+            if row is not None:
+                print(f"{'':>4}pipeline: {row['explanation']}")
+    unaudited = sorted(set(rows) - {e.id for e in audit.claims})
+    print(
+        f"audit of {audit.audited_on}: {len(audit.claims)} claims audited, {len(audit.claims) - differ} agree, "
+        f"{differ} differ; {len(unaudited)} claims not audited",
+        file=sys.stderr,
+    )
+    return 1 if differ else 0
+
+
 def cmd_claims(args: argparse.Namespace, project: Project) -> int:
     con = _published(project)
     if con is None:
         return 2
+    if args.audit:
+        try:
+            return _audit_report(con, project)
+        finally:
+            con.close()
     try:
         where, params = [], []
         if args.status:
@@ -260,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--status", choices=["supported", "contradicted", "lower_bound", "inconsistent", "not_checkable"])
     cl.add_argument("--id", help="claim id, '*' as wildcard (e.g. 'from-scratch*')")
     cl.add_argument("--evidence", action="store_true", help="show the passages behind each verdict")
+    cl.add_argument("--audit", action="store_true",
+                    help="compare every verdict with the hand-made audit (analysis/audit.yaml); exit 1 when any differs")
     cl.set_defaults(func=cmd_claims)
     rp = sub.add_parser("report", help="regenerate reports/index.html and reports/claims.md")
     rp.set_defaults(func=cmd_report)

@@ -501,7 +501,9 @@ def _build_rows(
             published = datetime.fromisoformat(published)
         if published is not None and published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
-        url = ad.url or d.url or (src.url if src else None)
+        url = ad.url or d.url
+        if url is None and src is not None and kind != "tweet":
+            url = src.url  # a tweet without a status URL gets none: the account's page opens no passage
         if src is None:
             source_id = f"auto-{doc_id}"[:120] if kind != "tweet" else "auto-tweets"
             out.auto_sources.setdefault(
@@ -568,8 +570,12 @@ def _build_rows(
             if m is best:
                 continue
             out.losers[m.snapshot.snapshot_id].append(f"{doc_id} (kept {best.snapshot.path})")
-            rule = m.merge_rule or ("same catalog source" if gkey[0] == "source" else _RULE_OF_KEY.get(m.key[0], "same item"))
-            days = m.merge_days
+            # how the two copies were matched: the id-less copy's rule, whichever of them was kept
+            joined = m if m.merge_rule else best if best.merge_rule else None
+            rule = joined.merge_rule if joined else (
+                "same catalog source" if gkey[0] == "source" else _RULE_OF_KEY.get(m.key[0], "same item")
+            )
+            days = joined.merge_days if joined else None
             if days is None and m.doc.published_at and published:
                 days = round((m.doc.published_at - published) / timedelta(days=1))
             out.merges.append(

@@ -41,7 +41,8 @@ from pipelines.core.claims.spec import QUOTE_RANK
 NEAR_COVERAGE = 0.8
 NEAR_MISSING_SHARE = 0.2
 NEAR_RUNS = 4
-NEAR_SHORT = 8  # a quote shorter than this may differ only in stop words
+NEAR_SHORT = 8  # a quote shorter than this may not have a content word replaced
+NEAR_SHORT_EXTRA = 2  # ... nor more than this many source words added inside it (a hedge)
 PARA_MIN_CONTENT = 3
 PARA_ALL_UNTIL = 3
 PARA_COVERAGE = 0.7
@@ -167,10 +168,11 @@ def _aligned(q: Sequence[str], d: Sequence[str], anchors: Sequence[int]) -> Matc
         runs = [op for op in ops if op[0] != "equal"]
         if len(runs) > NEAR_RUNS:
             continue
-        if n < NEAR_SHORT and any(
-            tag == "replace" and any(w not in stops for w in q[i1:i2]) for tag, i1, i2, _, _ in runs
+        if n < NEAR_SHORT and (
+            any(tag == "replace" and any(w not in stops for w in q[i1:i2]) for tag, i1, i2, _, _ in runs)
+            or sum(j2_ - j1_ for tag, _, _, j1_, j2_ in runs if tag in ("insert", "replace")) > NEAR_SHORT_EXTRA
         ):
-            continue  # a short quote whose content word the source replaces says something else
+            continue  # a short quote whose content word the source replaces, or splits apart, says something else
         score = round(100 * matched / n - 2 * len(runs) - 0.2 * max(0, (j2 - j1) - n), 1)  # tighter is better
         if score > best.score:
             best = Match("near_verbatim", score, a + j1, a + j2, _difference(q, window[j1:j2], ops) or None)

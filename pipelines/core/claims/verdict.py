@@ -284,7 +284,9 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
         return row, m
 
     cov = st or ScopeStats()
-    if "documents" in spec.tables and spec.value != "class":
+    if "documents" in spec.tables and spec.value == "date":
+        paren = f" ({claims_phrase(claim)})"  # what is missing is named by the verdict's own sentence
+    elif "documents" in spec.tables and spec.value != "class":
         paren = f" ({claims_phrase(claim)}; {coverage_text(cov)})"
     elif spec.value == "class":
         paren = ""

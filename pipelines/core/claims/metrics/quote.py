@@ -120,8 +120,9 @@ def quote_match(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         if weaker is not None:
             found += f" (the closest is a {weaker[0].cls.replace('_', '-')} in {weaker[1]}, weaker than the claim accepts)"
         else:
-            share, doc, match = _closest(ctx, matcher, in_scope) if claim.scope.selects_sources else (0.0, None, ABSENT)
-            if doc is not None and share >= CLOSEST_SHARE:
+            share, near_doc, match = _closest(ctx, matcher, in_scope) if claim.scope.selects_sources else (0.0, None, ABSENT)
+            if near_doc is not None and share >= CLOSEST_SHARE:
+                doc = near_doc
                 found += (
                     f"; the passage closest to it, in {doc_ref(ctx.meta([doc]).get(doc, {}), doc, with_date=True)}, "
                     f"holds {share:.0%} of its content words"

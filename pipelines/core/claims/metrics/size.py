@@ -70,12 +70,18 @@ def words(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         params,
     )
     total, narrowed, mixed_docs = 0, [], []
+    hits = []
     for d in docs:
         w = int(d["word_count"] or 0)
+        hit = Hit(d["doc_id"])
         if claim.scope.own_only:
             w, by_turns = own_words(ctx, d["doc_id"], w)
             if by_turns:
                 narrowed.append(f"{d['doc_id']}: {w:,} of {int(d['word_count'] or 0):,} in his turns")
+                first = next((a for a, _, own in ctx.own_turns(d["doc_id"]) or [] if own), None)
+                if first is not None:  # the evidence opens where his part starts
+                    hit = Hit(d["doc_id"], first, first + 1)
+        hits.append(hit)
         total += w
         if d["mixed"] and not (claim.scope.own_only and ctx.own_turns(d["doc_id"])):
             mixed_docs.append(d["doc_id"])
@@ -90,7 +96,7 @@ def words(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     return Measure(
         float(total),
         f"found {total:,} words in {n_of(len(docs), st.noun)}{window_text(claim.scope)}{notes}{_later(st)}",
-        hits=[Hit(d["doc_id"]) for d in docs],
+        hits=hits,
         evidence_count=len(docs),
     )
 

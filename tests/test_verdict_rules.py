@@ -1,0 +1,347 @@
+"""The ten rules behind verdicts a careful analyst would sign, each on a small synthetic corpus.
+
+An invented thinker (Ada, @ada) and invented text. Each test builds parsed documents, assembles
+them with the catalog exactly as the pipeline does (``assemble``), loads the warehouse tables from
+the schema registry, and evaluates claims over them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.core import warehouse as wh
+from pipelines.core.assemble import Tables, assemble
+from pipelines.core.claims import evaluate_claims
+from pipelines.core.claims.config import ClaimsConfig
+from pipelines.core.config import Catalog, Source, Thinker
+from pipelines.core.ingest import ParsedFile, Snapshot
+from pipelines.core.records import ParsedDocument, ParseResult, Segment, TweetFields
+
+ADA = Thinker(name="Ada Lovelace", twitter="ada", aliases=["Ada"])
+
+
+def ts(s: str) -> datetime:
+    return datetime.fromisoformat(s).replace(tzinfo=UTC)
+
+
+def pfile(path: str, docs: list[ParsedDocument] | None = None, **result: Any) -> ParsedFile:
+    snap = Snapshot(snapshot_id=path, path=path, sha256="0" * 64, bytes=1, seen_at=ts("2026-06-01"),
+                    origin=path, fetcher="inbox", format="test", status="accepted")
+    return ParsedFile(snap, ParseResult(format="test", documents=docs or [], **result))
+
+
+def tweet(tid: str, when: str, text: str, **kw: Any) -> ParsedDocument:
+    return ParsedDocument(kind="tweet", text=text, external_id=tid or None, published_at=ts(when),
+                          url=f"https://x.com/ada/status/{tid}" if tid else None,
+                          tweet=TweetFields(tweet_id=tid, created_at=ts(when), author=kw.pop("author", None)), **kw)
+
+
+def load(tables: Tables) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for t in wh.SCHEMAS:
+        wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
+    return con
+
+
+def judge(con: duckdb.DuckDBPyConnection, *claims: dict[str, Any], as_of: str | None = "2026-03") -> dict[str, dict[str, Any]]:
+    cfg = ClaimsConfig.model_validate(
+        {"as_of": as_of, "claims": [{"section": "test", "quote": c.get("quote", "q"), **c} for c in claims]}
+    )
+    rows, ev = evaluate_claims(con, cfg)
+    out = {r["claim_id"]: r for r in rows}
+    for r in out.values():
+        r["evidence"] = [e for e in ev if e["claim_id"] == r["claim_id"]]
+    return out
+
+
+# ---------------------------------------------------------------- 1. one post is one row
+
+
+def test_a_day_file_copy_a_month_late_merges_into_the_dumped_tweet() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="tweets-ada", kind="tweet_archive", title="Tweets of @ada")])
+    csv = tweet("1900000000000000001", "2025-06-04 10:00",
+                "I inherited this idea from a @bob post: bob.example/2025/Mar/1… But it needs work, it does not roll off the tongue.")
+    day = tweet("", "2025-07-05", "I inherited this idea from a @bob post: https://bob.example/2025/Mar/19/idea/ But it needs work, "
+                "it does not roll off the tongue. Here is a longer version of the same post with its ending.")
+    other = tweet("", "2025-07-05", "A different post of the same day that no dump has.")
+    tables = assemble(catalog, [pfile("dump.csv", [csv]), pfile("wiki/2025/7.5.md", [day, other])])
+    docs = {d["doc_id"]: d for d in tables.documents}
+    merged = docs["tweet-1900000000000000001"]
+    assert merged["published_at"] == ts("2025-06-04 10:00")  # the id'd copy's exact timestamp
+    assert merged["url"] == "https://x.com/ada/status/1900000000000000001"
+    assert merged["text"].endswith("with its ending.")  # the fuller copy's text
+    assert merged["date_basis"] == "published"
+    assert len([d for d in docs if d.startswith("tweet-nokey")]) == 1  # only the unmatched post stays id-less
+    (m,) = [r for r in tables.merges if r["doc_id"] == "tweet-1900000000000000001"]
+    assert {m["kept_path"], m["merged_path"]} == {"dump.csv", "wiki/2025/7.5.md"}
+    assert m["rule"] == "truncated copy" and abs(m["days_apart"]) == 31
+    nokey = next(d for d in docs.values() if d["doc_id"].startswith("tweet-nokey"))
+    assert nokey["url"] is None and nokey["date_basis"] == "file_name"  # no link that opens no passage
+
+
+def test_posts_by_other_accounts_and_media_only_posts() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="tweets-ada", kind="tweet_archive", title="Tweets")])
+    mine = tweet("11", "2024-01-01", "my own words", author="ada")
+    theirs = tweet("12", "2024-01-02", "someone else's words in the same dump", author="bob")
+    media = tweet("13", "2024-01-03", "", author="ada")
+    tables = assemble(catalog, [pfile("dump.json", [mine, theirs, media])])
+    own = {d["doc_id"]: d["is_own"] for d in tables.documents}
+    assert own == {"tweet-11": True, "tweet-12": False}
+    (row,) = [t for t in tables.tweets if t["tweet_id"] == "13"]
+    assert row["doc_id"] is None and row["text"] == ""  # a media-only post lands in tweets, with no words
+
+
+def test_a_guest_post_is_not_the_thinkers_own() -> None:
+    catalog = Catalog(thinker=ADA, sources=[])
+    guest = ParsedDocument(kind="blog_post", text="a guest writes here", url="https://ada.example/guest/", meta={"author": "Bob Guest"})
+    hers = ParsedDocument(kind="blog_post", text="she writes here", url="https://ada.example/hers/", meta={"author": "Ada Lovelace"})
+    tables = assemble(catalog, [pfile("guest.md", [guest]), pfile("hers.md", [hers])])
+    by_url = {d["url"]: (d["is_own"], d["author"]) for d in tables.documents}
+    assert by_url == {"https://ada.example/guest/": (False, "Bob Guest"), "https://ada.example/hers/": (True, "Ada Lovelace")}
+
+
+# ---------------------------------------------------------------- 2. the profile's frame
+
+
+def _posts_catalog() -> Catalog:
+    return Catalog(thinker=ADA, sources=[
+        Source(id="post-a", kind="blog_post", title="Post A", date="2025-01-10", url="https://ada.example/a/", collection="blog"),
+        Source(id="post-b", kind="blog_post", title="Post B", date="2025-12-01", url="https://ada.example/b/", collection="blog"),
+        Source(id="post-c", kind="blog_post", title="Post C", date="2026-04-30", url="https://ada.example/c/", collection="blog"),
+    ])
+
+
+def _post(url: str, when: str, text: str) -> ParsedDocument:
+    return ParsedDocument(kind="blog_post", text=text, url=url, external_id=url, published_at=ts(when))
+
+
+def test_a_document_after_the_profiles_date_never_contradicts_it() -> None:
+    tables = assemble(_posts_catalog(), [pfile(f"{x}.md", [_post(f"https://ada.example/{x}/", d, f"post {x} text")])
+                                         for x, d in (("a", "2025-01-10"), ("b", "2025-12-01"), ("c", "2026-04-30"))])
+    con = load(tables)
+    scope = {"collection": "blog", "own_only": False}
+    by = judge(
+        con,
+        {"id": "last", "type": "date", "metric": "last_date", "comparator": "within", "expected": 2025, "scope": scope},
+        {"id": "count", "type": "corpus_size", "metric": "documents", "comparator": "eq", "expected": 2, "scope": scope},
+    )
+    assert by["last"]["verdict"] == "supported" and by["last"]["measured"] == "2025-12-01"
+    assert by["count"]["verdict"] == "supported" and by["count"]["later_docs"] == 1
+    assert "1 later blog post (after the profile's date) not counted" in by["count"]["explanation"]
+    # without the frame the April post would refute "the last post is from 2025"
+    no_frame = judge(con, {"id": "last", "type": "date", "metric": "last_date", "comparator": "within", "expected": 2025,
+                           "scope": scope}, as_of=None)
+    assert no_frame["last"]["verdict"] == "contradicted"
+
+
+def test_a_collection_claim_reads_only_the_sources_the_profile_names() -> None:
+    catalog = Catalog(thinker=ADA, sources=[
+        Source(id="talk-1", kind="video", title="Talk 1", youtube_id="AAAAAAAAAAA", date="2024-01-01"),
+        Source(id="talk-2", kind="video", title="Talk 2", youtube_id="BBBBBBBBBBB", date="2024-02-01", in_profile=False),
+    ])
+    docs = [ParsedDocument(kind="video", text="one two three " * 10, external_id="AAAAAAAAAAA"),
+            ParsedDocument(kind="video", text="four five " * 10, external_id="BBBBBBBBBBB")]
+    con = load(assemble(catalog, [pfile("1.vtt", [docs[0]]), pfile("2.vtt", [docs[1]])]))
+    by = judge(con, {"id": "n", "type": "corpus_size", "metric": "documents", "comparator": "eq", "expected": 1,
+                     "scope": {"kinds": ["video"], "frame": "collection", "own_only": False}})
+    assert by["n"]["verdict"] == "supported" and by["n"]["measured_value"] == 1
+
+
+# ---------------------------------------------------------------- 3. missing is not zero
+
+
+def test_captions_without_real_timings_make_a_duration_not_checkable() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="pod", kind="podcast", title="Pod", youtube_id="CCCCCCCCCCC", date="2022-10-29")])
+    words = [f"word{i}" for i in range(3000)]
+    segs = [Segment(seq=i, text=" ".join(words[i * 10:(i + 1) * 10]), start_s=float(i % 13), end_s=None) for i in range(300)]
+    pod = ParsedDocument(kind="podcast", text="\n".join(s.text for s in segs), external_id="CCCCCCCCCCC", segments=segs)
+    tables = assemble(catalog, [pfile("pod.md", [pod])])
+    assert tables.documents[0]["timed"] is False and tables.documents[0]["duration_s"] is None
+    by = judge(load(tables), {"id": "hours", "type": "composition", "metric": "duration_hours", "comparator": "approx",
+                              "expected": 2.5, "tolerance": {"abs": 0.25}, "scope": {"source_ids": ["pod"], "own_only": False}})
+    assert by["hours"]["verdict"] == "not_checkable", by["hours"]
+    assert "running time of pod is unknown" in by["hours"]["explanation"]
+    assert all(e["start_s"] is None and "&t=" not in (e["link"] or "") for e in by["hours"]["evidence"])
+
+
+def test_a_duration_from_metadata_when_captions_have_no_timings() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="v", kind="video", title="V", youtube_id="DDDDDDDDDDD", date="2024-01-01")])
+    doc = ParsedDocument(kind="video", text="word " * 500, external_id="DDDDDDDDDDD")
+    meta = pfile("v.meta.json", metadata={"youtube:DDDDDDDDDDD": {"duration_s": 5400.0}})
+    tables = assemble(catalog, [pfile("v.txt", [doc]), meta])
+    assert (tables.documents[0]["duration_s"], tables.documents[0]["duration_basis"]) == (5400.0, "metadata")
+    by = judge(load(tables), {"id": "h", "type": "composition", "metric": "duration_hours", "comparator": "approx",
+                              "expected": 1.5, "tolerance": {"abs": 0.1}, "scope": {"source_ids": ["v"], "own_only": False}})
+    assert by["h"]["verdict"] == "supported" and "By the video metadata" in by["h"]["explanation"]
+
+
+# ---------------------------------------------------------------- 4. lower bound only when reachable
+
+
+def _videos(n_collected: int, n_missing: int, text: str) -> duckdb.DuckDBPyConnection:
+    ids = [f"{chr(65 + i) * 11}" for i in range(n_collected + n_missing)]
+    catalog = Catalog(thinker=ADA, sources=[
+        Source(id=f"v{i}", kind="video", title=f"V{i}", youtube_id=y, date=f"2024-0{i + 1}-01") for i, y in enumerate(ids)
+    ])
+    files = [pfile(f"{y}.vtt", [ParsedDocument(kind="video", text=text, external_id=y)]) for y in ids[:n_collected]]
+    return load(assemble(catalog, files))
+
+
+def test_an_unreachable_gap_is_a_contradiction_with_its_arithmetic() -> None:
+    con = _videos(3, 2, "nothing about the name here")
+    claim = {"type": "citation", "metric": "pattern_documents", "params": {"pattern": "babbage"}, "comparator": "ge",
+             "scope": {"kinds": ["video"]}}
+    by = judge(con, {**claim, "id": "three", "expected": 3}, {**claim, "id": "two", "expected": 2})
+    assert by["three"]["verdict"] == "contradicted"
+    assert "0 found + at most 2 from the 2 uncollected videos" in by["three"]["explanation"]
+    assert "= 2 < 3" in by["three"]["explanation"]
+    assert by["two"]["verdict"] == "lower_bound"  # the two uncollected videos could still hold it
+
+
+# ---------------------------------------------------------------- 5. listings prove existence
+
+
+def test_an_index_page_proves_a_post_exists_and_when() -> None:
+    catalog = _posts_catalog()
+    index = pfile("blog/index.html", listings=[
+        {"url": "/a/", "title": "Post A", "published_at": ts("2025-01-10")},
+        {"url": "/b/", "title": "Post B", "published_at": ts("2025-12-01")},
+        {"url": "/c/", "title": "Post C", "published_at": ts("2026-04-30")},
+    ])
+    tables = assemble(catalog, [pfile("b.md", [_post("https://ada.example/b/", "2025-12-01", "post b")]), index])
+    assert [(r["source_id"], r["doc_id"]) for r in tables.listings] == [("post-a", None), ("post-b", "post-b"), ("post-c", None)]
+    scope = {"collection": "blog", "own_only": False}
+    by = judge(
+        load(tables),
+        {"id": "count", "type": "corpus_size", "metric": "documents", "comparator": "eq", "expected": 2, "scope": scope},
+        {"id": "first", "type": "date", "metric": "first_date", "comparator": "within", "expected": 2025, "scope": scope},
+    )
+    assert by["count"]["verdict"] == "supported", by["count"]["explanation"]
+    assert "an index page in raw/ lists without its text (post-a (2025-01-10))" in by["count"]["explanation"]
+    assert by["first"]["verdict"] == "supported" and by["first"]["measured"] == "2025-01-10"
+
+
+# ---------------------------------------------------------------- 6. who is speaking
+
+
+def test_a_chaptered_event_counts_only_the_thinkers_turn() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="event", kind="video", title="Keynotes", youtube_id="EEEEEEEEEEE", date="2024-10-02")])
+    segs, texts = [], []
+    for i in range(60):  # one cue a minute: 0-20 min Bob, 20-40 min Ada, 40-60 min Cy
+        who = "bob" if i < 20 else "ada" if i < 40 else "cy"
+        t = " ".join([f"{who}word"] * 120)
+        segs.append(Segment(seq=i, text=t, start_s=60.0 * i, end_s=60.0 * (i + 1)))
+        texts.append(t)
+    doc = ParsedDocument(kind="video", text="\n".join(texts), external_id="EEEEEEEEEEE", segments=segs,
+                         url="https://www.youtube.com/watch?v=EEEEEEEEEEE")
+    chapters = [{"title": "Bob Builder", "start": 0, "end": 1200}, {"title": "Ada Lovelace", "start": 1200, "end": 2400},
+                {"title": "Cy Young", "start": 2400, "end": 3600}]
+    tables = assemble(catalog, [pfile("e.json", [doc]), pfile("e.meta.json", metadata={"youtube:EEEEEEEEEEE": {"chapters": chapters}})])
+    assert [(t["speaker"], t["is_own"]) for t in tables.speaker_turns] == [("Bob Builder", False), ("Ada Lovelace", True), ("Cy Young", False)]
+    by = judge(load(tables), {"id": "w", "type": "corpus_size", "metric": "words", "comparator": "approx", "expected": 2400,
+                              "tolerance": {"rel": 0.05}, "scope": {"source_ids": ["event"]}})
+    assert by["w"]["verdict"] == "supported" and by["w"]["measured_value"] == pytest.approx(2400, rel=0.02)
+    assert "only the thinker's speaker turns count" in by["w"]["explanation"]
+    assert by["w"]["evidence"][0]["link"].endswith("&t=1200s")  # the evidence opens where her part starts
+
+
+# ---------------------------------------------------------------- 7. dating
+
+
+def test_a_readme_is_not_dated_by_its_repository() -> None:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="repo-x", kind="repo", title="x", date="2025-10", github_repo="ada/x")])
+    readme = ParsedDocument(kind="repo", text="autotune results table, row of Mar 9 2026", external_id="github:ada/x")
+    post = tweet("21", "2026-03-07 12:00", "I packaged up autotune into a repo")
+    cat = Catalog(thinker=ADA, sources=[*catalog.sources, Source(id="tweets-ada", kind="tweet_archive", title="T")])
+    tables = assemble(cat, [pfile("README.md", [readme]), pfile("t.json", [post])])
+    assert {d["doc_id"]: d["date_basis"] for d in tables.documents} == {"repo-x": "repo_created", "tweet-21": "published"}
+    by = judge(load(tables), {"id": "first", "type": "date", "metric": "pattern_first_use", "params": {"pattern": "autotune"},
+                              "comparator": "within", "expected": "2026-03"})
+    assert by["first"]["verdict"] == "supported" and by["first"]["measured"] == "2026-03-07"
+    assert "1 undated document also use it (repo-x" in by["first"]["explanation"]
+
+
+# ---------------------------------------------------------------- 8. quotes
+
+
+QUOTE_TEXT = (
+    "Well, I think maybe the engines of thought are mechanical. "
+    "Later she said the loom weaves algebraic patterns just as it weaves flowers and leaves. "
+    "On tools she wrote that a good notebook is worth more than a clever machine, always."
+)
+
+
+def _quote_con() -> duckdb.DuckDBPyConnection:
+    catalog = Catalog(thinker=ADA, sources=[Source(id="essay", kind="blog_post", title="Essay", date="2024-05-01",
+                                                   url="https://ada.example/essay/")])
+    return load(assemble(catalog, [pfile("essay.md", [_post("https://ada.example/essay/", "2024-05-01", QUOTE_TEXT)])]))
+
+
+@pytest.mark.parametrize(
+    ("quote", "cls", "verdict", "difference"),
+    [
+        ("the loom weaves algebraic patterns", "verbatim", "supported", None),
+        ("I think the engines of thought are mechanical.", "near_verbatim", "supported", "source adds 'maybe'"),
+        ("She wrote that on tools a clever machine is worth less than a good notebook.", "paraphrase", "supported", None),
+        ("Steam trains dream of electric sheep.", "absent", "contradicted", None),
+    ],
+)
+def test_each_quote_class(quote: str, cls: str, verdict: str, difference: str | None) -> None:
+    by = judge(_quote_con(), {"id": "q", "quote": quote, "type": "quote", "metric": "quote_match", "comparator": "ge",
+                              "expected": "paraphrase", "scope": {"source_ids": ["essay"], "own_only": False}})
+    r = by["q"]
+    assert (r["quote_class"], r["verdict"]) == (cls, verdict), r["explanation"]
+    if difference:
+        assert r["evidence"][0]["difference"] == difference
+    if cls != "absent":
+        assert r["evidence"][0]["match_class"] == cls and r["evidence"][0]["link"] == "https://ada.example/essay/"
+
+
+def test_a_replaced_content_word_is_not_near_verbatim() -> None:
+    by = judge(_quote_con(), {"id": "q", "quote": "the loom weaves algebraic flowers", "type": "quote", "metric": "quote_match",
+                              "comparator": "ge", "expected": "near_verbatim", "scope": {"source_ids": ["essay"], "own_only": False}})
+    assert by["q"]["quote_class"] != "near_verbatim" and by["q"]["verdict"] != "supported"
+
+
+# ---------------------------------------------------------------- 9. spelling and caption variants
+
+
+def test_a_caption_spelling_counts_through_the_lexicon() -> None:
+    from pipelines.core.lexicon import load_lexicon
+    from pipelines.core.nlp import TextProcessor
+
+    proc = TextProcessor(load_lexicon())  # the shipped lexicon: ten-terabytes lists the caption form "10 terab"
+    for text, found in (("you should be thinking 10 terab of text", "10 terab"), ("about 10TB of text", "10TB"),
+                        ("hundreds of terabytes of text", None)):
+        res = proc.process_text(text)
+        hits = [text[s:e] for p, _, s, e in res.phrase_hits if p == "ten-terabytes"]
+        assert hits == ([found] if found else []), text
+
+
+# ---------------------------------------------------------------- 10. links that open the passage
+
+
+def test_links_carry_the_passage_second_only_when_timed() -> None:
+    catalog = Catalog(thinker=ADA, sources=[
+        Source(id="timed", kind="video", title="Timed", youtube_id="FFFFFFFFFFF", date="2024-01-01"),
+        Source(id="untimed", kind="video", title="Untimed", youtube_id="GGGGGGGGGGG", date="2024-01-02"),
+    ])
+    timed = [Segment(seq=i, text=t, start_s=s, end_s=s + 30) for i, (t, s) in enumerate(
+        [("welcome everyone", 0.0), ("some words first", 30.0), ("the loom weaves patterns", 95.0)])]
+    flat = [Segment(seq=i, text=s.text, start_s=0.0, end_s=None) for i, s in enumerate(timed)]
+    docs = [ParsedDocument(kind="video", text="\n".join(s.text for s in segs), external_id=y, segments=segs,
+                           url=f"https://www.youtube.com/watch?v={y}")
+            for y, segs in (("FFFFFFFFFFF", timed), ("GGGGGGGGGGG", flat))]
+    con = load(assemble(catalog, [pfile("t.vtt", [docs[0]]), pfile("u.md", [docs[1]])]))
+    by = judge(con, {"id": "p", "type": "phrase_count", "metric": "pattern_documents", "params": {"pattern": "loom weaves"},
+                     "comparator": "ge", "expected": 2, "scope": {"kinds": ["video"], "own_only": False}},
+               {"id": "w", "type": "phrase_count", "metric": "pattern_documents", "params": {"pattern": "welcome"},
+                "comparator": "ge", "expected": 1, "scope": {"source_ids": ["timed"], "own_only": False}})
+    links = {e["doc_id"]: e["link"] for e in by["p"]["evidence"]}
+    assert links == {"timed": "https://www.youtube.com/watch?v=FFFFFFFFFFF&t=95s",
+                     "untimed": "https://www.youtube.com/watch?v=GGGGGGGGGGG"}
+    assert by["w"]["evidence"][0]["link"] == "https://www.youtube.com/watch?v=FFFFFFFFFFF"  # second 0 is no passage's own
