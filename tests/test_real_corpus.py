@@ -125,3 +125,52 @@ def test_citations_first_uses_and_claims(real_project: Path) -> None:
     assert verdicts["kahneman-videos"] in {"contradicted", "lower_bound"}
     (n_ev,) = q(real_project, "SELECT count(*) FROM claim_evidence WHERE claim_id = 'from-scratch-tweets' AND link LIKE 'https://x.com/%'")[0]
     assert n_ev >= 5
+
+
+def test_the_pipeline_agrees_with_the_hand_made_audit(real_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """analysis/audit.yaml: every entry written after reading the passages in the raw files."""
+    cwd = Path.cwd()
+    try:
+        code = main(["--project", str(real_project), "claims", "--audit"])
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr()
+    assert code == 0, out.out[-4000:]
+    assert "0 differ" in out.err
+    (n_audited, n_agree) = q(real_project, "SELECT count(audit_verdict), count(*) FILTER (WHERE audit_agrees) FROM claims")[0]
+    assert n_audited >= 80 and n_agree == n_audited
+
+
+def test_evidence_links_open_their_passage(real_project: Path) -> None:
+    rows = q(
+        real_project,
+        """SELECT e.claim_id, e.doc_id, e.kind, e.link, d.timed, t.has_id
+           FROM claim_evidence e JOIN documents d USING (doc_id) LEFT JOIN tweets t USING (doc_id)""",
+    )
+    assert rows
+    for claim_id, doc_id, kind, link, timed, has_id in rows:
+        if link and "t=" in link.split("?", 1)[-1]:
+            assert timed, f"{claim_id}: {link} puts a second into untimed {doc_id}"
+            assert not re.search(r"[?&]t=[01]s", link), f"{claim_id}: {link} is a default second"
+        if kind == "tweet":
+            if has_id:
+                assert link and re.search(r"/status/\d+$", link), (claim_id, doc_id, link)
+            else:
+                assert link is None, (claim_id, doc_id, link)  # no copy has a status id: no link that opens nothing
+
+
+def test_one_post_is_one_row(real_project: Path) -> None:
+    # the June 2025 posts of the month-late day files merged into their dumped copies, with the rule recorded
+    (late,) = q(real_project, "SELECT count(*) FROM merges WHERE merged_path LIKE '%karpathy_wiki/2025/7.%' OR kept_path LIKE '%karpathy_wiki/2025/7.%'")[0]
+    assert late >= 15
+    (ids,) = q(real_project, "SELECT count(*) FROM tweets WHERE NOT has_id")[0]
+    (dups,) = q(
+        real_project,
+        """SELECT count(*) FROM tweets a JOIN tweets b ON a.tweet_id < b.tweet_id
+           AND lower(left(regexp_replace(a.text, '\\s+', ' ', 'g'), 80)) = lower(left(regexp_replace(b.text, '\\s+', ' ', 'g'), 80))
+           AND length(a.text) > 60""",
+    )[0]
+    assert dups == 0 and ids < 70
+    # Simon Willison's references are distinct posts, not copies
+    (n,) = q(real_project, "SELECT count(DISTINCT doc_id) FROM mentions WHERE entity_id = 'simon-willison' AND is_own")[0]
+    assert n == 5
