@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.core.config import ConfigError
+from pipelines.core.config import ConfigError, load_catalog
 from pipelines.project import Project
 
 
@@ -251,17 +251,20 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
 
 
 def cmd_report(args: argparse.Namespace, project: Project) -> int:
-    import json
 
     from pipelines.core.report import write_report
+    from pipelines.core.warehouse import published_info
 
     con = _published(project)
     if con is None:
         return 2
-    info = project.warehouse_dir / "published.json"
-    published_at = json.loads(info.read_text())["published_at"] if info.exists() else None
+    published_at = (published_info(project.published_db) or {}).get("published_at")
     try:
-        out = write_report(con, project.reports, published_at=published_at)
+        thinker = load_catalog(project.catalog_path).thinker.name
+    except ConfigError:
+        thinker = None
+    try:
+        out = write_report(con, project.reports, published_at=published_at, thinker=thinker)
     finally:
         con.close()
     print(f"wrote {out['html']} and {out['markdown']} ({out['claims']} claims: {out['verdicts']})")

@@ -54,6 +54,7 @@ class ReportData:
     claims: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     verdict_counts: dict[str, int] = field(default_factory=dict)
+    thinker: str | None = None  # the catalog's thinker: named in every title
     coverage: list[dict[str, Any]] = field(default_factory=list)
     coverage_by_kind: list[dict[str, Any]] = field(default_factory=list)
     coverage_overall: dict[str, Any] = field(default_factory=dict)
@@ -241,8 +242,12 @@ def render_markdown(data: ReportData) -> str:
     return env.get_template("claims.md.j2").render(d=data)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None) -> dict[str, Any]:
+def write_report(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None
+) -> dict[str, Any]:
+    """Write reports/index.html and reports/claims.md; ``thinker`` (the catalog's name) titles them."""
     data = collect(con, published_at=published_at)
+    data.thinker = thinker
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "index.html", out_dir / "claims.md"
     for path, text in ((html_path, render_html(data)), (md_path, render_markdown(data))):

@@ -1,6 +1,5 @@
 """The report asset: reports/index.html and reports/claims.md from the published warehouse."""
 
-import json
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
@@ -13,11 +12,10 @@ from pipelines.defs.resources import CorpusProject
 def report(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """A self-contained HTML report and its Markdown twin, built from the published warehouse."""
     p = corpus.project
-    info_path = p.warehouse_dir / "published.json"
-    published_at = json.loads(info_path.read_text())["published_at"] if info_path.exists() else None
+    published_at = (wh.published_info(p.published_db) or {}).get("published_at")
     con = wh.connect(p.published_db, read_only=True)
     try:
-        out = write_report(con, p.reports, published_at=published_at)
+        out = write_report(con, p.reports, published_at=published_at, thinker=corpus.catalog().thinker.name)
     finally:
         con.close()
     return MaterializeResult(
