@@ -133,22 +133,33 @@ def _highlight(snippet: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace, project: Project) -> int:
-    from pipelines.core.search import search
+    import json
+
+    from pipelines.core.search import SearchIndexMissing, search
 
     con = _published(project)
     if con is None:
         return 2
     try:
-        hits = search(con, args.query, kind=args.kind, limit=args.limit, exact=args.exact, own_only=args.own)
+        hits = search(con, args.query, kind=args.kind, limit=args.limit, exact=args.exact, own_only=args.own,
+                      since=args.since, until=args.until, per_doc=args.passages)
+    except (SearchIndexMissing, ValueError) as e:
+        _err(str(e))
+        return 2
     finally:
         con.close()
+    if args.json:
+        for h in hits:
+            print(json.dumps(h.as_json(), ensure_ascii=False))
+        return 0
     for i, h in enumerate(hits, 1):
         date = h.published_at.date().isoformat() if h.published_at else "undated"
         print(f"{i:>3}. [{h.score:5.2f}] {date} {h.kind:<9} {h.title or h.doc_id}")
-        print(f"     {h.link or ''}")
-        print(f"     {_highlight(h.snippet)}")
+        for j, p in enumerate(h.passages):
+            print(f"     {'' if j == 0 else '+ '}{p.link or h.doc_id}")
+            print(f"     {'' if j == 0 else '  '}{_highlight(p.snippet)}")
     if not hits:
-        print("no documents match")
+        print("no passage holds the exact phrase" if args.exact else "no passages match")
     return 0
 
 
@@ -285,12 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
     st = sub.add_parser("status", help="summary of the published warehouse")
     st.set_defaults(func=cmd_status)
-    se = sub.add_parser("search", help="full-text search (BM25) over documents")
+    se = sub.add_parser("search", help="ranked passages (caption windows, paragraphs, tweets), grouped by document")
     se.add_argument("query")
     se.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"])
-    se.add_argument("--limit", type=int, default=20)
-    se.add_argument("--exact", action="store_true", help="only documents containing the exact phrase")
+    se.add_argument("--since", help="only documents published on or after YYYY, YYYY-MM or YYYY-MM-DD")
+    se.add_argument("--until", help="only documents published on or before YYYY, YYYY-MM or YYYY-MM-DD")
+    se.add_argument("--limit", type=int, default=20, help="documents to show")
+    se.add_argument("--passages", type=int, default=3, help="passages to show per document (default 3)")
+    se.add_argument("--exact", action="store_true",
+                    help="only passages holding the exact phrase (case, quotes, dashes and spacing do not matter)")
     se.add_argument("--own", action="store_true", help="only the thinker's own words (no retweets)")
+    se.add_argument("--json", action="store_true", help="one JSON object per result (JSON Lines)")
     se.set_defaults(func=cmd_search)
     kw = sub.add_parser("kwic", help="keyword in context: concordance lines with date, kind and link")
     kw.add_argument("query", help="a tracked phrase id (analysis/lexicon.yaml, all its forms) or words to find")

@@ -54,7 +54,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.core.kwic import evidence_link
+from pipelines.core.links import evidence_link
 from pipelines.core.lexicon import Lexicon
 from pipelines.core.nlp import DOC_KEYS_TABLE, NlpCache, ProcessStats, TextProcessor, process_documents
 

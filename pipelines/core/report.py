@@ -148,7 +148,7 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
             "SELECT * FROM citation_tallies WHERE kind = '*' ORDER BY documents DESC, mentions DESC, entity_id",
         )
     if _exists(con, "mentions") and _exists(con, "sentences"):
-        from pipelines.core.kwic import evidence_link
+        from pipelines.core.links import evidence_link
 
         rows = _rows(
             con,

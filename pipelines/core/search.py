@@ -1,160 +1,296 @@
-"""Full-text search over documents: DuckDB's FTS extension (BM25), loaded offline by path.
+"""Search that finds the passage: ranking over passages, grouped by document.
 
-The index is built in the working database before it is published, so readers of
-``warehouse/corpus.duckdb`` get it for free. Queries are always parameterised.
+The index (built before the warehouse is published, so readers get it for free) holds every
+document's passages (``pipelines/core/passages.py``: caption windows, paragraphs, whole tweets),
+their words normalised by ``pipelines/core/textnorm.py`` (the one normalisation: case, quotes,
+dashes, ellipses, whitespace), and a posting list of word stems (Snowball English) with each
+posting's BM25 weight. A query is scored per passage:
+
+    score = coverage + bm25 / (bm25 + BM25_HALF) + PHRASE_BONUS * phrase      (+ the document's title bonus)
+
+* ``coverage``: the share of the query's content words (stop words left out) the passage holds;
+* ``bm25``: Okapi BM25 (k1 = 1.2, b = 0.75) of those words over passages, squashed into [0, 1);
+* ``phrase``: the whole query, stop words included, occurs in the passage as normalised words (a
+  passage's last words are checked with the next passage's first ones, so a phrase across the
+  boundary is found). A phrase match therefore always scores above scattered words (>= 2 vs < 2);
+* the title bonus: ``TITLE_BONUS`` when the query is a document's title (so that document comes
+  first: >= 3, above any passage without it), else ``TITLE_BONUS`` times the share of the longer
+  of the two that the other covers, when one is a phrase of the other (and holds a content word).
+
+A result is a document: its best passage (link, snippet, score) and up to ``per_doc - 1`` more of
+its passages that score at least ``EXTRA_SHARE`` of the best, best first. Results are ordered by the score printed (ties: newer first, then doc_id).
+Queries are always parameterised.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 import duckdb
+import pyarrow as pa
+
+from pipelines.core.links import passage_link
+from pipelines.core.passages import Segment, split_passages
+from pipelines.core.periods import parse_period
+from pipelines.core.textnorm import find_words, norm_map, normalize_quote_text
+
+INDEX_VERSION = 1  # bump when the index's tables or rules change: the next run rebuilds it
+PASSAGES = "_search_passages"  # one row per passage (pid in document order)
+TERMS = "_search_terms"  # (termid, term, df): every stem of a content word, its document frequency
+POSTINGS = "_search_postings"  # (termid, pid, tf, w), sorted by termid: w = BM25 weight, tf 0 = next passage's head only
+DOCS = "_search_docs"  # one row per document with passages: filters, title, timed, url
+STATS = "_search_stats"  # (version, passages, avgdl)
+TABLES = (PASSAGES, TERMS, POSTINGS, DOCS, STATS)
+
+K1, B = 1.2, 0.75
+BM25_HALF = 8.0  # the BM25 at which its share of the score is one half
+PHRASE_BONUS = 1.0
+TITLE_BONUS = 3.0
+HEAD_WORDS = 16  # words of the next passage kept with a passage: phrases of up to 17 words cross a boundary
+PER_DOC = 3
+EXTRA_SHARE = 0.7  # a document's other passages are shown when they score at least this share of its best
+
+# Function words: left out of the posting lists, of coverage and of highlighting; still part of
+# a phrase. In normalised form (apostrophes dropped: "don't" -> "dont").
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did didnt do does doesnt doing dont down during each few for from further
+    had has have having he her here hers herself him himself his how i if im in into is isnt it its itself
+    ive just me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    s same she should so some such t than that thats the their theirs them themselves then there theres these
+    they this those through to too under until up very was wasnt we were what when where which while who whom
+    why will with would you youre your yours yourself yourselves""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball English stem of a normalised word ("models" -> "model", "building" -> "build")."""
+    return str(_stemmer().stemWord(word))
+
+
+def content_words(words: Sequence[str]) -> list[str]:
+    return [w for w in words if w not in STOP_WORDS]
+
+
+# --------------------------------------------------------------------------- the index
+
+
+def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (*TABLES, "_fts_postings", "_text_words", "_text_pairs"):  # the last three: index version 0
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def index_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A fingerprint of what the indexes are built from: the documents' and segments' columns they
+    read, and the code that builds them (this module, passages, textnorm)."""
+    import sys
+
+    from pipelines.core import fingerprint as fp
+
+    return fp.fingerprint(
+        con,
+        modules=[sys.modules[__name__], sys.modules[split_passages.__module__], sys.modules[normalize_quote_text.__module__]],
+        tables=[
+            ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
+            ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
+        ],
+        extra=[f"v{INDEX_VERSION}"],
+    )
+
+
+def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every table of the passage index is there, of this version."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND table_name IN (?, ?, ?, ?, ?)",
+        list(TABLES),
+    ).fetchone()
+    if not row or row[0] != len(TABLES):
+        return False
+    version = con.execute(f"SELECT max(version) FROM {STATS}").fetchone()  # noqa: S608 - a module constant
+    return bool(version and version[0] == INDEX_VERSION)
 
 
 def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the BM25 index over documents(title, text), then the tables that make queries fast.
-    No stop words: every query word must match (conjunctive search), and "the" in "bicycle for the
-    mind" is part of what the user asked for."""
-    drop_search_tables(con)  # never left beside an index they were not built from
+    """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
+    for SQL users, and the relevance benchmark's baseline), then the passage index search uses."""
+    drop_search_tables(con)
     con.execute(
         "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
         "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
     )
-    build_search_tables(con)
+    build_search_index(con)
 
 
-# Side tables of the FTS index (docs/warehouse.md, "Internal tables"), rebuilt with it. Documents
-# are named by the index's own docids (fts_main_documents.docs).
-POSTINGS_TABLE = "_fts_postings"  # (termid, docid, tf), sorted by termid
-WORDS_TABLE = "_text_words"  # (word, docids): every word of lower(text), the documents holding it
-PAIRS_TABLE = "_text_pairs"  # (pair, docid), sorted by pair: adjacent words of lower(text), cut short
-# lower(text) is cut into words at these characters (one class for RE2 and Python). A string without
-# them occurs in lower(text) exactly when it occurs inside one of the document's words.
-WORD_SPLIT_CHARS = " \t\n\r\f"
-_WORD_SPLIT_RE = re.compile(r"[ \t\n\r\f]+")
-_PAIR_CHARS = 4
-_DOC_WORDS = r"""
-    SELECT f.docid, string_split_regex(lower(d.text), '[ \t\n\r\f]+') AS w
-    FROM documents d JOIN fts_main_documents.docs f ON f.name = d.doc_id
-"""
-
-
-def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in (PAIRS_TABLE, WORDS_TABLE, POSTINGS_TABLE):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def build_search_tables(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000) -> None:
-    """Build the side tables of the FTS index from ``fts_main_documents`` and ``documents``.
-
-    * ``_fts_postings(termid, docid, tf)``: how often each index term occurs in each document (title
-      and text, as ``match_bm25`` counts), sorted by termid so the rows of a query's terms are read
-      without scanning the index: BM25 is computed for the documents holding every query term only.
-    * ``_text_words(word, docids)``: every distinct word of ``lower(text)`` (cut at whitespace) with
-      the documents holding it: "which texts contain this string" without lowering every text.
-    * ``_text_pairs(pair, docid)``: for every two adjacent words of ``lower(text)``, the last 4
-      characters of the first, a space and the first 4 of the second ("king memo" for "working
-      memory"), per document, sorted: a phrase can only be in texts holding its pairs.
-
-    Built one after the other, the pairs last: queries use them only when all three are there.
-    """
+def build_search_index(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000) -> None:
+    """Build the passage index from ``documents`` and ``segments``, documents in batches of about
+    ``batch_chars`` characters (memory stays bounded at any corpus size)."""
     drop_search_tables(con)
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {POSTINGS_TABLE} AS
-        SELECT termid, docid, count(*) AS tf FROM fts_main_documents.terms GROUP BY termid, docid
-        ORDER BY termid, docid
-        """  # noqa: S608 - table names are module constants
+        f"""CREATE TABLE {PASSAGES} (pid INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER, end_char INTEGER,
+            start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
     )
-    # Words and pairs come from per-document lists of words, which DuckDB does not count against its
-    # memory limit: documents go in batches of about `batch_chars` characters (memory stays bounded
-    # at any corpus size), and the batches' rows are sorted once at the end (that sort can spill).
-    con.execute("CREATE OR REPLACE TEMP TABLE _words_in (docid BIGINT, word VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _pairs_in (docid BIGINT, pair VARCHAR)")
-    for lo, hi in _docid_batches(con, batch_chars):
-        con.execute(
-            f"INSERT INTO _words_in SELECT docid, unnest(list_distinct(w)) FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?",  # noqa: S608 - a module constant
-            [lo, hi],
-        )
-        con.execute(
-            f"""
-            INSERT INTO _pairs_in
-            SELECT docid, unnest(list_distinct(list_transform(
-                       range(1, len(w)), i -> right(w[i], {_PAIR_CHARS}) || ' ' || left(w[i + 1], {_PAIR_CHARS}))))
-            FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?
-            """,  # noqa: S608 - table names and fragments are module constants
-            [lo, hi],
-        )
+    con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, tf SMALLINT)")
+    termids: dict[str, int] = {}
+    pid = 0
+    for doc_ids in _doc_batches(con, batch_chars):
+        passages: dict[str, list[Any]] = {k: [] for k in ("pid", "doc_id", "seq", "start_char", "end_char", "start_s",
+                                                          "n_terms", "norm_len", "norm", "head")}
+        post: dict[str, list[int]] = {"termid": [], "pid": [], "tf": []}
+        for doc_id, kind, text, timed, segs in _batch_rows(con, doc_ids):
+            parts = split_passages(kind, text, segs, timed)
+            norms = [normalize_quote_text(text[p.start_char : p.end_char]) for p in parts]
+            for i, p in enumerate(parts):
+                words = norms[i].split()
+                head_words = norms[i + 1].split()[:HEAD_WORDS] if i + 1 < len(parts) else []
+                counts = Counter(stem(w) for w in words if w not in STOP_WORDS)
+                for w in head_words:
+                    if w not in STOP_WORDS:
+                        counts.setdefault(stem(w), 0)
+                for term, tf in counts.items():
+                    post["termid"].append(termids.setdefault(term, len(termids)))
+                    post["pid"].append(pid)
+                    post["tf"].append(min(tf, 32767))
+                for k, v in (("pid", pid), ("doc_id", doc_id), ("seq", p.seq), ("start_char", p.start_char),
+                             ("end_char", p.end_char), ("start_s", p.start_s),
+                             ("n_terms", sum(1 for w in words if w not in STOP_WORDS)),
+                             ("norm_len", len(norms[i])), ("norm", norms[i]), ("head", " ".join(head_words))):
+                    passages[k].append(v)
+                pid += 1
+        _insert(con, PASSAGES, pa.table(passages, schema=_PASSAGE_SCHEMA))
+        _insert(con, "_post_in", pa.table(post, schema=_POST_SCHEMA))
+    terms = pa.table({"termid": list(termids.values()), "term": list(termids.keys())},
+                     schema=pa.schema([("termid", pa.int32()), ("term", pa.string())]))
+    _insert(con, "_terms_in", terms, create=True)
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE {WORDS_TABLE} AS
-        SELECT word, list(docid ORDER BY docid) AS docids FROM _words_in GROUP BY word ORDER BY word
-        """  # noqa: S608 - table names are module constants
+        CREATE TABLE {STATS} AS
+        SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl
+        FROM {PASSAGES}
+        """  # noqa: S608 - module constants
     )
-    con.execute(f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT pair, docid FROM _pairs_in ORDER BY pair, docid")  # noqa: S608 - a module constant
-    con.execute("DROP TABLE _words_in")
-    con.execute("DROP TABLE _pairs_in")
+    con.execute(
+        f"""
+        CREATE TABLE {TERMS} AS
+        SELECT t.termid, t.term, coalesce(d.df, 0)::INTEGER AS df
+        FROM _terms_in t LEFT JOIN (SELECT termid, count(*) AS df FROM _post_in WHERE tf > 0 GROUP BY termid) d USING (termid)
+        ORDER BY t.term
+        """  # noqa: S608 - module constants
+    )
+    # BM25 weight of each posting (Okapi, as match_bm25 computes it, with passages for documents)
+    con.execute(
+        f"""
+        CREATE TABLE {POSTINGS} AS
+        SELECT p.termid, p.pid, p.tf,
+               CASE WHEN p.tf = 0 THEN 0 ELSE
+                 ln(1 + (st.passages - t.df + 0.5) / (t.df + 0.5))
+                 * (p.tf * ({K1} + 1)) / (p.tf + {K1} * (1 - {B} + {B} * s.n_terms / greatest(st.avgdl, 1e-9))) END::FLOAT AS w
+        FROM _post_in p
+        JOIN {TERMS} t USING (termid)
+        JOIN {PASSAGES} s USING (pid)
+        CROSS JOIN {STATS} st
+        ORDER BY p.termid, p.pid
+        """  # noqa: S608 - module constants
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {DOCS} AS
+        SELECT d.doc_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
+               coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid, NULL::VARCHAR AS title_norm
+        FROM documents d JOIN {PASSAGES} s USING (doc_id)
+        GROUP BY ALL ORDER BY first_pid
+        """  # noqa: S608 - module constants
+    )
+    titles = con.execute(f"SELECT doc_id, title FROM {DOCS} WHERE title IS NOT NULL").fetchall()  # noqa: S608
+    if titles:
+        norm_titles = pa.table({"doc_id": [d for d, _ in titles], "title_norm": [normalize_quote_text(t) for _, t in titles]})
+        con.register("_titles_in", norm_titles)
+        try:
+            con.execute(f"UPDATE {DOCS} SET title_norm = t.title_norm FROM _titles_in t WHERE {DOCS}.doc_id = t.doc_id")  # noqa: S608
+        finally:
+            con.unregister("_titles_in")
+    for tmp in ("_post_in", "_terms_in"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
-def _docid_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> list[tuple[int, int]]:
-    """Ranges of FTS docids holding about ``batch_chars`` characters of text each (a long document is alone)."""
-    return [
-        (int(lo), int(hi))
-        for lo, hi in con.execute(
-            """
-            SELECT min(docid), max(docid) FROM (
-                SELECT f.docid, sum(coalesce(length(d.text), 0)) OVER (ORDER BY f.docid) AS cum
-                FROM documents d JOIN fts_main_documents.docs f ON f.name = d.doc_id)
-            GROUP BY cum // ? ORDER BY 1
-            """,
-            [max(1, int(batch_chars))],
-        ).fetchall()
-    ]
+_PASSAGE_SCHEMA = pa.schema([
+    ("pid", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()), ("end_char", pa.int32()),
+    ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()), ("norm", pa.string()), ("head", pa.string()),
+])
+_POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("tf", pa.int16())])
 
 
-def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the FTS index and its side tables are all there (else queries take the slow path)."""
-    row = con.execute(
-        """
-        SELECT count(*) FROM duckdb_tables()
-        WHERE database_name = current_database()
-          AND ((schema_name = 'fts_main_documents' AND table_name IN ('dict', 'docs', 'stats'))
-               OR (schema_name = 'main' AND table_name IN (?, ?, ?)))
-        """,
-        [POSTINGS_TABLE, WORDS_TABLE, PAIRS_TABLE],
-    ).fetchone()
-    return bool(row and row[0] == 6)
-
-
-def holder_docids(con: duckdb.DuckDBPyConnection, low: str) -> set[int]:
-    """FTS docids of the documents whose ``lower(text)`` may contain ``low`` (a lower-cased string
-    without leading or trailing whitespace): every document that does, plus a few that do not.
-
-    Exact for a string without whitespace (it is inside one word). For more words, each two adjacent
-    ones are a pair of ``_text_pairs`` (when the 4 characters on each side of the space are known:
-    the first word may end a longer one, the last may start one); failing that, the words between
-    the spaces are whole words, the first ends a word and the last starts one."""
-    pieces = _WORD_SPLIT_RE.split(low)
-    last = len(pieces) - 1
-    parts: list[tuple[str, str]] = []  # (SQL for docids, its parameter); table names are constants
-    for i in range(last):
-        left, right = pieces[i], pieces[i + 1]
-        if (i == 0 and len(left) < _PAIR_CHARS) or (i + 1 == last and len(right) < _PAIR_CHARS):
-            continue  # a cut word: its 4 characters next to the space are not known
-        pair = left[-_PAIR_CHARS:] + " " + right[:_PAIR_CHARS]
-        parts.append((f"SELECT docid FROM {PAIRS_TABLE} WHERE pair = ?", pair))  # noqa: S608
-    if not parts:  # one word, or no pair known: the words (long lists for common ones)
-        if last == 0:
-            words = [("strpos(word, ?) > 0", pieces[0])]
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, create: bool = False) -> None:
+    con.register("_arrow_in", data)
+    try:
+        if create:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")  # noqa: S608 - module constants
         else:
-            words = [("ends_with(word, ?)", pieces[0])] + [("word = ?", p) for p in pieces[1:-1]]
-            words.append(("starts_with(word, ?)", pieces[-1]))
-        parts = [(f"SELECT unnest(docids) AS docid FROM {WORDS_TABLE} WHERE {cond}", v) for cond, v in words]  # noqa: S608
-    sql = " INTERSECT ".join(p for p, _ in parts)
-    return {r[0] for r in con.execute(sql, [v for _, v in parts]).fetchall()}
+            con.execute(f"INSERT INTO {table} SELECT * FROM _arrow_in")  # noqa: S608 - module constants
+    finally:
+        con.unregister("_arrow_in")
+
+
+def _doc_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> Iterator[list[str]]:
+    """Document ids in order, in batches of about ``batch_chars`` characters of text."""
+    rows = con.execute(
+        "SELECT doc_id, coalesce(length(text), 0) FROM documents WHERE text IS NOT NULL AND text <> '' ORDER BY doc_id"
+    ).fetchall()
+    batch: list[str] = []
+    size = 0
+    for doc_id, n in rows:
+        batch.append(doc_id)
+        size += n
+        if size >= batch_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _batch_rows(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> Iterator[tuple[str, str, str, bool, list[Segment]]]:
+    segs: dict[str, list[Segment]] = {}
+    for doc_id, a, b, s0, s1 in con.execute(
+        "SELECT doc_id, start_char, end_char, start_s, end_s FROM segments WHERE doc_id = ANY(?) "
+        "AND start_char IS NOT NULL ORDER BY doc_id, seq",
+        [doc_ids],
+    ).fetchall():
+        segs.setdefault(doc_id, []).append(Segment(a, b, s0, s1))
+    for doc_id, kind, text, timed in con.execute(
+        "SELECT doc_id, kind, text, coalesce(timed, false) FROM documents WHERE doc_id = ANY(?) ORDER BY doc_id", [doc_ids]
+    ).fetchall():
+        yield doc_id, kind, text, bool(timed), segs.get(doc_id, [])
+
+
+# --------------------------------------------------------------------------- queries
+
+
+class SearchIndexMissing(RuntimeError):
+    """The warehouse has no passage index of this version (built by an older version)."""
+
+
+@dataclass
+class PassageHit:
+    start_char: int
+    end_char: int
+    start_s: float | None
+    link: str | None
+    score: float
+    phrase: bool
+    snippet: str  # the matched words are wrapped in [[ ]] for highlighting
 
 
 @dataclass
@@ -163,46 +299,57 @@ class SearchHit:
     kind: str
     title: str | None
     published_at: datetime | None
-    link: str | None
-    score: float
-    snippet: str  # the matched words are wrapped in [[ ]] for highlighting
+    link: str | None  # of the best passage
+    score: float  # of the best passage, with the document's title bonus
+    snippet: str
+    title_bonus: float = 0.0
+    passages: list[PassageHit] = field(default_factory=list)  # the best first (passages[0] is this hit's)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "kind": self.kind,
+            "date": self.published_at.date().isoformat() if self.published_at else None,
+            "title": self.title,
+            "link": self.link,
+            "snippet": self.snippet,
+            "score": round(self.score, 4),
+            "passages": [
+                {"link": p.link, "start_char": p.start_char, "start_s": p.start_s, "snippet": p.snippet,
+                 "score": round(p.score, 4), "phrase": p.phrase}
+                for p in self.passages
+            ],
+        }
 
 
-def _snippet(text: str, terms: list[str], phrase: str | None, window: int = 90) -> str:
-    low = text.lower()
-    pos = low.find(phrase.lower()) if phrase else -1
-    if pos < 0:
-        phrase = None
-        # centre on the rarest (longest) query word, matched as a whole word
-        for t in sorted(terms, key=len, reverse=True):
-            found = _find_word(t, text)
-            if found is not None:
-                pos = found
-                break
-        pos = max(pos, 0)
-    start, end = max(0, pos - window), min(len(text), pos + window)
-    piece = " ".join(text[start:end].split())
-    patterns = [re.escape(phrase)] if phrase else [rf"\b{re.escape(t)}\b" for t in sorted(terms, key=len, reverse=True) if t]
-    for pattern in patterns:
-        piece = re.sub(f"(?i)({pattern})", r"[[\1]]", piece)
-    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+@dataclass(frozen=True)
+class _Query:
+    norm: str
+    words: tuple[str, ...]
+    stems: tuple[str, ...]  # distinct stems of the content words, in query order
 
 
-@lru_cache(maxsize=256)
-def _word_patterns(word: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return re.compile(rf"(?i)\b{re.escape(word)}\b"), re.compile(rf"(?i){re.escape(word)}\b")
+def parse_query(query: str) -> _Query:
+    norm = normalize_quote_text(query or "")
+    words = tuple(norm.split())
+    stems = tuple(dict.fromkeys(stem(w) for w in content_words(words)))
+    return _Query(norm, words, stems)
 
 
-def _find_word(word: str, text: str) -> int | None:
-    """Where ``re.search(rf"(?i)\\b{re.escape(word)}\\b", text)`` starts, faster: a pattern starting
-    with ``\\b`` is tried at every position; without it ``re`` jumps to where the word can start."""
-    full, fast = _word_patterns(word)
-    pos = 0
-    while (m := fast.search(text, pos)) is not None:
-        if full.match(text, m.start()):  # its \b sees the character before m.start()
-            return m.start()
-        pos = m.start() + 1
-    return None
+def _day(value: str | date | datetime | None, end: bool = False) -> date | None:
+    """The first day of a 'YYYY[-MM[-DD]]' period (or a date), or with ``end`` its last day."""
+    if value is None or value == "":
+        return None
+    period = parse_period(value)
+    return period.end if end else period.start
+
+
+_FILTERS = """
+    (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+    AND (NOT ? OR d.is_own)
+    AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+    AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE <= ?::DATE)
+"""
 
 
 def search(
@@ -213,163 +360,205 @@ def search(
     limit: int = 20,
     exact: bool = False,
     own_only: bool = False,
+    since: str | date | datetime | None = None,
+    until: str | date | datetime | None = None,
+    per_doc: int = PER_DOC,
 ) -> list[SearchHit]:
-    """Ranked documents for a query: every query word required (BM25, ``match_bm25`` with
-    ``conjunctive := 1``), documents containing the whole query verbatim (case-insensitive) first,
-    then by score, then by doc_id. ``exact`` keeps only documents containing the phrase verbatim,
-    still ranked by BM25."""
-    query = query.strip()
-    if not query:
+    """Ranked results for a query (see the module's docstring). ``exact`` keeps only passages
+    holding the whole query as normalised words; ``since``/``until`` ('YYYY[-MM[-DD]]') keep
+    documents published in that range (undated ones are then left out)."""
+    q = parse_query(query)
+    limit, per_doc = max(0, int(limit)), max(1, int(per_doc))
+    if not q.words or limit == 0:
         return []
-    if int(limit) >= 0 and search_tables_ready(con):
-        ranked = _ranked_indexed(con, query, kind, int(limit), exact, own_only)
-    else:  # no side tables (an index built by an older version): score every document
-        ranked = _ranked_scan(con, query, kind, int(limit), exact, own_only)
-    if not ranked:
-        return []
-    first_term = query if exact else query.split()[0]
-    # texts, and the caption second of the first term, for the rows shown only
+    if not search_tables_ready(con):
+        raise SearchIndexMissing("the warehouse has no passage index of this version: run `corpus run` to build it")
+    flt = [kind, kind, own_only, *([_day(since)] * 2), *([_day(until, end=True)] * 2)]
+    titles = _title_bonuses(con, q, flt) if not exact else {}
+    ranked = _ranked_passages(con, q, flt, exact, titles, limit, per_doc)
+    return _hits(con, q, ranked, titles)
+
+
+def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: list[Any]) -> dict[str, tuple[float, int]]:
+    """doc_id -> (title bonus, first pid) for documents whose title is the query, holds it as a
+    phrase, or is a phrase of it (and then holds a content word)."""
     rows = con.execute(
-        """
-        SELECT d.doc_id, d.kind, d.title, d.published_at, d.url, d.text,
-               (SELECT min(start_s) FROM segments g WHERE g.doc_id = d.doc_id
-                  AND g.start_char <= strpos(lower(d.text), lower(?)) - 1
-                  AND g.end_char > strpos(lower(d.text), lower(?)) - 1) AS start_s
-        FROM documents d
-        WHERE d.doc_id = ANY(?)
-        """,
-        [first_term, first_term, [doc_id for doc_id, _ in ranked]],
+        f"""
+        SELECT d.doc_id, d.title_norm, d.first_pid FROM {DOCS} d
+        WHERE d.title_norm IS NOT NULL AND d.title_norm <> ''
+          AND (strpos(' ' || d.title_norm || ' ', ' ' || ?::VARCHAR || ' ') > 0
+               OR strpos(' ' || ?::VARCHAR || ' ', ' ' || d.title_norm || ' ') > 0)
+          AND {_FILTERS}
+        """,  # noqa: S608 - module constants; values are parameters
+        [q.norm, q.norm, *flt],
     ).fetchall()
-    by_id = {r[0]: r for r in rows}
-    terms = re.findall(r"\w+", query)
-    out = []
-    for doc_id, score in ranked:
-        _, k, title, published, url, text, start_s = by_id[doc_id]
-        out.append(
-            SearchHit(
-                doc_id=doc_id,
-                kind=k,
-                title=title,
-                published_at=published,
-                link=_link(k, url, start_s),
-                score=float(score),
-                snippet=_snippet(text, terms, query),
-            )
-        )
+    out: dict[str, tuple[float, int]] = {}
+    for doc_id, title_norm, first_pid in rows:
+        tw = title_norm.split()
+        if title_norm == q.norm:
+            bonus = TITLE_BONUS
+        else:
+            shorter = q.words if len(q.words) < len(tw) else tw
+            if not content_words(shorter):
+                continue
+            bonus = TITLE_BONUS * len(shorter) / max(len(q.words), len(tw))
+        out[doc_id] = (bonus, int(first_pid))
     return out
 
 
-def _ranked_scan(
-    con: duckdb.DuckDBPyConnection, query: str, kind: str | None, limit: int, exact: bool, own_only: bool
-) -> list[tuple[str, float]]:
-    """(doc_id, score) of the hits, best first, with ``match_bm25`` evaluated for every document."""
-    sql = """
-        SELECT d.doc_id, s.score
-        FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, ?, conjunctive := 1) AS score FROM documents) s
-        JOIN documents d USING (doc_id)
-        WHERE s.score IS NOT NULL
-          AND (? IS NULL OR d.kind = ?)
-          AND (NOT ? OR strpos(lower(d.text), lower(?)) > 0)
-          AND (NOT ? OR d.is_own)
-        ORDER BY strpos(lower(d.text), lower(?)) > 0 DESC, s.score DESC, d.doc_id
-        LIMIT ?
-    """
-    rows = con.execute(sql, [query, kind, kind, exact, query, own_only, query, limit]).fetchall()
-    return [(doc_id, score) for doc_id, score in rows]
+def _ranked_passages(
+    con: duckdb.DuckDBPyConnection,
+    q: _Query,
+    flt: list[Any],
+    exact: bool,
+    titles: dict[str, tuple[float, int]],
+    limit: int,
+    per_doc: int,
+) -> list[tuple[str, int, float, bool, float]]:
+    """(doc_id, pid, passage score, phrase, title bonus) of the passages shown, in result order."""
+    termids = [r[0] for r in con.execute(f"SELECT termid FROM {TERMS} WHERE term = ANY(?)", [list(q.stems)]).fetchall()]  # noqa: S608
+    n_stems = max(len(q.stems), 1)
+    check_phrase = len(q.words) >= 2 or exact
+    phrase_sql = "strpos(' ' || s.norm || ' ' || s.head || ' ', ' ' || ?::VARCHAR || ' ') BETWEEN 1 AND s.norm_len + 1"
+    if q.stems:
+        # candidates: passages holding a content word (or, for the phrase, the next one's head does)
+        cand = f"""
+            SELECT pid, sum(w) AS bm25, count(*) FILTER (WHERE tf > 0) AS matched, count(*) AS present
+            FROM {POSTINGS} WHERE termid = ANY(?) GROUP BY pid
+        """  # noqa: S608 - module constants
+        cand_params: list[Any] = [termids]
+        phrase_possible = f"c.present = {len(q.stems)} AND {len(termids)} = {len(q.stems)}"
+    else:  # only stop words: passages holding the phrase, read one by one
+        cand = f"SELECT s.pid, 0.0 AS bm25, 0 AS matched, 0 AS present FROM {PASSAGES} s WHERE {phrase_sql}"  # noqa: S608
+        cand_params = [q.norm]
+        phrase_possible = "true"
+    phrase_expr = f"coalesce({phrase_possible}, false) AND {phrase_sql}" if check_phrase else "false"
+    title_ids = list(titles)
+    sql = f"""
+        WITH c AS ({cand}),
+        t AS (SELECT unnest(?::VARCHAR[]) AS doc_id, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
+        scored AS (
+            SELECT s.doc_id, s.pid, d.published_at, coalesce(t.bonus, 0) AS bonus,
+                   coalesce(c.matched, 0) / {n_stems}::DOUBLE + coalesce(c.bm25, 0) / (coalesce(c.bm25, 0) + {BM25_HALF}) AS base,
+                   {phrase_expr} AS phrase
+            FROM (SELECT pid FROM c UNION SELECT pid FROM t) k
+            JOIN {PASSAGES} s USING (pid)
+            JOIN {DOCS} d USING (doc_id)
+            LEFT JOIN c USING (pid)
+            LEFT JOIN t ON t.doc_id = s.doc_id
+            WHERE {_FILTERS}
+        ),
+        scored2 AS (
+            SELECT *, base + CASE WHEN phrase THEN {PHRASE_BONUS} ELSE 0 END AS pscore FROM scored WHERE NOT ? OR phrase
+        ),
+        kept AS (
+            SELECT *, row_number() OVER (PARTITION BY doc_id ORDER BY pscore DESC, pid) AS rk,
+                   max(pscore) OVER (PARTITION BY doc_id) AS best, best + bonus AS dscore
+            FROM scored2
+            QUALIFY rk <= ? AND (rk = 1 OR pscore >= {EXTRA_SHARE} * best)
+        ),
+        docs AS (
+            SELECT doc_id, any_value(dscore) AS dscore, any_value(published_at) AS published_at FROM kept
+            GROUP BY doc_id ORDER BY dscore DESC, published_at DESC NULLS LAST, doc_id LIMIT ?
+        )
+        SELECT k.doc_id, k.pid, k.pscore, k.phrase, k.bonus
+        FROM kept k JOIN docs USING (doc_id)
+        ORDER BY docs.dscore DESC, docs.published_at DESC NULLS LAST, k.doc_id, k.rk
+    """  # noqa: S608 - module constants and numbers; values are parameters
+    params = [*cand_params, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids]]
+    if check_phrase:
+        params.append(q.norm)
+    params += [*flt, exact, per_doc, limit]
+    rows = con.execute(sql, params).fetchall()
+    return [(d, int(p), float(s), bool(ph), float(b)) for d, p, s, ph, b in rows]
 
 
-# BM25 as the fts extension's match_bm25 macro computes it (k := 1.2, b := 0.75: the same expression
-# and types, so each term's part is the same double), for the documents holding every query term
-# (its ``conjunctive := 1``), from the query's postings only. The macro adds the parts in whatever
-# order its parallel hash aggregate meets them, so for 3+ terms its scores vary in the last bit from
-# run to run; here they are added smallest first, so a score is the same on every run.
-_BM25_CANDIDATES = f"""
-    WITH p AS (SELECT termid, docid, tf FROM {POSTINGS_TABLE} WHERE termid = ANY(?)),
-    s AS (
-        SELECT p.docid,
-               list_sum(list_sort(list(
-                   log((((st.num_docs - t.df) + 0.5) / (t.df + 0.5)) + 1)
-                   * ((p.tf * (1.2 + 1)) / (p.tf + (1.2 * ((1 - 0.75) + (0.75 * (f.len / st.avgdl))))))))) AS score
-        FROM p
-        JOIN fts_main_documents.dict t ON t.termid = p.termid
-        JOIN fts_main_documents.docs f ON f.docid = p.docid
-        CROSS JOIN fts_main_documents.stats st
-        GROUP BY p.docid
-        HAVING count(*) = ?
-    )
-    SELECT d.doc_id, s.docid, s.score
-    FROM s
-    JOIN fts_main_documents.docs f ON f.docid = s.docid
-    JOIN documents d ON d.doc_id = f.name
-    WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-      AND (NOT ? OR d.is_own)
-    ORDER BY s.score DESC, d.doc_id
-"""  # noqa: S608 - the table name is a module constant; values are parameters
-
-
-def _ranked_indexed(
-    con: duckdb.DuckDBPyConnection, query: str, kind: str | None, limit: int, exact: bool, own_only: bool
-) -> list[tuple[str, float]]:
-    """What ``_ranked_scan`` returns, from the side tables: BM25 for the documents holding every
-    query term only (``_fts_postings``), and the phrase looked for only in the texts that can hold it
-    (``_text_pairs``, ``_text_words``), best-scored first, until the page is full."""
-    # the query's terms, tokenised and stemmed by the index's own macro (as match_bm25 does)
-    ntokens, termids, low_query = con.execute(
-        """
-        WITH tokens AS (SELECT DISTINCT stem(unnest(fts_main_documents.tokenize(?)), 'porter') AS t)
-        SELECT (SELECT count(*) FROM tokens), list(d.termid), lower(?)
-        FROM fts_main_documents.dict d JOIN tokens ON d.term = tokens.t
-        """,
-        [query, query],
-    ).fetchone() or (0, None, query)
-    if not termids or len(termids) != ntokens or limit == 0:
-        return []  # a word the index never saw: no document has every word
-    candidates = con.execute(_BM25_CANDIDATES, [termids, len(termids), kind, kind, own_only]).fetchall()
-    if not candidates:
+def _hits(
+    con: duckdb.DuckDBPyConnection,
+    q: _Query,
+    ranked: list[tuple[str, int, float, bool, float]],
+    titles: dict[str, tuple[float, int]],
+) -> list[SearchHit]:
+    if not ranked:
         return []
-    holds = _phrase_holders(con, [(doc_id, docid) for doc_id, docid, _ in candidates], low_query, limit)
-    first = [(doc_id, score) for doc_id, _, score in candidates if holds.get(doc_id) is True]
-    if exact or len(first) >= limit:
-        return first[:limit]
-    # every candidate is known now: those without the phrase next, those without text last
-    rest = [(doc_id, score) for doc_id, _, score in candidates if holds[doc_id] is False]
-    rest += [(doc_id, score) for doc_id, _, score in candidates if holds[doc_id] is None]
-    return (first + rest)[:limit]
-
-
-def _phrase_holders(
-    con: duckdb.DuckDBPyConnection, candidates: list[tuple[str, int]], low_query: str, limit: int
-) -> dict[str, bool | None]:
-    """For the candidates (doc_id, FTS docid, best first): does ``lower(text)`` contain ``low_query``
-    (``strpos(lower(text), lower(query)) > 0``; None for a document without text)? Known for every
-    candidate up to the ``limit``-th that does; the texts of the few that may are read, in order."""
-    possible = holder_docids(con, low_query)
-    holds: dict[str, bool | None] = {}
-    to_check = []
-    for doc_id, docid in candidates:
-        if docid in possible:
-            to_check.append(doc_id)
+    rows = con.execute(
+        f"""
+        SELECT s.pid, s.doc_id, s.start_char, s.end_char, s.start_s, d.kind, d.title, d.url, d.published_at, d.timed,
+               substring(x.text, s.start_char + 1, s.end_char - s.start_char) AS piece
+        FROM {PASSAGES} s JOIN {DOCS} d USING (doc_id) JOIN documents x USING (doc_id)
+        WHERE s.pid = ANY(?)
+        """,  # noqa: S608 - module constants
+        [[pid for _, pid, _, _, _ in ranked]],
+    ).fetchall()
+    by_pid = {r[0]: r for r in rows}
+    hits: list[SearchHit] = []
+    current: SearchHit | None = None
+    for doc_id, pid, pscore, phrase, bonus in ranked:
+        _, _, a, b, start_s, kind, title, url, published, timed, piece = by_pid[pid]
+        ph = PassageHit(
+            start_char=a, end_char=b, start_s=start_s if timed else None, link=passage_link(kind, url, start_s, timed),
+            score=pscore + bonus, phrase=phrase, snippet=snippet(piece or "", q),
+        )
+        if current is None or current.doc_id != doc_id:
+            current = SearchHit(doc_id, kind, title, published, ph.link, ph.score, ph.snippet, bonus, [ph])
+            hits.append(current)
         else:
-            holds[doc_id] = False
-    found, i, batch = 0, 0, max(limit, 16)
-    while i < len(to_check) and found < limit:
-        chunk = to_check[i : i + batch]
-        for doc_id, has in con.execute(
-            "SELECT doc_id, strpos(lower(text), ?) > 0 FROM documents WHERE doc_id = ANY(?)", [low_query, chunk]
-        ).fetchall():
-            holds[doc_id] = has
-            found += bool(has)
-        i += batch
-        batch *= 2
-    if found < limit:  # documents without text (they have no words) sort last; there are rarely any
-        no_text = {r[0] for r in con.execute("SELECT doc_id FROM documents WHERE text IS NULL").fetchall()}
-        for doc_id, _ in candidates:
-            if doc_id in no_text:
-                holds[doc_id] = None
-    return holds
+            current.passages.append(ph)
+    return hits
 
 
-def _link(kind: str, url: str | None, start_s: float | None) -> str | None:
-    from pipelines.core.kwic import evidence_link  # one rule for deep links, shared with KWIC
+# --------------------------------------------------------------------------- snippets
 
-    return evidence_link(kind, url, start_s)
+
+def match_spans(text: str, q: _Query) -> list[tuple[int, int]]:
+    """What a snippet highlights: the whole query where it occurs as a phrase, and every content
+    word of the query (any word with the same stem) elsewhere; never a stop word on its own."""
+    mapped = norm_map(text)
+    spans = find_words(text, [{w} for w in q.words], mapped=mapped) if len(q.words) >= 2 else []
+    if q.stems:
+        wanted = set(q.stems)
+        out, idx = mapped
+        pos = 0
+        for w in out.split(" "):
+            if w and w not in STOP_WORDS and stem(w) in wanted:
+                a, b = int(idx[pos]), int(idx[pos + len(w) - 1]) + 1
+                if not any(s <= a < e for s, e in spans):
+                    spans.append((a, b))
+            pos += len(w) + 1
+    return sorted(spans)
+
+
+def snippet(text: str, q: _Query, width: int = 220) -> str:
+    """About ``width`` characters of the passage around its best match, matched words in [[ ]]."""
+    if not text:
+        return ""
+    spans = match_spans(text, q)
+    if spans:
+        phrase = [s for s in spans if len(text[s[0] : s[1]].split()) >= len(q.words) >= 2]
+        # the window holding the most matched words (a phrase first), starting a little before its first
+        best, best_n = spans[0], -1
+        for s in phrase or spans:
+            n = sum(1 for a, _ in spans if s[0] <= a < s[0] + width)
+            if n > best_n:
+                best, best_n = s, n
+        start = max(0, best[0] - width // 4)
+    else:
+        start = 0
+    end = min(len(text), start + width)
+    if start > 0:
+        sp = text.find(" ", start, best[0] if spans else start + 20)
+        start = sp + 1 if sp != -1 else start
+    if end < len(text):
+        sp = text.rfind(" ", start, end)
+        end = sp if sp > start else end
+    out, last = [], start
+    for a, b in spans:
+        if a < start or b > end or a < last:
+            continue
+        out.append(text[last:a])
+        out.append("[[" + text[a:b] + "]]")
+        last = b
+    out.append(text[last:end])
+    piece = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+

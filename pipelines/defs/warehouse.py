@@ -25,7 +25,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
-from pipelines.core.search import build_fts_index, search_tables_ready
+from pipelines.core.search import build_fts_index, index_state, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -167,11 +167,8 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
     p = corpus.project
     with corpus.work_db() as con:
-        # the BM25 index is rebuilt only when documents changed (it costs minutes at 100x)
-        fts_state = con.execute(
-            "SELECT md5(coalesce(string_agg(doc_id || content_sha256 || coalesce(title, ''), ',' ORDER BY doc_id), ''))"
-            " FROM documents"
-        ).fetchone()[0]  # type: ignore[index]
+        # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
+        fts_state = index_state(con)
         has_index = con.execute(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
         ).fetchone()[0]  # type: ignore[index]
