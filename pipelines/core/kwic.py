@@ -27,7 +27,7 @@ import duckdb
 
 from pipelines.core.links import passage_link
 from pipelines.core.periods import parse_period
-from pipelines.core.search import PASSAGES, POSTINGS, STOP_WORDS, TERMS, search_tables_ready, stem
+from pipelines.core.search import PASSAGES, POSTINGS, STOP_WORDS, TERMS, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
 
 _WS_RE = re.compile(r"\s+")
@@ -224,7 +224,8 @@ def _kwic_text(
     filters = [kind, kind, own_only, since, since]
     if search_tables_ready(con):
         if content:
-            stems = sorted({stem(w) for w in anchor} | {stem(w + "s") for w in anchor})
+            # a word's terms (a letters-and-digits word is its runs: any one of them will do)
+            stems = sorted({max(terms_of(x), key=len) for w in anchor for x in (w, w + "s") if terms_of(x)})
             holders = f"""SELECT DISTINCT s.doc_id FROM {POSTINGS} p JOIN {TERMS} t USING (termid) JOIN {PASSAGES} s USING (pid)
                           WHERE t.term = ANY(?) AND p.tf > 0"""
             params: list[Any] = [stems]

@@ -18,12 +18,21 @@ posting's BM25 weight. A query is scored per passage:
   of the two that the other covers, when one is a phrase of the other (and holds a content word).
 
 A result is a document: its best passage (link, snippet, score) and up to ``per_doc - 1`` more of
-its passages that score at least ``EXTRA_SHARE`` of the best, best first. Results are ordered by the score printed (ties: newer first, then doc_id).
+its passages that score at least ``EXTRA_SHARE`` of the best, best first. A result whose text
+repeats a better one's (a post and the tweet or day file carrying it: ``copy_signatures``) is
+folded into it as a copy. Results are ordered by the score printed (ties: newer first, then doc_id).
 Queries are always parameterised.
 """
 
+# SQL text is assembled only from table names, numbers and fragments defined in this module; every
+# value (user text, ids, dates) is passed as a parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
+import math
+import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,13 +53,15 @@ PASSAGES = "_search_passages"  # one row per passage (pid in document order)
 TERMS = "_search_terms"  # (termid, term, df): every stem of a content word, its document frequency
 POSTINGS = "_search_postings"  # (termid, pid, tf, w), sorted by termid: w = BM25 weight, tf 0 = next passage's head only
 DOCS = "_search_docs"  # one row per document with passages: filters, title, timed, url
+TITLES = "_search_titles"  # (doc_id, title_norm): a document's title and the catalog's aliases of its source
+COPIES = "_search_copies"  # (doc_a, doc_b): documents that carry the same text (a post and its tweet copy)
 STATS = "_search_stats"  # (version, passages, avgdl)
-TABLES = (PASSAGES, TERMS, POSTINGS, DOCS, STATS)
+TABLES = (PASSAGES, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATS)
 
 K1, B = 1.2, 0.75
 BM25_HALF = 8.0  # the BM25 at which its share of the score is one half
 PHRASE_BONUS = 1.0
-TITLE_BONUS = 3.0
+TITLE_EXACT = 6.0  # above any passage (< 3) plus any other title's bonus (< 3): a title query finds its document first
 HEAD_WORDS = 16  # words of the next passage kept with a passage: phrases of up to 17 words cross a boundary
 PER_DOC = 3
 EXTRA_SHARE = 0.7  # a document's other passages are shown when they score at least this share of its best
@@ -85,6 +96,21 @@ def content_words(words: Sequence[str]) -> list[str]:
     return [w for w in words if w not in STOP_WORDS]
 
 
+_COMPOUND_RE = re.compile(r"[^\W\d_]+\d+|\d+[^\W\d_]+")
+_RUN_RE = re.compile(r"\d+|[^\W\d_]+")
+
+
+@lru_cache(maxsize=200_000)
+def terms_of(word: str) -> tuple[str, ...]:
+    """The index terms of a normalised word: its stem, none for a stop word; a word of letters
+    and digits ("cifar10", "gpt2", "3d") is its runs ("cifar" "10"), as "CIFAR-10" is."""
+    if word in STOP_WORDS:
+        return ()
+    if _COMPOUND_RE.fullmatch(word):
+        return tuple(stem(p) for p in _RUN_RE.findall(word) if p not in STOP_WORDS)
+    return (stem(word),)
+
+
 # --------------------------------------------------------------------------- the index
 
 
@@ -93,9 +119,9 @@ def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def index_state(con: duckdb.DuckDBPyConnection) -> str:
+def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> str:
     """A fingerprint of what the indexes are built from: the documents' and segments' columns they
-    read, and the code that builds them (this module, passages, textnorm)."""
+    read, the catalog's aliases, and the code that builds them (this module, passages, textnorm)."""
     import sys
 
     from pipelines.core import fingerprint as fp
@@ -107,7 +133,7 @@ def index_state(con: duckdb.DuckDBPyConnection) -> str:
             ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
             ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
         ],
-        extra=[f"v{INDEX_VERSION}"],
+        extra=[f"v{INDEX_VERSION}", repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))],
     )
 
 
@@ -115,63 +141,73 @@ def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
     """True when every table of the passage index is there, of this version."""
     row = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
-        "AND table_name IN (?, ?, ?, ?, ?)",
+        "AND table_name IN (?, ?, ?, ?, ?, ?, ?)",
         list(TABLES),
     ).fetchone()
     if not row or row[0] != len(TABLES):
         return False
-    version = con.execute(f"SELECT max(version) FROM {STATS}").fetchone()  # noqa: S608 - a module constant
+    version = con.execute(f"SELECT max(version) FROM {STATS}").fetchone()
     return bool(version and version[0] == INDEX_VERSION)
 
 
-def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
+def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:
     """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
-    for SQL users, and the relevance benchmark's baseline), then the passage index search uses."""
+    for SQL users, and the relevance benchmark's baseline), then the passage index search uses.
+    ``aliases``: source id -> the catalog's other titles of that source (searched as titles)."""
     drop_search_tables(con)
     con.execute(
         "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
         "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
     )
-    build_search_index(con)
+    build_search_index(con, aliases=aliases)
 
 
-def build_search_index(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000) -> None:
+def build_search_index(
+    con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None
+) -> None:
     """Build the passage index from ``documents`` and ``segments``, documents in batches of about
-    ``batch_chars`` characters (memory stays bounded at any corpus size)."""
+    ``batch_chars`` characters (memory stays bounded at any corpus size). ``aliases``: as for
+    ``build_fts_index`` (URLs among them are left out)."""
     drop_search_tables(con)
     con.execute(
         f"""CREATE TABLE {PASSAGES} (pid INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER, end_char INTEGER,
             start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, tf SMALLINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _sig_in (doc_id VARCHAR, sig BIGINT)")
     termids: dict[str, int] = {}
     pid = 0
     for doc_ids in _doc_batches(con, batch_chars):
         passages: dict[str, list[Any]] = {k: [] for k in ("pid", "doc_id", "seq", "start_char", "end_char", "start_s",
                                                           "n_terms", "norm_len", "norm", "head")}
         post: dict[str, list[int]] = {"termid": [], "pid": [], "tf": []}
+        sigs: dict[str, list[Any]] = {"doc_id": [], "sig": []}
         for doc_id, kind, text, timed, segs in _batch_rows(con, doc_ids):
             parts = split_passages(kind, text, segs, timed)
             norms = [normalize_quote_text(text[p.start_char : p.end_char]) for p in parts]
+            for sig in copy_signatures(" ".join(norms).split()):
+                sigs["doc_id"].append(doc_id)
+                sigs["sig"].append(sig)
             for i, p in enumerate(parts):
                 words = norms[i].split()
                 head_words = norms[i + 1].split()[:HEAD_WORDS] if i + 1 < len(parts) else []
-                counts = Counter(stem(w) for w in words if w not in STOP_WORDS)
+                counts = Counter(t for w in words for t in terms_of(w))
                 for w in head_words:
-                    if w not in STOP_WORDS:
-                        counts.setdefault(stem(w), 0)
+                    for t in terms_of(w):
+                        counts.setdefault(t, 0)
                 for term, tf in counts.items():
                     post["termid"].append(termids.setdefault(term, len(termids)))
                     post["pid"].append(pid)
                     post["tf"].append(min(tf, 32767))
                 for k, v in (("pid", pid), ("doc_id", doc_id), ("seq", p.seq), ("start_char", p.start_char),
                              ("end_char", p.end_char), ("start_s", p.start_s),
-                             ("n_terms", sum(1 for w in words if w not in STOP_WORDS)),
+                             ("n_terms", sum(counts.values())),
                              ("norm_len", len(norms[i])), ("norm", norms[i]), ("head", " ".join(head_words))):
                     passages[k].append(v)
                 pid += 1
         _insert(con, PASSAGES, pa.table(passages, schema=_PASSAGE_SCHEMA))
         _insert(con, "_post_in", pa.table(post, schema=_POST_SCHEMA))
+        _insert(con, "_sig_in", pa.table(sigs, schema=pa.schema([("doc_id", pa.string()), ("sig", pa.int64())])))
     terms = pa.table({"termid": list(termids.values()), "term": list(termids.keys())},
                      schema=pa.schema([("termid", pa.int32()), ("term", pa.string())]))
     _insert(con, "_terms_in", terms, create=True)
@@ -180,7 +216,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000
         CREATE TABLE {STATS} AS
         SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl
         FROM {PASSAGES}
-        """  # noqa: S608 - module constants
+        """
     )
     con.execute(
         f"""
@@ -188,7 +224,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000
         SELECT t.termid, t.term, coalesce(d.df, 0)::INTEGER AS df
         FROM _terms_in t LEFT JOIN (SELECT termid, count(*) AS df FROM _post_in WHERE tf > 0 GROUP BY termid) d USING (termid)
         ORDER BY t.term
-        """  # noqa: S608 - module constants
+        """
     )
     # BM25 weight of each posting (Okapi, as match_bm25 computes it, with passages for documents)
     con.execute(
@@ -203,26 +239,30 @@ def build_search_index(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000
         JOIN {PASSAGES} s USING (pid)
         CROSS JOIN {STATS} st
         ORDER BY p.termid, p.pid
-        """  # noqa: S608 - module constants
+        """
     )
     con.execute(
         f"""
         CREATE TABLE {DOCS} AS
-        SELECT d.doc_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
-               coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid, NULL::VARCHAR AS title_norm
+        SELECT d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
+               coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid
         FROM documents d JOIN {PASSAGES} s USING (doc_id)
         GROUP BY ALL ORDER BY first_pid
-        """  # noqa: S608 - module constants
+        """
     )
-    titles = con.execute(f"SELECT doc_id, title FROM {DOCS} WHERE title IS NOT NULL").fetchall()  # noqa: S608
-    if titles:
-        norm_titles = pa.table({"doc_id": [d for d, _ in titles], "title_norm": [normalize_quote_text(t) for _, t in titles]})
-        con.register("_titles_in", norm_titles)
-        try:
-            con.execute(f"UPDATE {DOCS} SET title_norm = t.title_norm FROM _titles_in t WHERE {DOCS}.doc_id = t.doc_id")  # noqa: S608
-        finally:
-            con.unregister("_titles_in")
-    for tmp in ("_post_in", "_terms_in"):
+    titles: dict[str, list[str]] = {}
+    for doc_id, source_id, title in con.execute(f"SELECT doc_id, source_id, title FROM {DOCS}").fetchall():
+        names = [title] if title else []
+        names += [a for a in (aliases or {}).get(source_id, []) if a and not _URL_RE.match(a)]
+        for n in dict.fromkeys(normalize_quote_text(x) for x in names):
+            if n:
+                titles.setdefault(doc_id, []).append(n)
+    rows = [(d, t) for d, ts in titles.items() for t in ts]
+    table = pa.table({"doc_id": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
+                     schema=pa.schema([("doc_id", pa.string()), ("title_norm", pa.string())]))
+    _insert(con, TITLES, table, create=True, temp=False)
+    _build_copies(con)
+    for tmp in ("_post_in", "_terms_in", "_sig_in"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
@@ -230,16 +270,63 @@ _PASSAGE_SCHEMA = pa.schema([
     ("pid", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()), ("end_char", pa.int32()),
     ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()), ("norm", pa.string()), ("head", pa.string()),
 ])
+_URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
 _POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("tf", pa.int16())])
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, create: bool = False) -> None:
+COPY_SHINGLE = 8  # words in a shingle of the copy signature
+COPY_SAMPLE = 8  # a shingle is kept when its first word's crc32 is a multiple of this (1 in 8 words)
+COPY_MIN = 4  # documents with fewer kept shingles are not compared (short texts)
+COPY_SHARE = 0.5  # two documents are copies when they share this share of the smaller one's shingles
+
+
+@lru_cache(maxsize=200_000)
+def _anchors(word: str) -> bool:
+    return zlib.crc32(word.encode()) % COPY_SAMPLE == 0
+
+
+def copy_signatures(words: Sequence[str]) -> set[int]:
+    """A document's copy signature: the 64-bit hashes of the COPY_SHINGLE-word shingles starting at
+    the words a content-defined rule picks (about 1 in COPY_SAMPLE), so that two texts carrying the
+    same passage pick the same shingles wherever the passage sits in them."""
+    out = set()
+    for i in range(len(words) - COPY_SHINGLE + 1):
+        if _anchors(words[i]):
+            b = " ".join(words[i : i + COPY_SHINGLE]).encode()
+            out.add(((zlib.crc32(b) << 32) | zlib.adler32(b)) - (1 << 63))
+    return out
+
+
+def _build_copies(con: duckdb.DuckDBPyConnection) -> None:
+    """``_search_copies(doc_a, doc_b)``, doc_a < doc_b: pairs of documents that are copies of one text
+    (shingles that 50+ documents share are boilerplate and left out)."""
+    con.execute(
+        f"""
+        CREATE TABLE {COPIES} AS
+        WITH s AS (SELECT DISTINCT doc_id, sig FROM _sig_in),
+        common AS (SELECT sig FROM s GROUP BY sig HAVING count(*) BETWEEN 2 AND 50),
+        k AS (SELECT doc_id, count(*) AS n FROM s GROUP BY doc_id),
+        pairs AS (
+            SELECT a.doc_id AS doc_a, b.doc_id AS doc_b, count(*) AS shared
+            FROM s a JOIN common USING (sig) JOIN s b ON b.sig = a.sig AND a.doc_id < b.doc_id
+            GROUP BY ALL
+        )
+        SELECT doc_a, doc_b FROM pairs
+        JOIN k ka ON ka.doc_id = doc_a JOIN k kb ON kb.doc_id = doc_b
+        WHERE least(ka.n, kb.n) >= {COPY_MIN} AND shared >= {COPY_SHARE} * least(ka.n, kb.n)
+        ORDER BY doc_a, doc_b
+        """
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, create: bool = False, temp: bool = True) -> None:
     con.register("_arrow_in", data)
     try:
         if create:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _arrow_in")  # noqa: S608 - module constants
+            kind = "TEMP TABLE" if temp else "TABLE"
+            con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM _arrow_in")
         else:
-            con.execute(f"INSERT INTO {table} SELECT * FROM _arrow_in")  # noqa: S608 - module constants
+            con.execute(f"INSERT INTO {table} SELECT * FROM _arrow_in")
     finally:
         con.unregister("_arrow_in")
 
@@ -304,6 +391,7 @@ class SearchHit:
     snippet: str
     title_bonus: float = 0.0
     passages: list[PassageHit] = field(default_factory=list)  # the best first (passages[0] is this hit's)
+    copies: list[tuple[str, str | None]] = field(default_factory=list)  # (doc_id, link) of results repeating it
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -319,6 +407,7 @@ class SearchHit:
                  "score": round(p.score, 4), "phrase": p.phrase}
                 for p in self.passages
             ],
+            "copies": [{"doc_id": d, "link": link} for d, link in self.copies],
         }
 
 
@@ -332,7 +421,7 @@ class _Query:
 def parse_query(query: str) -> _Query:
     norm = normalize_quote_text(query or "")
     words = tuple(norm.split())
-    stems = tuple(dict.fromkeys(stem(w) for w in content_words(words)))
+    stems = tuple(dict.fromkeys(t for w in words for t in terms_of(w)))
     return _Query(norm, words, stems)
 
 
@@ -374,41 +463,57 @@ def search(
     if not search_tables_ready(con):
         raise SearchIndexMissing("the warehouse has no passage index of this version: run `corpus run` to build it")
     flt = [kind, kind, own_only, *([_day(since)] * 2), *([_day(until, end=True)] * 2)]
+    idf = _idfs(con, q)
     titles = _title_bonuses(con, q, flt) if not exact else {}
-    ranked = _ranked_passages(con, q, flt, exact, titles, limit, per_doc)
-    return _hits(con, q, ranked, titles)
+    ranked = _ranked_passages(con, q, idf, flt, exact, titles, limit + COPY_SLACK, per_doc)
+    return _hits(con, q, ranked, limit)
+
+
+def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> dict[str, tuple[int | None, float]]:
+    """stem -> (termid or None when no passage has it, its BM25 idf over passages)."""
+    row = con.execute(f"SELECT passages FROM {STATS}").fetchone()
+    n = float(row[0]) if row else 0.0
+    found = {t: (tid, df) for tid, t, df in con.execute(
+        f"SELECT termid, term, df FROM {TERMS} WHERE term = ANY(?)", [list(q.stems)]).fetchall()}
+    out: dict[str, tuple[int | None, float]] = {}
+    for st in q.stems:
+        tid, df = found.get(st, (None, 0))
+        out[st] = (tid, math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    return out
 
 
 def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: list[Any]) -> dict[str, tuple[float, int]]:
-    """doc_id -> (title bonus, first pid) for documents whose title is the query, holds it as a
-    phrase, or is a phrase of it (and then holds a content word)."""
+    """doc_id -> (title bonus, first pid) for the documents whose title (or one of its source's
+    catalog aliases) is the query (TITLE_EXACT), holds the query as a phrase (2+ words), or is a
+    phrase of the query holding a content word: then 1 + the shorter's share of the longer."""
     rows = con.execute(
         f"""
-        SELECT d.doc_id, d.title_norm, d.first_pid FROM {DOCS} d
-        WHERE d.title_norm IS NOT NULL AND d.title_norm <> ''
-          AND (strpos(' ' || d.title_norm || ' ', ' ' || ?::VARCHAR || ' ') > 0
-               OR strpos(' ' || ?::VARCHAR || ' ', ' ' || d.title_norm || ' ') > 0)
+        SELECT t.doc_id, t.title_norm, d.first_pid FROM {TITLES} t JOIN {DOCS} d USING (doc_id)
+        WHERE (strpos(' ' || t.title_norm || ' ', ' ' || ?::VARCHAR || ' ') > 0
+               OR strpos(' ' || ?::VARCHAR || ' ', ' ' || t.title_norm || ' ') > 0)
           AND {_FILTERS}
-        """,  # noqa: S608 - module constants; values are parameters
+        """,
         [q.norm, q.norm, *flt],
     ).fetchall()
     out: dict[str, tuple[float, int]] = {}
     for doc_id, title_norm, first_pid in rows:
         tw = title_norm.split()
         if title_norm == q.norm:
-            bonus = TITLE_BONUS
+            bonus = TITLE_EXACT
         else:
             shorter = q.words if len(q.words) < len(tw) else tw
-            if not content_words(shorter):
+            if (shorter is q.words and len(q.words) < 2) or not content_words(shorter):
                 continue
-            bonus = TITLE_BONUS * len(shorter) / max(len(q.words), len(tw))
-        out[doc_id] = (bonus, int(first_pid))
+            bonus = 1.0 + len(shorter) / max(len(q.words), len(tw))
+        if bonus > out.get(doc_id, (0.0, 0))[0]:
+            out[doc_id] = (bonus, int(first_pid))
     return out
 
 
 def _ranked_passages(
     con: duckdb.DuckDBPyConnection,
     q: _Query,
+    idf: dict[str, tuple[int | None, float]],
     flt: list[Any],
     exact: bool,
     titles: dict[str, tuple[float, int]],
@@ -416,22 +521,25 @@ def _ranked_passages(
     per_doc: int,
 ) -> list[tuple[str, int, float, bool, float]]:
     """(doc_id, pid, passage score, phrase, title bonus) of the passages shown, in result order."""
-    termids = [r[0] for r in con.execute(f"SELECT termid FROM {TERMS} WHERE term = ANY(?)", [list(q.stems)]).fetchall()]  # noqa: S608
-    n_stems = max(len(q.stems), 1)
+    known = [(tid, w) for tid, w in idf.values() if tid is not None]
+    total_idf = sum(w for _, w in idf.values()) or 1.0
     check_phrase = len(q.words) >= 2 or exact
     phrase_sql = "strpos(' ' || s.norm || ' ' || s.head || ' ', ' ' || ?::VARCHAR || ' ') BETWEEN 1 AND s.norm_len + 1"
     if q.stems:
-        # candidates: passages holding a content word (or, for the phrase, the next one's head does)
+        # candidates: passages holding a content word (or, for the phrase, whose next passage's head does)
         cand = f"""
-            SELECT pid, sum(w) AS bm25, count(*) FILTER (WHERE tf > 0) AS matched, count(*) AS present
-            FROM {POSTINGS} WHERE termid = ANY(?) GROUP BY pid
-        """  # noqa: S608 - module constants
-        cand_params: list[Any] = [termids]
-        phrase_possible = f"c.present = {len(q.stems)} AND {len(termids)} = {len(q.stems)}"
-    else:  # only stop words: passages holding the phrase, read one by one
-        cand = f"SELECT s.pid, 0.0 AS bm25, 0 AS matched, 0 AS present FROM {PASSAGES} s WHERE {phrase_sql}"  # noqa: S608
+            SELECT p.pid, sum(p.w) AS bm25, sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} AS coverage,
+                   count(*) AS present
+            FROM {POSTINGS} p JOIN (SELECT unnest(?::INTEGER[]) AS termid, unnest(?::DOUBLE[]) AS idf) q USING (termid)
+            GROUP BY p.pid
+        """
+        cand_params: list[Any] = [[t for t, _ in known], [w for _, w in known]]
+        phrase_possible = f"c.present = {len(q.stems)} AND {len(known)} = {len(q.stems)}"
+    else:  # only stop words: the passages holding the phrase, read one by one; they hold all there is
+        cand = f"SELECT s.pid, 0.0 AS bm25, 1.0 AS coverage, 0 AS present FROM {PASSAGES} s WHERE {phrase_sql}"
         cand_params = [q.norm]
         phrase_possible = "true"
+        check_phrase = True
     phrase_expr = f"coalesce({phrase_possible}, false) AND {phrase_sql}" if check_phrase else "false"
     title_ids = list(titles)
     sql = f"""
@@ -439,7 +547,7 @@ def _ranked_passages(
         t AS (SELECT unnest(?::VARCHAR[]) AS doc_id, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
         scored AS (
             SELECT s.doc_id, s.pid, d.published_at, coalesce(t.bonus, 0) AS bonus,
-                   coalesce(c.matched, 0) / {n_stems}::DOUBLE + coalesce(c.bm25, 0) / (coalesce(c.bm25, 0) + {BM25_HALF}) AS base,
+                   coalesce(c.coverage, 0) + coalesce(c.bm25, 0) / (coalesce(c.bm25, 0) + {BM25_HALF}) AS base,
                    {phrase_expr} AS phrase
             FROM (SELECT pid FROM c UNION SELECT pid FROM t) k
             JOIN {PASSAGES} s USING (pid)
@@ -464,7 +572,7 @@ def _ranked_passages(
         SELECT k.doc_id, k.pid, k.pscore, k.phrase, k.bonus
         FROM kept k JOIN docs USING (doc_id)
         ORDER BY docs.dscore DESC, docs.published_at DESC NULLS LAST, k.doc_id, k.rk
-    """  # noqa: S608 - module constants and numbers; values are parameters
+    """
     params = [*cand_params, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids]]
     if check_phrase:
         params.append(q.norm)
@@ -477,24 +585,24 @@ def _hits(
     con: duckdb.DuckDBPyConnection,
     q: _Query,
     ranked: list[tuple[str, int, float, bool, float]],
-    titles: dict[str, tuple[float, int]],
+    limit: int,
 ) -> list[SearchHit]:
     if not ranked:
         return []
     rows = con.execute(
         f"""
         SELECT s.pid, s.doc_id, s.start_char, s.end_char, s.start_s, d.kind, d.title, d.url, d.published_at, d.timed,
-               substring(x.text, s.start_char + 1, s.end_char - s.start_char) AS piece
+               substring(x.text, s.start_char + 1, s.end_char - s.start_char) AS piece, NULL
         FROM {PASSAGES} s JOIN {DOCS} d USING (doc_id) JOIN documents x USING (doc_id)
         WHERE s.pid = ANY(?)
-        """,  # noqa: S608 - module constants
+        """,
         [[pid for _, pid, _, _, _ in ranked]],
     ).fetchall()
     by_pid = {r[0]: r for r in rows}
     hits: list[SearchHit] = []
     current: SearchHit | None = None
     for doc_id, pid, pscore, phrase, bonus in ranked:
-        _, _, a, b, start_s, kind, title, url, published, timed, piece = by_pid[pid]
+        _, _, a, b, start_s, kind, title, url, published, timed, piece, _ = by_pid[pid]
         ph = PassageHit(
             start_char=a, end_char=b, start_s=start_s if timed else None, link=passage_link(kind, url, start_s, timed),
             score=pscore + bonus, phrase=phrase, snippet=snippet(piece or "", q),
@@ -504,7 +612,27 @@ def _hits(
             hits.append(current)
         else:
             current.passages.append(ph)
-    return hits
+    return _fold_copies(con, hits)[:limit]
+
+
+COPY_SLACK = 5  # results read beyond the limit, so that folding copies still fills the page
+
+
+def _fold_copies(con: duckdb.DuckDBPyConnection, hits: list[SearchHit]) -> list[SearchHit]:
+    """A result whose document is a copy of a better result's (``_search_copies``) is folded into it."""
+    ids = [h.doc_id for h in hits]
+    pairs = con.execute(f"SELECT doc_a, doc_b FROM {COPIES} WHERE doc_a = ANY(?) AND doc_b = ANY(?)", [ids, ids]).fetchall()
+    if not pairs:
+        return hits
+    same = {frozenset(p) for p in pairs}
+    kept: list[SearchHit] = []
+    for h in hits:
+        into = next((k for k in kept if frozenset((k.doc_id, h.doc_id)) in same), None)
+        if into is None:
+            kept.append(h)
+        else:
+            into.copies.append((h.doc_id, h.link))
+    return kept
 
 
 # --------------------------------------------------------------------------- snippets
@@ -520,7 +648,7 @@ def match_spans(text: str, q: _Query) -> list[tuple[int, int]]:
         out, idx = mapped
         pos = 0
         for w in out.split(" "):
-            if w and w not in STOP_WORDS and stem(w) in wanted:
+            if w and wanted.intersection(terms_of(w)):
                 a, b = int(idx[pos]), int(idx[pos + len(w) - 1]) + 1
                 if not any(s <= a < e for s, e in spans):
                     spans.append((a, b))
