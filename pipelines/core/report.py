@@ -17,6 +17,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.core import charts
+from pipelines.core.tweetpage import write_tweet_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_ORDER = ["contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"]
@@ -245,7 +246,8 @@ def render_markdown(data: ReportData) -> str:
 def write_report(
     con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None
 ) -> dict[str, Any]:
-    """Write reports/index.html and reports/claims.md; ``thinker`` (the catalog's name) titles them."""
+    """Write reports/index.html, reports/claims.md and the searchable tweet archive reports/tweets.html;
+    ``thinker`` (the catalog's name) titles them."""
     data = collect(con, published_at=published_at)
     data.thinker = thinker
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -254,9 +256,11 @@ def write_report(
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    tweets_path = write_tweet_page(con, out_dir, thinker=thinker, state=data.state)
     return {
         "html": str(html_path),
         "markdown": str(md_path),
+        "tweets": str(tweets_path),
         "claims": len(data.claims),
         "verdicts": data.verdict_counts,
         "state": data.state,

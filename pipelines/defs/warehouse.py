@@ -168,7 +168,8 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     p = corpus.project
     with corpus.work_db() as con:
         # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
-        fts_state = index_state(con)
+        aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
+        fts_state = index_state(con, aliases)
         has_index = con.execute(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
         ).fetchone()[0]  # type: ignore[index]
@@ -176,7 +177,7 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
         rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)
         if rebuilt:
-            build_fts_index(con)
+            build_fts_index(con, aliases=aliases)
             con.execute("DELETE FROM _fts_state")
             con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
         else:
