@@ -97,6 +97,7 @@ DOCS: list[dict[str, Any]] = [
         speakers_separated=True,
         url=YT,
         text=V1_TEXT,
+        timed=True,  # real caption timings: KWIC links jump to the caption
     ),
     dict(
         doc_id="p1",

@@ -27,7 +27,7 @@ import duckdb
 
 from pipelines.core.links import passage_link
 from pipelines.core.periods import parse_period
-from pipelines.core.search import PASSAGES, POSTINGS, STOP_WORDS, TERMS, search_tables_ready, terms_of
+from pipelines.core.searchindex import PASSAGES, POSTINGS, STOP_WORDS, TERMS, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
 
 _WS_RE = re.compile(r"\s+")

@@ -25,7 +25,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
-from pipelines.core.search import build_fts_index, index_state, search_tables_ready
+from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
