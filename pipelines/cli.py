@@ -156,8 +156,11 @@ def cmd_search(args: argparse.Namespace, project: Project) -> int:
         date = h.published_at.date().isoformat() if h.published_at else "undated"
         print(f"{i:>3}. [{h.score:5.2f}] {date} {h.kind:<9} {h.title or h.doc_id}")
         for j, p in enumerate(h.passages):
-            print(f"     {'' if j == 0 else '+ '}{p.link or h.doc_id}")
+            if j == 0 or p.link != h.passages[j - 1].link:  # another second of the video: its own link
+                print(f"     {'' if j == 0 else '+ '}{p.link or h.doc_id}")
             print(f"     {'' if j == 0 else '  '}{_highlight(p.snippet)}")
+        for doc_id, link in h.copies:
+            print(f"     (also in {doc_id}{': ' + link if link else ''})")
     if not hits:
         print("no passage holds the exact phrase" if args.exact else "no passages match")
     return 0

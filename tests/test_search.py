@@ -20,7 +20,7 @@ import pytest
 from pipelines.core import searchindex
 from pipelines.core.kwic import kwic
 from pipelines.core.links import passage_link
-from pipelines.core.passages import Segment, split_passages
+from pipelines.core.passages import split_passages
 from pipelines.core.search import SearchIndexMissing, search
 from pipelines.core.searchindex import build_fts_index, copy_signatures, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
@@ -119,7 +119,7 @@ def con(wh: Path) -> duckdb.DuckDBPyConnection:
 def test_passages_tile_the_text_and_follow_the_rules() -> None:
     assert split_passages("tweet", "a short tweet") == [split_passages("tweet", "a short tweet")[0]]
     assert split_passages("tweet", "x" * 5000)[0].end_char == 5000  # a tweet is one passage, however long
-    segs = [Segment(a, b, s0, s1) for _, _, s0, s1, a, b, _ in TALK_SEGS]
+    segs = [(a, b, s0, s1) for _, _, s0, s1, a, b, _ in TALK_SEGS]
     timed = split_passages("video", TALK, segs, timed=True)
     assert timed[0].start_char == 0 and timed[-1].end_char == len(TALK)
     assert all(p.end_char == q.start_char for p, q in zip(timed, timed[1:], strict=False))
@@ -133,7 +133,7 @@ def test_passages_tile_the_text_and_follow_the_rules() -> None:
     assert POST[post[0].start_char :].startswith("Software Two Point Oh")  # a heading joins what follows
     # a caption block of 10 minutes is cut near 150 words, its seconds interpolated by position
     long_text = " ".join(f"w{i}." if i % 20 == 19 else f"w{i}" for i in range(600))
-    pieces = split_passages("video", long_text, [Segment(0, len(long_text), 100.0, 700.0)], timed=True)
+    pieces = split_passages("video", long_text, [(0, len(long_text), 100.0, 700.0)], timed=True)
     assert len(pieces) >= 3 and pieces[0].start_s == 100.0
     assert all(100 < p.start_s < 700 for p in pieces[1:])  # type: ignore[operator]
     assert split_passages("blog_post", "") == [] and split_passages("blog_post", None) == []
@@ -148,7 +148,7 @@ def test_passages_tile_random_texts() -> None:
         pos = 0
         while pos < len(text) and n % 2:
             end = min(len(text), pos + rng.randrange(5, 300))
-            segs.append(Segment(pos, end, pos / 10, end / 10))
+            segs.append((pos, end, pos / 10, end / 10))
             pos = end
         parts = split_passages("video" if n % 3 else "blog_post", text, segs, timed=bool(n % 2))
         assert parts[0].start_char == 0 and parts[-1].end_char == len(text)

@@ -32,14 +32,9 @@ _PARA_RE = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE_END_RE = re.compile(r"[.?!…][\"'”’)\]]*$")
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A located piece of the text (``segments`` row): 0-based, end-exclusive; seconds when timed."""
-
-    start_char: int
-    end_char: int
-    start_s: float | None = None
-    end_s: float | None = None
+# A located piece of the text, as a ``segments`` row gives it: (start_char, end_char, start_s,
+# end_s), offsets 0-based and end-exclusive, seconds None when unknown.
+Segment = tuple[int, int, float | None, float | None]
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ def split_passages(kind: str | None, text: str | None, segments: Sequence[Segmen
     n = len(text)
     if kind == "tweet":
         return [Passage(0, 0, n, None)]
-    timed = bool(timed) and any(s.start_s is not None for s in segments)
+    timed = bool(timed) and any(s[2] is not None for s in segments)
     atoms = _atoms(text, segments, timed)
     atoms = [piece for a in atoms for piece in _split_long(text, a)]
     if timed:
@@ -86,15 +81,12 @@ def _atoms(text: str, segments: Sequence[Segment], timed: bool) -> list[_Atom]:
     """The pieces passages are made of: located segments in text order (each running to the next
     one's start), else the text's blank-line paragraphs, else the whole text."""
     n = len(text)
-    located = sorted(
-        (s for s in segments if s.start_char is not None and s.end_char is not None and 0 <= s.start_char < n),
-        key=lambda s: (s.start_char, s.end_char),
-    )
+    located = sorted((s for s in segments if s[0] is not None and s[1] is not None and 0 <= s[0] < n), key=lambda s: (s[0], s[1]))
     starts: list[tuple[int, float | None, float | None]] = []
-    for s in located:
-        if starts and s.start_char <= starts[-1][0]:
+    for a, _, s0, s1 in located:
+        if starts and a <= starts[-1][0]:
             continue  # overlapping or repeated: the first one at a position stands for it
-        starts.append((s.start_char, s.start_s if timed else None, s.end_s if timed else None))
+        starts.append((a, s0 if timed else None, s1 if timed else None))
     if not starts:
         starts = [(0, None, None)]
         starts += [(m.end(), None, None) for m in _PARA_RE.finditer(text) if m.end() < n]

@@ -361,7 +361,7 @@ def match_spans(text: str, q: _Query) -> list[tuple[int, int]]:
         out, idx = mapped
         pos = 0
         for w in out.split(" "):
-            if w and wanted.intersection(terms_of(w)):
+            if len(w) > 1 and wanted.intersection(terms_of(w)):  # a lone "2" or "0" is noise, unless in the phrase
                 a, b = int(idx[pos]), int(idx[pos + len(w) - 1]) + 1
                 if not any(s <= a < e for s, e in spans):
                     spans.append((a, b))

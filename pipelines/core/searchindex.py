@@ -336,7 +336,7 @@ def _batch_rows(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> Iterator[
         "AND start_char IS NOT NULL ORDER BY doc_id, seq",
         [doc_ids],
     ).fetchall():
-        segs.setdefault(doc_id, []).append(Segment(a, b, s0, s1))
+        segs.setdefault(doc_id, []).append((a, b, s0, s1))
     for doc_id, kind, text, timed in con.execute(
         "SELECT doc_id, kind, text, coalesce(timed, false) FROM documents WHERE doc_id = ANY(?) ORDER BY doc_id", [doc_ids]
     ).fetchall():
