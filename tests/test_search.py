@@ -299,7 +299,8 @@ def test_index_tables_shape(con: duckdb.DuckDBPyConnection) -> None:
 def test_index_built_in_batches_is_the_same(wh: Path, tmp_path: Path) -> None:
     copy = tmp_path / "batched.duckdb"
     copy.write_bytes(wh.read_bytes())
-    tables = ["_search_passages", "_search_postings", "_search_terms", "_search_copies", "_search_titles"]
+    tables = ["_search_passages", "_search_ptext", "_search_postings", "_search_terms", "_search_copies",
+              "_search_titles", "_search_docs"]
     c = connect(copy)
     try:
         before = {t: c.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}  # noqa: S608 - constants

@@ -27,7 +27,15 @@ import duckdb
 
 from pipelines.core.links import passage_link
 from pipelines.core.periods import parse_period
-from pipelines.core.searchindex import PASSAGES, POSTINGS, STOP_WORDS, TERMS, search_tables_ready, terms_of
+from pipelines.core.searchindex import (
+    PASSAGES,
+    POSTINGS,
+    PTEXT,
+    STOP_WORDS,
+    TERMS,
+    search_tables_ready,
+    terms_of,
+)
 from pipelines.core.textnorm import find_words, normalize_quote_text
 
 _WS_RE = re.compile(r"\s+")
@@ -230,7 +238,7 @@ def _kwic_text(
                           WHERE t.term = ANY(?) AND p.tf > 0"""
             params: list[Any] = [stems]
         else:  # only stop words: what all forms share, inside a passage's normalised text
-            holders = f"SELECT DISTINCT doc_id FROM {PASSAGES} WHERE strpos(norm, ?) > 0"
+            holders = f"SELECT DISTINCT s.doc_id FROM {PTEXT} t JOIN {PASSAGES} s USING (pid) WHERE strpos(t.norm, ?) > 0"
             params = [os.path.commonprefix(sorted(anchor))]
         doc_ids = [
             r[0]

@@ -34,6 +34,7 @@ matched, never a stop word on its own. Queries are always parameterised.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -48,6 +49,7 @@ from pipelines.core.searchindex import (
     INDEX_VERSION,
     PASSAGES,
     POSTINGS,
+    PTEXT,
     STATS,
     TERMS,
     TITLES,
@@ -140,12 +142,34 @@ def _day(value: str | date | datetime | None, end: bool = False) -> date | None:
     return period.end if end else period.start
 
 
-_FILTERS = """
-    (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-    AND (NOT ? OR d.is_own)
-    AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
-    AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE <= ?::DATE)
-"""
+@dataclass(frozen=True)
+class _Filters:
+    """The filters of a search as a WHERE fragment over ``_search_docs d`` (fixed text) and its values."""
+
+    kind: str | None = None
+    own_only: bool = False
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kind or self.own_only or self.since or self.until)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        parts: list[str] = ["true"]
+        params: list[Any] = []
+        if self.kind:
+            parts.append("d.kind = ?")
+            params.append(self.kind)
+        if self.own_only:
+            parts.append("d.is_own")
+        if self.since:
+            parts.append("(d.published_at AT TIME ZONE 'UTC')::DATE >= ?")
+            params.append(self.since)
+        if self.until:
+            parts.append("(d.published_at AT TIME ZONE 'UTC')::DATE <= ?")
+            params.append(self.until)
+        return " AND ".join(parts), params
 
 
 def search(
@@ -167,7 +191,7 @@ def search(
     limit, per_doc = max(0, int(limit)), max(1, int(per_doc))
     if not q.words or limit == 0:
         return []
-    flt = [kind, kind, own_only, *([_day(since)] * 2), *([_day(until, end=True)] * 2)]
+    flt = _Filters(kind or None, bool(own_only), _day(since), _day(until, end=True))
     try:
         idf = _idfs(con, q)
         titles = _title_bonuses(con, q, flt) if not exact else {}
@@ -195,21 +219,22 @@ def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> dict[str, tuple[int | No
     return out
 
 
-def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: list[Any]) -> dict[str, tuple[float, int]]:
-    """doc_id -> (title bonus, first pid) for the documents whose title (or one of its source's
+def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: _Filters) -> dict[int, tuple[float, int]]:
+    """docidx -> (title bonus, first pid) for the documents whose title (or one of its source's
     catalog aliases) is the query (TITLE_EXACT), holds the query as a phrase (2+ words), or is a
     phrase of the query holding a content word: then 1 + the shorter's share of the longer."""
+    where, params = flt.sql()
     rows = con.execute(
         f"""
-        SELECT t.doc_id, t.title_norm, d.first_pid FROM {TITLES} t JOIN {DOCS} d USING (doc_id)
+        SELECT t.docidx, t.title_norm, d.first_pid FROM {TITLES} t JOIN {DOCS} d USING (docidx)
         WHERE (strpos(' ' || t.title_norm || ' ', ' ' || ?::VARCHAR || ' ') > 0
                OR strpos(' ' || ?::VARCHAR || ' ', ' ' || t.title_norm || ' ') > 0)
-          AND {_FILTERS}
+          AND {where}
         """,
-        [q.norm, q.norm, *flt],
+        [q.norm, q.norm, *params],
     ).fetchall()
-    out: dict[str, tuple[float, int]] = {}
-    for doc_id, title_norm, first_pid in rows:
+    out: dict[int, tuple[float, int]] = {}
+    for docidx, title_norm, first_pid in rows:
         tw = title_norm.split()
         if title_norm == q.norm:
             bonus = TITLE_EXACT
@@ -218,80 +243,130 @@ def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: list[Any]) ->
             if (shorter is q.words and len(q.words) < 2) or not content_words(shorter):
                 continue
             bonus = 1.0 + len(shorter) / max(len(q.words), len(tw))
-        if bonus > out.get(doc_id, (0.0, 0))[0]:
-            out[doc_id] = (bonus, int(first_pid))
+        if bonus > out.get(docidx, (0.0, 0))[0]:
+            out[docidx] = (bonus, int(first_pid))
     return out
+
+
+VERIFY_MAX = 1000  # passages holding every content word that may be read to look for the phrase
+VERIFY_BATCH = 100  # read this many at a time, best first, until enough documents hold the phrase
+
+
+def _in_list(ints: Sequence[int]) -> str:
+    """A literal IN list of integers (from the index itself, never from a user): DuckDB looks such a
+    list up in the table's index (a list parameter would make it scan the table)."""
+    return ", ".join(str(int(i)) for i in ints) or "NULL"
+
+
+def _phrase_holders(con: duckdb.DuckDBPyConnection, q: _Query, pids: Sequence[int]) -> list[int]:
+    """Of these passages, those holding the query as normalised words, starting in the passage's own
+    words (the next passage's head completes a phrase across the boundary)."""
+    if not pids:
+        return []
+    needle = f" {q.norm} "
+    rows = con.execute(f"SELECT pid, norm_len, norm, head FROM {PTEXT} WHERE pid IN ({_in_list(pids)})").fetchall()
+    return [pid for pid, norm_len, norm, head in rows if 0 <= f" {norm} {head} ".find(needle) <= norm_len]
+
+
+def _find_phrase(con: duckdb.DuckDBPyConnection, q: _Query, titles: dict[int, tuple[float, int]], need: int) -> list[int]:
+    """The candidates (``_search_cand``) holding the phrase. Those holding every content word all have
+    full coverage, so by BM25 the best of them are the best phrase holders: they are read best first,
+    VERIFY_BATCH at a time, until ``need`` documents hold the phrase or VERIFY_MAX were read (a phrase
+    holder further down is then scored without its phrase). Title documents' passages are read too."""
+    complete = [(pid, docidx) for pid, docidx in con.execute(
+        f"SELECT pid, docidx FROM _search_cand WHERE complete ORDER BY base DESC, pid LIMIT {VERIFY_MAX}").fetchall()]
+    if not q.stems:
+        return [pid for pid, _ in complete]  # found by their text already
+    docs_of = dict(complete)
+    found: list[int] = []
+    docs: set[int] = set()
+    for i in range(0, len(complete), VERIFY_BATCH):
+        hits = _phrase_holders(con, q, [pid for pid, _ in complete[i : i + VERIFY_BATCH]])
+        found += hits
+        docs.update(docs_of[p] for p in hits)
+        if len(docs) >= need:
+            break
+    title_pids = [r[0] for r in con.execute(
+        f"SELECT pid FROM _search_cand WHERE complete AND docidx IN ({_in_list(list(titles))}) LIMIT {VERIFY_MAX}").fetchall()]
+    return sorted(set(found) | set(_phrase_holders(con, q, [p for p in title_pids if p not in set(found)])))
 
 
 def _ranked_passages(
     con: duckdb.DuckDBPyConnection,
     q: _Query,
     idf: dict[str, tuple[int | None, float]],
-    flt: list[Any],
+    flt: _Filters,
     exact: bool,
-    titles: dict[str, tuple[float, int]],
+    titles: dict[int, tuple[float, int]],
     limit: int,
     per_doc: int,
 ) -> list[tuple[str, int, float, bool, float]]:
-    """(doc_id, pid, passage score, phrase, title bonus) of the passages shown, in result order."""
+    """(doc_id, pid, passage score, phrase, title bonus) of the passages shown, in result order.
+
+    The candidates (passages holding a content word, within the filters) are scored from their
+    postings alone into a temporary table; the phrase is looked for in some of their texts
+    (``_find_phrase``); documents are ranked by their best passage plus their title bonus, and the
+    passages of the first ``limit`` are returned. A query of stop words only reads every passage's
+    text for its phrase (slow on a large corpus)."""
     known = [(tid, w) for tid, w in idf.values() if tid is not None]
     total_idf = sum(w for _, w in idf.values()) or 1.0
-    check_phrase = len(q.words) >= 2 or exact
-    phrase_sql = "strpos(' ' || s.norm || ' ' || s.head || ' ', ' ' || ?::VARCHAR || ' ') BETWEEN 1 AND s.norm_len + 1"
     if q.stems:
-        # candidates: passages holding a content word (or, for the phrase, whose next passage's head does)
+        if len(known) < len(q.stems) and exact:
+            return []  # a word no passage holds: no passage holds the phrase
         cand = f"""
-            SELECT p.pid, sum(p.w) AS bm25, sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} AS coverage,
-                   count(*) AS present
+            SELECT p.pid, any_value(p.docidx) AS docidx,
+                   sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} + sum(p.w) / (sum(p.w) + {BM25_HALF}) AS base,
+                   count(*) = {len(q.stems)} AND {len(known) == len(q.stems)} AS complete
             FROM {POSTINGS} p JOIN (SELECT unnest(?::INTEGER[]) AS termid, unnest(?::DOUBLE[]) AS idf) q USING (termid)
             GROUP BY p.pid
         """
         cand_params: list[Any] = [[t for t, _ in known], [w for _, w in known]]
-        phrase_possible = f"c.present = {len(q.stems)} AND {len(known)} = {len(q.stems)}"
-    else:  # only stop words: the passages holding the phrase, read one by one; they hold all there is
-        cand = f"SELECT s.pid, 0.0 AS bm25, 1.0 AS coverage, 0 AS present FROM {PASSAGES} s WHERE {phrase_sql}"
-        cand_params = [q.norm]
-        phrase_possible = "true"
-        check_phrase = True
-    phrase_expr = f"coalesce({phrase_possible}, false) AND {phrase_sql}" if check_phrase else "false"
-    title_ids = list(titles)
-    sql = f"""
-        WITH c AS ({cand}),
-        t AS (SELECT unnest(?::VARCHAR[]) AS doc_id, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
-        scored AS (
-            SELECT s.doc_id, s.pid, d.published_at, coalesce(t.bonus, 0) AS bonus,
-                   coalesce(c.coverage, 0) + coalesce(c.bm25, 0) / (coalesce(c.bm25, 0) + {BM25_HALF}) AS base,
-                   {phrase_expr} AS phrase
-            FROM (SELECT pid FROM c UNION SELECT pid FROM t) k
-            JOIN {PASSAGES} s USING (pid)
-            JOIN {DOCS} d USING (doc_id)
-            LEFT JOIN c USING (pid)
-            LEFT JOIN t ON t.doc_id = s.doc_id
-            WHERE {_FILTERS}
-        ),
-        scored2 AS (
-            SELECT *, base + CASE WHEN phrase THEN {PHRASE_BONUS} ELSE 0 END AS pscore FROM scored WHERE NOT ? OR phrase
-        ),
-        kept AS (
-            SELECT *, row_number() OVER (PARTITION BY doc_id ORDER BY pscore DESC, pid) AS rk,
-                   max(pscore) OVER (PARTITION BY doc_id) AS best, best + bonus AS dscore
-            FROM scored2
-            QUALIFY rk <= ? AND (rk = 1 OR pscore >= {EXTRA_SHARE} * best)
-        ),
-        docs AS (
-            SELECT doc_id, any_value(dscore) AS dscore, any_value(published_at) AS published_at FROM kept
-            GROUP BY doc_id ORDER BY dscore DESC, published_at DESC NULLS LAST, doc_id LIMIT ?
-        )
-        SELECT k.doc_id, k.pid, k.pscore, k.phrase, k.bonus
-        FROM kept k JOIN docs USING (doc_id)
-        ORDER BY docs.dscore DESC, docs.published_at DESC NULLS LAST, k.doc_id, k.rk
-    """
-    params = [*cand_params, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids]]
-    if check_phrase:
-        params.append(q.norm)
-    params += [*flt, exact, per_doc, limit]
-    rows = con.execute(sql, params).fetchall()
-    return [(d, int(p), float(s), bool(ph), float(b)) for d, p, s, ph, b in rows]
+    else:
+        cand = f"""
+            SELECT t.pid, s.docidx, 1.0 AS base, true AS complete
+            FROM {PTEXT} t JOIN {PASSAGES} s USING (pid)
+            WHERE strpos(' ' || t.norm || ' ' || t.head || ' ', ?) BETWEEN 1 AND t.norm_len + 1
+        """
+        cand_params = [f" {q.norm} "]
+    where, fparams = flt.sql()
+    filtered = f"SELECT c.* FROM ({cand}) c JOIN {DOCS} d ON d.docidx = c.docidx WHERE {where}" if flt.active else cand
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _search_cand AS {filtered}", [*cand_params, *fparams])
+    try:
+        phrase = _find_phrase(con, q, titles, limit + per_doc) if (len(q.words) >= 2 or exact) else []
+        if exact and not phrase:
+            return []
+        title_ids = list(titles)
+        sql = f"""
+            WITH ph AS (SELECT unnest(?::INTEGER[]) AS pid),
+            t AS (SELECT unnest(?::INTEGER[]) AS docidx, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
+            k AS (
+                SELECT c.pid, c.docidx, c.base + CASE WHEN ph.pid IS NOT NULL THEN {PHRASE_BONUS} ELSE 0 END AS pscore,
+                       ph.pid IS NOT NULL AS phrase
+                FROM (SELECT pid, docidx, base FROM _search_cand
+                      UNION ALL  -- a document found by its title alone: its first passage
+                      SELECT pid, docidx, 0.0 FROM t WHERE pid NOT IN (SELECT pid FROM _search_cand)) c
+                LEFT JOIN ph ON ph.pid = c.pid
+                WHERE NOT ? OR ph.pid IS NOT NULL
+            ),
+            best AS (SELECT docidx, max(pscore) AS best FROM k GROUP BY docidx),
+            top AS (
+                SELECT b.docidx, b.best, b.best + coalesce(t.bonus, 0) AS dscore, coalesce(t.bonus, 0) AS bonus,
+                       d.doc_id, d.published_at
+                FROM best b JOIN {DOCS} d USING (docidx) LEFT JOIN t USING (docidx)
+                ORDER BY dscore DESC, d.published_at DESC NULLS LAST, d.doc_id LIMIT ?
+            )
+            SELECT top.doc_id, k.pid, k.pscore, k.phrase, top.bonus
+            FROM k JOIN top USING (docidx)
+            WHERE k.pscore >= {EXTRA_SHARE} * top.best
+            QUALIFY row_number() OVER (PARTITION BY k.docidx ORDER BY k.pscore DESC, k.pid) <= ?
+            ORDER BY top.dscore DESC, top.published_at DESC NULLS LAST, top.doc_id, k.pscore DESC, k.pid
+        """
+        params = [phrase, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids],
+                  exact, limit, per_doc]
+        rows = con.execute(sql, params).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _search_cand")
+    return [(d, int(p), float(sc), bool(ph), float(b)) for d, p, sc, ph, b in rows]
 
 
 def _hits(
@@ -305,10 +380,9 @@ def _hits(
     rows = con.execute(
         f"""
         SELECT s.pid, s.doc_id, s.start_char, s.end_char, s.start_s, d.kind, d.title, d.url, d.published_at, d.timed
-        FROM {PASSAGES} s JOIN {DOCS} d USING (doc_id)
-        WHERE s.pid = ANY(?)
+        FROM {PASSAGES} s JOIN {DOCS} d ON d.docidx = s.docidx
+        WHERE s.pid IN ({_in_list([pid for _, pid, _, _, _ in ranked])})
         """,
-        [[pid for _, pid, _, _, _ in ranked]],
     ).fetchall()
     by_pid = {r[0]: r for r in rows}
     texts = dict(con.execute("SELECT doc_id, text FROM documents WHERE doc_id = ANY(?)", [list({r[1] for r in rows})]).fetchall())

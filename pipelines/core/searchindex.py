@@ -37,15 +37,16 @@ import pyarrow as pa
 from pipelines.core.passages import Segment, split_passages
 from pipelines.core.textnorm import normalize_quote_text
 
-INDEX_VERSION = 1  # bump when the index's tables or rules change: the next run rebuilds it
-PASSAGES = "_search_passages"  # one row per passage (pid in document order)
-TERMS = "_search_terms"  # (termid, term, df): every stem of a content word, its document frequency
-POSTINGS = "_search_postings"  # (termid, pid, tf, w), sorted by termid: w = BM25 weight, tf 0 = next passage's head only
-DOCS = "_search_docs"  # one row per document with passages: filters, title, timed, url
-TITLES = "_search_titles"  # (doc_id, title_norm): a document's title and the catalog's aliases of its source
+INDEX_VERSION = 3  # bump when the index's tables or rules change: the next run rebuilds it
+PASSAGES = "_search_passages"  # one row per passage (pid in document order), without its text
+PTEXT = "_search_ptext"  # (pid, norm_len, norm, head): a passage's normalised words, and the next one's first
+TERMS = "_search_terms"  # (termid, term, df): every index term, the number of passages holding it
+POSTINGS = "_search_postings"  # (termid, pid, docidx, tf, w), sorted by termid: w = BM25 weight, tf 0 = head only
+DOCS = "_search_docs"  # one row per document with passages (docidx): filters, title, timed, url, first pid
+TITLES = "_search_titles"  # (docidx, title_norm): a document's title and the catalog's aliases of its source
 COPIES = "_search_copies"  # (doc_a, doc_b): documents that carry the same text (a post and its tweet copy)
-STATS = "_search_stats"  # (version, passages, avgdl)
-TABLES = (PASSAGES, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATS)
+STATS = "_search_stats"  # (version, passages, avgdl), written last
+TABLES = (PASSAGES, PTEXT, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATS)
 
 K1, B = 1.2, 0.75
 HEAD_WORDS = 16  # words of the next passage kept with a passage: phrases of up to 17 words cross a boundary
@@ -96,7 +97,8 @@ def terms_of(word: str) -> tuple[str, ...]:
 
 
 def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in (*TABLES, "_fts_postings", "_text_words", "_text_pairs"):  # the last three: index version 0
+    for table in (*TABLES, "_search_biwords", "_fts_postings", "_text_words", "_text_pairs"):  # older versions' tables
+        # (dropping a table drops its index)
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -122,7 +124,7 @@ def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
     """True when every table of the passage index is there, of this version."""
     row = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
-        "AND table_name IN (?, ?, ?, ?, ?, ?, ?)",
+        f"AND table_name IN ({', '.join('?' * len(TABLES))})",
         list(TABLES),
     ).fetchone()
     if not row or row[0] != len(TABLES):
@@ -148,20 +150,20 @@ def build_search_index(
 ) -> None:
     """Build the passage index from ``documents`` and ``segments``, documents in batches of about
     ``batch_chars`` characters (memory stays bounded at any corpus size). ``aliases``: as for
-    ``build_fts_index`` (URLs among them are left out)."""
+    ``build_fts_index`` (URLs among them are left out). The stats table is written last: while it
+    is missing, the index is not there."""
     drop_search_tables(con)
     con.execute(
-        f"""CREATE TABLE {PASSAGES} (pid INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER, end_char INTEGER,
-            start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
+        """CREATE OR REPLACE TEMP TABLE _pass_in (pid INTEGER, docidx INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER,
+           end_char INTEGER, start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, tf SMALLINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, docidx INTEGER, tf SMALLINT)")
     con.execute("CREATE OR REPLACE TEMP TABLE _sig_in (doc_id VARCHAR, sig BIGINT)")
     termids: dict[str, int] = {}
-    pid = 0
+    pid = docidx = 0
     for doc_ids in _doc_batches(con, batch_chars):
-        passages: dict[str, list[Any]] = {k: [] for k in ("pid", "doc_id", "seq", "start_char", "end_char", "start_s",
-                                                          "n_terms", "norm_len", "norm", "head")}
-        post: dict[str, list[int]] = {"termid": [], "pid": [], "tf": []}
+        passages: dict[str, list[Any]] = {f.name: [] for f in _PASSAGE_SCHEMA}
+        post: dict[str, list[int]] = {"termid": [], "pid": [], "docidx": [], "tf": []}
         sigs: dict[str, list[Any]] = {"doc_id": [], "sig": []}
         for doc_id, kind, text, timed, segs in _batch_rows(con, doc_ids):
             parts = split_passages(kind, text, segs, timed)
@@ -179,22 +181,31 @@ def build_search_index(
                 for term, tf in counts.items():
                     post["termid"].append(termids.setdefault(term, len(termids)))
                     post["pid"].append(pid)
+                    post["docidx"].append(docidx)
                     post["tf"].append(min(tf, 32767))
-                for k, v in (("pid", pid), ("doc_id", doc_id), ("seq", p.seq), ("start_char", p.start_char),
-                             ("end_char", p.end_char), ("start_s", p.start_s),
-                             ("n_terms", sum(counts.values())),
-                             ("norm_len", len(norms[i])), ("norm", norms[i]), ("head", " ".join(head_words))):
+                for k, v in (("pid", pid), ("docidx", docidx), ("doc_id", doc_id), ("seq", p.seq),
+                             ("start_char", p.start_char), ("end_char", p.end_char), ("start_s", p.start_s),
+                             ("n_terms", sum(counts.values())), ("norm_len", len(norms[i])), ("norm", norms[i]),
+                             ("head", " ".join(head_words))):
                     passages[k].append(v)
                 pid += 1
-        _insert(con, PASSAGES, pa.table(passages, schema=_PASSAGE_SCHEMA))
+            docidx += 1
+        _insert(con, "_pass_in", pa.table(passages, schema=_PASSAGE_SCHEMA))
         _insert(con, "_post_in", pa.table(post, schema=_POST_SCHEMA))
         _insert(con, "_sig_in", pa.table(sigs, schema=pa.schema([("doc_id", pa.string()), ("sig", pa.int64())])))
+    # the narrow passages (read for every query) and their texts (read for a few) apart, each with an
+    # index on pid so that looking up the passages shown reads those rows only
+    con.execute(f"CREATE TABLE {PASSAGES} AS SELECT * EXCLUDE (norm_len, norm, head) FROM _pass_in ORDER BY pid")
+    con.execute(f"CREATE TABLE {PTEXT} AS SELECT pid, norm_len, norm, head FROM _pass_in ORDER BY pid")
+    con.execute("DROP TABLE _pass_in")
+    con.execute(f"CREATE UNIQUE INDEX {PASSAGES}_pid ON {PASSAGES} (pid)")
+    con.execute(f"CREATE UNIQUE INDEX {PTEXT}_pid ON {PTEXT} (pid)")
     terms = pa.table({"termid": list(termids.values()), "term": list(termids.keys())},
                      schema=pa.schema([("termid", pa.int32()), ("term", pa.string())]))
     _insert(con, "_terms_in", terms, create=True)
     con.execute(
         f"""
-        CREATE TABLE {STATS} AS
+        CREATE TEMP TABLE _stats_in AS
         SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl
         FROM {PASSAGES}
         """
@@ -211,48 +222,51 @@ def build_search_index(
     con.execute(
         f"""
         CREATE TABLE {POSTINGS} AS
-        SELECT p.termid, p.pid, p.tf,
+        SELECT p.termid, p.pid, p.docidx, p.tf,
                CASE WHEN p.tf = 0 THEN 0 ELSE
                  ln(1 + (st.passages - t.df + 0.5) / (t.df + 0.5))
                  * (p.tf * ({K1} + 1)) / (p.tf + {K1} * (1 - {B} + {B} * s.n_terms / greatest(st.avgdl, 1e-9))) END::FLOAT AS w
         FROM _post_in p
         JOIN {TERMS} t USING (termid)
         JOIN {PASSAGES} s USING (pid)
-        CROSS JOIN {STATS} st
+        CROSS JOIN _stats_in st
         ORDER BY p.termid, p.pid
         """
     )
     con.execute(
         f"""
         CREATE TABLE {DOCS} AS
-        SELECT d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
+        SELECT s.docidx, d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
                coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid
         FROM documents d JOIN {PASSAGES} s USING (doc_id)
-        GROUP BY ALL ORDER BY first_pid
+        GROUP BY ALL ORDER BY docidx
         """
     )
-    titles: dict[str, list[str]] = {}
-    for doc_id, source_id, title in con.execute(f"SELECT doc_id, source_id, title FROM {DOCS}").fetchall():
+    con.execute(f"CREATE UNIQUE INDEX {DOCS}_docidx ON {DOCS} (docidx)")
+    titles: dict[int, list[str]] = {}
+    for idx, source_id, title in con.execute(f"SELECT docidx, source_id, title FROM {DOCS}").fetchall():
         names = [title] if title else []
         names += [a for a in (aliases or {}).get(source_id, []) if a and not _URL_RE.match(a)]
         for n in dict.fromkeys(normalize_quote_text(x) for x in names):
             if n:
-                titles.setdefault(doc_id, []).append(n)
+                titles.setdefault(idx, []).append(n)
     rows = [(d, t) for d, ts in titles.items() for t in ts]
-    table = pa.table({"doc_id": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
-                     schema=pa.schema([("doc_id", pa.string()), ("title_norm", pa.string())]))
+    table = pa.table({"docidx": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
+                     schema=pa.schema([("docidx", pa.int32()), ("title_norm", pa.string())]))
     _insert(con, TITLES, table, create=True, temp=False)
     _build_copies(con)
-    for tmp in ("_post_in", "_terms_in", "_sig_in"):
+    con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
+    for tmp in ("_post_in", "_terms_in", "_sig_in", "_stats_in"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
 _PASSAGE_SCHEMA = pa.schema([
-    ("pid", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()), ("end_char", pa.int32()),
-    ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()), ("norm", pa.string()), ("head", pa.string()),
+    ("pid", pa.int32()), ("docidx", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()),
+    ("end_char", pa.int32()), ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()),
+    ("norm", pa.string()), ("head", pa.string()),
 ])
 _URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
-_POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("tf", pa.int16())])
+_POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("docidx", pa.int32()), ("tf", pa.int16())])
 
 
 COPY_SHINGLE = 8  # words in a shingle of the copy signature
