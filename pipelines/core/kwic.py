@@ -28,6 +28,7 @@ import duckdb
 from pipelines.core.links import passage_link
 from pipelines.core.periods import parse_period
 from pipelines.core.searchindex import (
+    DOCS,
     PASSAGES,
     POSTINGS,
     PTEXT,
@@ -221,40 +222,76 @@ def _kwic_text(
     lemma: bool = False,
 ) -> list[dict[str, Any]]:
     """The query's matches (``textnorm.find_words``), oldest first. With the search index only the
-    documents that can hold them are read: those with a passage holding the stem of the longest
-    content word (of any of its forms, with or without a possessive "s"), else those whose
-    normalised passages contain its letters."""
+    passages that can hold them are read: those holding (or whose next passage's head holds) the stem
+    of the longest content word, any of its forms, with or without a possessive "s"; for stop words
+    only, those whose normalised text contains its letters. Without the index every text is read."""
     words = query_words(query, lemma)
     if not words or limit <= 0:
         return []
     content = [alts for alts in words if not alts <= STOP_WORDS]
-    anchor = max(content or words, key=lambda alts: min(len(w) for w in alts))
-    filters = [kind, kind, own_only, since, since]
-    if search_tables_ready(con):
-        if content:
-            # a word's terms (a letters-and-digits word is its runs: any one of them will do)
-            stems = sorted({max(terms_of(x), key=len) for w in anchor for x in (w, w + "s") if terms_of(x)})
-            holders = f"""SELECT DISTINCT s.doc_id FROM {POSTINGS} p JOIN {TERMS} t USING (termid) JOIN {PASSAGES} s USING (pid)
-                          WHERE t.term = ANY(?) AND p.tf > 0"""
-            params: list[Any] = [stems]
-        else:  # only stop words: what all forms share, inside a passage's normalised text
-            holders = f"SELECT DISTINCT s.doc_id FROM {PTEXT} t JOIN {PASSAGES} s USING (pid) WHERE strpos(t.norm, ?) > 0"
-            params = [os.path.commonprefix(sorted(anchor))]
-        doc_ids = [
-            r[0]
-            for r in con.execute(
-                f"""
-                SELECT d.doc_id FROM ({holders}) h JOIN documents d USING (doc_id)
-                WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-                  AND (NOT ? OR coalesce(d.is_own, false))
-                  AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
-                ORDER BY d.published_at NULLS LAST, d.doc_id
-                """,
-                [*params, *filters],
-            ).fetchall()
-        ]
-        return _text_lines(con, words, _fetch_in_order(con, doc_ids, limit), width, limit)
-    return _text_lines(con, words, _scan_in_order(con, kind, own_only, since), width, limit)
+    if not search_tables_ready(con):
+        return _text_lines(con, words, _scan_in_order(con, kind, own_only, since), width, limit)
+    if content:
+        # each content word's terms (a letters-and-digits word is its runs: any one of them will do),
+        # with or without a possessive "s"; the word whose terms the fewest passages hold is read
+        terms = [sorted({max(terms_of(x), key=len) for w in alts for x in (w, w + "s") if terms_of(x)}) for alts in content]
+        found = {t: (int(tid), df) for tid, t, df in con.execute(
+            f"SELECT termid, term, df FROM {TERMS} WHERE term = ANY(?)", [sorted({t for ts in terms for t in ts})]).fetchall()}
+        anchor = min(terms, key=lambda ts: sum(found.get(t, (0, 0))[1] for t in ts))
+        termids = [found[t][0] for t in anchor if t in found]
+        # a literal list of our own integers: DuckDB then reads only those terms' rows
+        holders = f"SELECT pid, docidx FROM {POSTINGS} WHERE termid IN ({', '.join(map(str, termids)) or 'NULL'})"
+        params: list[Any] = []
+    else:  # only stop words: what all forms of the longest share, inside a passage's normalised text
+        longest = max(words, key=lambda alts: min(len(w) for w in alts))
+        holders = (f"SELECT t.pid, s.docidx FROM {PTEXT} t JOIN {PASSAGES} s USING (pid) "
+                   "WHERE strpos(t.norm || ' ' || t.head, ?) > 0")
+        params = [os.path.commonprefix(sorted(longest))]
+    rows = con.execute(
+        f"""
+        SELECT d.doc_id, list(DISTINCT h.pid)
+        FROM ({holders}) h JOIN {DOCS} d ON d.docidx = h.docidx
+        WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+          AND (NOT ? OR d.is_own)
+          AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+        GROUP BY d.doc_id, d.published_at
+        ORDER BY d.published_at NULLS LAST, d.doc_id
+        """,
+        [*params, kind, kind, own_only, since, since],
+    ).fetchall()
+    return _text_lines(con, words, _fetch_passages_in_order(con, rows), width, limit)
+
+
+def _fetch_passages_in_order(con: duckdb.DuckDBPyConnection, doc_pids: list[tuple[str, list[int]]]) -> Iterator[_DocRow]:
+    """The documents' rows in the order given, each with the (start, end) of its passages named,
+    read FETCH_BATCH documents at a time (most queries stop early)."""
+    for i in range(0, len(doc_pids), FETCH_BATCH):
+        chunk = doc_pids[i : i + FETCH_BATCH]
+        pids = sorted(int(p) for _, ps in chunk for p in ps)
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for doc_id, a, b in con.execute(  # a literal list of our own integers: read through the pid index
+            f"SELECT doc_id, start_char, end_char FROM {PASSAGES} WHERE pid IN ({', '.join(map(str, pids)) or 'NULL'}) ORDER BY pid"
+        ).fetchall():
+            spans.setdefault(doc_id, []).append((a, b))
+        rows = {r[0]: r for r in con.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ANY(?)", [[d for d, _ in chunk]]).fetchall()}
+        for doc_id, _ in chunk:
+            yield (*rows[doc_id], spans.get(doc_id, []))
+
+
+WINDOW_TAIL = 400  # characters read past a passage: a match starting in it may end in the next
+
+
+def _spans(text: str, words: list[frozenset[str]], windows: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """find_words over the whole text, or over the passages given (each with a tail), as one list."""
+    if windows is None:
+        return find_words(text, words)
+    out: list[tuple[int, int]] = []
+    for a, b in windows:
+        for s, e in find_words(text[a : b + WINDOW_TAIL], words):
+            if a + s < b and (not out or a + s >= out[-1][1]):
+                out.append((a + s, a + e))
+    return out
 
 
 # doc_id, kind, title, published_at, url, timed, text
@@ -262,19 +299,7 @@ _DocRow = tuple[str, str, str | None, Any, str | None, bool, str | None]
 _DOC_COLUMNS = "doc_id, kind, title, published_at, url, coalesce(timed, false), text"
 
 
-def _fetch_in_order(con: duckdb.DuckDBPyConnection, doc_ids: list[str], limit: int) -> Iterator[_DocRow]:
-    """The documents' rows in the order given, read in growing batches (most queries stop early)."""
-    i, batch = 0, max(limit, 16)
-    while i < len(doc_ids):
-        chunk = doc_ids[i : i + batch]
-        rows = {
-            r[0]: r
-            for r in con.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ANY(?)", [chunk]).fetchall()
-        }
-        for doc_id in chunk:
-            yield rows[doc_id]
-        i += batch
-        batch = min(batch * 2, 2000)
+FETCH_BATCH = 40  # documents read at a time: few enough for DuckDB to look them up by the key's index
 
 
 def _scan_in_order(con: duckdb.DuckDBPyConnection, kind: str | None, own_only: bool, since: date | None) -> Iterator[_DocRow]:
@@ -299,13 +324,14 @@ def _scan_in_order(con: duckdb.DuckDBPyConnection, kind: str | None, own_only: b
 
 
 def _text_lines(
-    con: duckdb.DuckDBPyConnection, words: list[frozenset[str]], docs: Iterator[_DocRow], width: int, limit: int
+    con: duckdb.DuckDBPyConnection, words: list[frozenset[str]], docs: Iterator[Any], width: int, limit: int
 ) -> list[dict[str, Any]]:
-    """The first ``limit`` matches in the documents, in order, each with the caption second of the
-    segment it starts in (the last segment starting at or before it)."""
+    """The first ``limit`` matches in the documents (only in the passages a row names after its
+    columns, when it does), in order, each with the caption second of the segment it starts in (the
+    last segment starting at or before it)."""
     found: list[tuple[_DocRow, int, int]] = []
     for row in docs:
-        for s, e in find_words(row[6] or "", words):
+        for s, e in _spans(row[6] or "", words, row[7] if len(row) > 7 else None):
             found.append((row, s, e))
             if len(found) >= limit:
                 break
@@ -327,7 +353,7 @@ def _text_lines(
             ).fetchall()
         )
     out: list[dict[str, Any]] = []
-    for i, ((doc_id, k, title, published, url, timed, raw), s, e) in enumerate(found):
+    for i, ((doc_id, k, title, published, url, timed, raw, *_), s, e) in enumerate(found):
         text = raw or ""
         left, match, right = text[max(0, s - width) : s], text[s:e], text[e : e + width]
         out.append(_line(doc_id, k, title, published, url, timed, s, e, left, match, right, seconds.get(i), None))
