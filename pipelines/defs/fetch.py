@@ -120,8 +120,8 @@ def youtube_transcript(context: AssetExecutionContext, config: FetchConfig, corp
         runtime=FetchRuntime(settings),
     )
     context.log.info(f"{video_id}: {outcome.outcome}{' - ' + outcome.error if outcome.error else ''}")
-    if outcome.outcome == FAILED and outcome.error and "transient" in outcome.error.lower():
-        raise TransientError(outcome.error)  # let the RetryPolicy back off and try again
+    if outcome.outcome == FAILED and outcome.retryable:
+        raise TransientError(outcome.error or "transient failure")  # let the RetryPolicy back off and try again
     return MaterializeResult(
         metadata={
             "outcome": outcome.outcome,
