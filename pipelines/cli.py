@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 from pipelines.core.config import ConfigError, load_catalog
 from pipelines.project import Project
 
@@ -212,7 +214,15 @@ def _audit_report(con, project: Project) -> int:
     return 1 if differ else 0
 
 
+from pipelines.core.claims.spec import VERDICTS  # noqa: E402 - plain data, cheap to import
+
+VERDICT_STYLE = {"supported": "green", "contradicted": "bold red", "lower_bound": "yellow",
+                 "not_checkable": "dim", "inconsistent": "magenta"}
+
+
 def cmd_claims(args: argparse.Namespace, project: Project) -> int:
+    import json
+
     con = _published(project)
     if con is None:
         return 2
@@ -229,24 +239,109 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
         if args.id:
             where.append("claim_id ILIKE ?")
             params.append(args.id.replace("*", "%"))
-        sql = "SELECT claim_id, verdict, measured, expected, explanation, evidence_count FROM claims"
+        sql = "SELECT * FROM claims"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = con.execute(sql + " ORDER BY claim_id", params).fetchall()
-        for claim_id, verdict, measured, expected, explanation, n_ev in rows:
-            print(f"{verdict:<14} {claim_id}  measured {measured or '-'} / expected {expected or '-'}")
-            print(f"{'':>15}{explanation}")
-            if args.evidence and n_ev:
-                for rank, kind, link, snip in con.execute(
-                    "SELECT rank, kind, coalesce(link, url, doc_id), snippet FROM claim_evidence WHERE claim_id = ? ORDER BY rank",
-                    [claim_id],
-                ).fetchall():
-                    print(f"{'':>15}{rank:>2}. {kind} {link}")
-                    print(f"{'':>19}{' '.join((snip or '').split())[:200]}")
+        cur = con.execute(sql + " ORDER BY claim_id", params)
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        evidence: dict[str, list[dict]] = {}
+        if args.evidence or args.json:
+            ecur = con.execute(
+                "SELECT claim_id, rank, doc_id, kind, link, url, published_at, snippet, match_class, difference "
+                "FROM claim_evidence ORDER BY claim_id, rank"
+            )
+            ecols = [d[0] for d in ecur.description]
+            for r in ecur.fetchall():
+                e = dict(zip(ecols, r, strict=True))
+                evidence.setdefault(e.pop("claim_id"), []).append(e)
         counts = con.execute("SELECT verdict, count(*) FROM claims GROUP BY 1 ORDER BY 1").fetchall()
     finally:
         con.close()
+    if args.json:
+        keep = ("claim_id", "section", "type", "quote", "verdict", "measured", "expected", "explanation",
+                "quote_class", "evidence_count", "audit_verdict", "audit_agrees")
+        out = [{**{k: r.get(k) for k in keep}, **({"evidence": evidence.get(r["claim_id"], [])} if args.evidence else {})}
+               for r in rows]
+        json.dump(out, sys.stdout, default=str, ensure_ascii=False, indent=1)
+        print()
+    else:
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console(highlight=False, soft_wrap=True)
+        for r in rows:
+            v = r["verdict"]
+            console.print(f"[{VERDICT_STYLE.get(v, '')}]{v:<14}[/] {escape(r['claim_id'])}  measured "
+                          f"{escape(str(r['measured'] or '-'))} / expected {escape(str(r['expected'] or '-'))}")
+            console.print(f"{'':>15}{escape(r['explanation'] or '')}")
+            if args.evidence:
+                for e in evidence.get(r["claim_id"], []):
+                    how = f" ({e['match_class'].replace('_', '-')})" if e.get("match_class") else ""
+                    console.print(f"{'':>15}{e['rank']:>2}. {e['kind']}{how} {escape(e['link'] or e['url'] or e['doc_id'] + ' (no link)')}")
+                    console.print(f"{'':>19}{escape(' '.join((e['snippet'] or '').split())[:200])}")
     print(f"{len(rows)} claim(s) shown; all claims: " + ", ".join(f"{v} {n}" for v, n in counts), file=sys.stderr)
+    return 0
+
+
+def _print_table(columns: list[str], rows: list[tuple], fmt: str | None) -> None:
+    """Rows as a table on a terminal (rich), plain tab-separated lines in a pipe, or CSV / JSON."""
+    import csv
+    import json
+
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        w.writerows(rows)
+    elif fmt == "json":
+        json.dump([dict(zip(columns, r, strict=True)) for r in rows], sys.stdout, default=str, ensure_ascii=False, indent=1)
+        print()
+    elif sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        Console().print(table)
+    else:
+        print("\t".join(columns))
+        for r in rows:
+            print("\t".join("" if v is None else " ".join(str(v).split()) for v in r))
+
+
+def cmd_sql(args: argparse.Namespace, project: Project) -> int:
+    from pipelines.core.saved_queries import QueryError, find_query, parse_params, run_query, saved_queries
+
+    folder = project.analysis / "queries"
+    if args.list:
+        for q in saved_queries(folder):
+            print(f"{q.short:<28} {q.title}")
+            for prm in q.params.values():
+                print(f"{'':<30}--param {prm.name}=...  {prm.doc}" + (f" (default {prm.default})" if prm.default else ""))
+        return 0
+    try:
+        query = find_query(folder, args.query) if args.query else None
+        params = parse_params(args.param or [], query)
+    except QueryError as e:
+        _err(str(e))
+        return 2
+    sql = query.sql() if query else args.statement
+    if not sql:
+        _err("give a SQL statement, --query NAME or --list (see corpus sql --help)")
+        return 2
+    con = _published(project)
+    if con is None:
+        return 2
+    try:
+        columns, rows = run_query(con, sql, params)
+    except (duckdb.Error, QueryError) as e:
+        _err(f"SQL failed: {str(e).splitlines()[0]}")
+        return 1
+    finally:
+        con.close()
+    _print_table(columns, rows, "csv" if args.csv else "json" if args.json else None)
+    print(f"{len(rows)} row(s)", file=sys.stderr)
     return 0
 
 
@@ -271,44 +366,102 @@ def cmd_report(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+EXIT_CODES = """exit status:
+  0  done (a run that completed, even with files rejected or sources not collected: the summary says so)
+  1  a step failed (its error is printed), an SQL statement failed, or claims --audit found differences
+  2  invalid configuration or usage (the message names the file, entry and field), or no warehouse yet
+  3  another run is writing the warehouse"""
+
+EXAMPLES = {
+    "run": ["corpus run", "corpus run --offline", "corpus --project ../other-thinker run --refresh"],
+    "import": ["corpus import ~/Downloads/twitter-archive.zip", "corpus import ./transcripts/"],
+    "status": ["corpus status"],
+    "search": ["corpus search \"bicycle for the mind\"", "corpus search software 2.0 --kind blog_post --limit 5"],
+    "kwic": ["corpus kwic from-scratch --kind tweet", "corpus kwic \"vibe coding\" --since 2025-01"],
+    "claims": ["corpus claims --status contradicted --evidence", "corpus claims --id 'quote-*' --json", "corpus claims --audit"],
+    "report": ["corpus report"],
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Examples and exit codes kept as written; every option's default shown."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("thinker-corpus")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "unknown"
+
+
+def _with_examples(sub: argparse._SubParsersAction, name: str, **kw) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    lines = EXAMPLES.get(name, [])
+    epilog = "examples:\n" + "\n".join(f"  {x}" for x in lines) if lines else None
+    return sub.add_parser(name, formatter_class=_HelpFormatter, epilog=epilog, **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="corpus", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="corpus", description=__doc__.splitlines()[0], epilog=EXIT_CODES, formatter_class=_HelpFormatter,
+    )
+    ap.add_argument("--version", action="version", version=f"corpus {_version()}")
     ap.add_argument("--project", help="project folder (default: CORPUS_PROJECT_DIR or this checkout)")
     sub = ap.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="fetch what is new, parse raw/, rebuild and publish the warehouse")
+    run = _with_examples(sub, "run", help="fetch what is new, parse raw/, rebuild and publish the warehouse")
     run.add_argument("--refresh", action="store_true", help="re-fetch sources that already have a good snapshot")
     run.add_argument("--offline", action="store_true", help="do not fetch; build from what raw/ holds (also CORPUS_OFFLINE=1)")
     run.add_argument("-v", "--verbose", action="store_true", help="show Dagster's own log lines")
     run.set_defaults(func=cmd_run)
-    imp = sub.add_parser("import", help="copy files or folders into raw/ (content-addressed; originals untouched)")
-    imp.add_argument("paths", nargs="+")
+    imp = _with_examples(sub, "import", help="copy files or folders into raw/ (content-addressed; originals untouched)")
+    imp.add_argument("paths", nargs="+", help="files or folders to copy into raw/store/")
     imp.set_defaults(func=cmd_import)
-    st = sub.add_parser("status", help="summary of the published warehouse")
+    st = _with_examples(sub, "status", help="summary of the published warehouse")
     st.set_defaults(func=cmd_status)
-    se = sub.add_parser("search", help="full-text search (BM25) over documents")
-    se.add_argument("query")
-    se.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"])
-    se.add_argument("--limit", type=int, default=20)
+    se = _with_examples(sub, "search", help="full-text search (BM25) over documents")
+    se.add_argument("query", help="words to find (all required; a quoted phrase ranks first)")
+    se.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"], help="only documents of this kind")
+    se.add_argument("--limit", type=int, default=20, help="at most this many results")
     se.add_argument("--exact", action="store_true", help="only documents containing the exact phrase")
     se.add_argument("--own", action="store_true", help="only the thinker's own words (no retweets)")
     se.set_defaults(func=cmd_search)
-    kw = sub.add_parser("kwic", help="keyword in context: concordance lines with date, kind and link")
+    kw = _with_examples(sub, "kwic", help="keyword in context: concordance lines with date, kind and link")
     kw.add_argument("query", help="a tracked phrase id (analysis/lexicon.yaml, all its forms) or words to find")
-    kw.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"])
+    kw.add_argument("--kind", choices=["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"], help="only documents of this kind")
     kw.add_argument("--since", help="only documents published on or after YYYY-MM or YYYY-MM-DD")
-    kw.add_argument("--limit", type=int, default=50)
+    kw.add_argument("--limit", type=int, default=50, help="at most this many lines")
     kw.add_argument("--width", type=int, default=50, help="characters of context each side")
     kw.add_argument("--all", action="store_true", help="include others' words (retweets)")
     kw.add_argument("--lemma", action="store_true", help="match every form of each word ('build model' finds 'built models')")
     kw.set_defaults(func=cmd_kwic)
-    cl = sub.add_parser("claims", help="the profile's claims with their verdicts")
-    cl.add_argument("--status", choices=["supported", "contradicted", "lower_bound", "inconsistent", "not_checkable"])
+    cl = _with_examples(sub, "claims", help="the profile's claims with their verdicts")
+    cl.add_argument("--status", choices=list(VERDICTS), help="only claims with this verdict")
     cl.add_argument("--id", help="claim id, '*' as wildcard (e.g. 'from-scratch*')")
     cl.add_argument("--evidence", action="store_true", help="show the passages behind each verdict")
     cl.add_argument("--audit", action="store_true",
                     help="compare every verdict with the hand-made audit (analysis/audit.yaml); exit 1 when any differs")
+    cl.add_argument("--json", action="store_true", help="a JSON array, one object per claim (with --evidence: its passages)")
     cl.set_defaults(func=cmd_claims)
-    rp = sub.add_parser("report", help="regenerate reports/index.html and reports/claims.md")
+    sq = sub.add_parser(
+        "sql",
+        help="run SQL read-only on the published warehouse, or a saved query of analysis/queries/",
+        formatter_class=_HelpFormatter,
+        epilog="examples:\n"
+        "  corpus sql \"SELECT kind, count(*) FROM documents GROUP BY kind\"\n"
+        "  corpus sql --list\n"
+        "  corpus sql --query phrase_trend --param phrase=vibe-coding --csv > trend.csv\n"
+        "  corpus sql --query claim_evidence --param claim=from-scratch-tweets --json",
+    )
+    sq.add_argument("statement", nargs="?", help="the SQL to run (read-only: writes are refused)")
+    sq.add_argument("--query", metavar="NAME", help="a saved query by name, e.g. phrase_trend (see --list)")
+    sq.add_argument("--param", action="append", metavar="KEY=VALUE", help="a value the saved query reads (repeatable)")
+    sq.add_argument("--list", action="store_true", help="list the saved queries and their parameters")
+    out = sq.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV on stdout (default: a table on a terminal, tab-separated in a pipe)")
+    out.add_argument("--json", action="store_true", help="a JSON array of objects on stdout")
+    sq.set_defaults(func=cmd_sql)
+    rp = _with_examples(sub, "report", help="regenerate reports/index.html and reports/claims.md")
     rp.set_defaults(func=cmd_report)
     return ap
 

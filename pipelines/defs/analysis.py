@@ -12,6 +12,7 @@ import pipelines.core.eras as eras_mod
 import pipelines.core.lexicon as lexicon_mod
 import pipelines.core.nlp as nlp_mod
 from pipelines.core import fingerprint as fp
+from pipelines.core import progress
 from pipelines.core.analysis import build_all
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
@@ -76,10 +77,22 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             fp.forget(con, STEP)
             cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
             ng = lexicon.ngrams
+            bar: list[progress.Task] = []
+            words = [0]
+
+            def nlp_progress(done: int, total: int, words_done: int) -> None:
+                if not bar:
+                    bar.append(progress.task("nlp", total, "documents", rate_of=progress.rate("words", lambda _: words[0])))
+                words[0] = words_done
+                bar[0].advance(done - bar[0].done)
+
             counts = build_all(
                 con, lexicon, eras=eras, cache=cache,
                 ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
+                progress=nlp_progress,
             )
+            if bar:
+                bar[0].finish()
             stats = counts.get("nlp")
             if stats is not None:
                 context.log.info(

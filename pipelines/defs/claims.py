@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from pipelines.core import fingerprint as fp
+from pipelines.core import progress
 from pipelines.core.claims import check_references, load_claims, write_claim_tables
 from pipelines.core.claims.audit import load_audit
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
@@ -103,7 +104,11 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
                     phrases={x.id for x in lexicon.phrases}, entities={x.id for x in lexicon.entities},
                     sources={s.id for s in corpus.catalog().sources},
                 )
-                rows, evidence = write_claim_tables(con, cfg, audit=load_audit(audit_path))
+                bar = progress.task("claims", len(cfg.claims), "claims", rate_of=progress.rate("claims"))
+                rows, evidence = write_claim_tables(
+                    con, cfg, audit=load_audit(audit_path), progress=lambda i, n, line: bar.advance(i - bar.done, line)
+                )
+                bar.finish()
             else:
                 context.log.warning(f"{claims_path} not found: no claims to verify")
                 from pipelines.core.claims import replace_claim_tables

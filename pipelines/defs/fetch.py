@@ -23,6 +23,7 @@ from dagster import (
     asset,
 )
 
+from pipelines.core import progress
 from pipelines.core.config import load_catalog
 from pipelines.core.fetch import FetchRuntime, fetch_all, fetch_transcript, load_fetch_settings, make_session
 from pipelines.core.fetch.http import FAILED, TransientError
@@ -39,6 +40,20 @@ class FetchConfig(Config):
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class _FetchProgress:
+    """One progress line (or a live bar) per source fetched: fetcher, host, outcome."""
+
+    def __init__(self) -> None:
+        self.task: progress.Task | None = None
+
+    def __call__(self, i: int, n: int, line: str) -> None:
+        if self.task is None:
+            self.task = progress.task("fetch", n, "sources")
+        self.task.advance(i - self.task.done, line)
+        if i == n:
+            self.task.finish()
 
 
 @asset(group_name="ingest", kinds={"python"}, pool="fetch")
@@ -63,6 +78,7 @@ def fetched_sources(context: AssetExecutionContext, config: FetchConfig, corpus:
         settings,
         refresh=config.refresh or _env_flag("CORPUS_REFRESH"),
         log=context.log.debug,
+        progress=_FetchProgress(),
     )
     for line in report.summary_lines():
         context.log.info(line)
