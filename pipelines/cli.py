@@ -347,7 +347,7 @@ def cmd_sql(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_report(args: argparse.Namespace, project: Project) -> int:
 
-    from pipelines.core.report import write_report
+    from pipelines.core.report import profile_path, write_report
     from pipelines.core.warehouse import published_info
 
     con = _published(project)
@@ -359,10 +359,12 @@ def cmd_report(args: argparse.Namespace, project: Project) -> int:
     except ConfigError:
         thinker = None
     try:
-        out = write_report(con, project.reports, published_at=published_at, thinker=thinker)
+        out = write_report(con, project.reports, published_at=published_at, thinker=thinker,
+                           profile=profile_path(project.root, project.analysis / "claims.yaml"))
     finally:
         con.close()
-    print(f"wrote {out['html']} and {out['markdown']} ({out['claims']} claims: {out['verdicts']})")
+    page = f" and {out['profile_page']['path']}" if out.get("profile_page") else ""
+    print(f"wrote {out['html']}, {out['markdown']}{page} ({out['claims']} claims: {out['verdicts']})")
     return 0
 
 

@@ -55,6 +55,7 @@ class ReportData:
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     verdict_counts: dict[str, int] = field(default_factory=dict)
     thinker: str | None = None  # the catalog's thinker: named in every title
+    profile_page: str | None = None  # "profile.html" when the annotated profile was written
     coverage: list[dict[str, Any]] = field(default_factory=list)
     coverage_by_kind: list[dict[str, Any]] = field(default_factory=list)
     coverage_overall: dict[str, Any] = field(default_factory=dict)
@@ -243,13 +244,21 @@ def render_markdown(data: ReportData) -> str:
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None
+    con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """Write reports/index.html and reports/claims.md; ``thinker`` (the catalog's name) titles them."""
+    """Write reports/index.html and reports/claims.md; ``thinker`` (the catalog's name) titles them.
+    With the ``profile`` file, also reports/profile.html: the profile annotated with its verdicts."""
     data = collect(con, published_at=published_at)
     data.thinker = thinker
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "index.html", out_dir / "claims.md"
+    profile_page = None
+    if profile is not None and profile.is_file() and data.claims:
+        from pipelines.core.profile_page import write_profile_page
+
+        profile_page = write_profile_page(profile, data.claims, data.evidence, out_dir / "profile.html", thinker=thinker)
+        data.profile_page = "profile.html"
     for path, text in ((html_path, render_html(data)), (md_path, render_markdown(data))):
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -260,4 +269,21 @@ def write_report(
         "claims": len(data.claims),
         "verdicts": data.verdict_counts,
         "state": data.state,
+        "profile_page": profile_page,
     }
+
+
+def profile_path(project_root: Path, claims_path: Path) -> Path | None:
+    """The profile file claims.yaml names (relative to the project), when it exists."""
+    if not claims_path.is_file():
+        return None
+    from pipelines.core.claims.config import load_claims
+
+    try:
+        name = load_claims(claims_path).profile
+    except ValueError:
+        return None
+    if not name:
+        return None
+    path = (project_root / name).resolve()
+    return path if path.is_file() else None
