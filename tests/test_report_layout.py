@@ -13,8 +13,8 @@ from pipelines.core.report import chart_start, group_claims, section_of
 def test_the_charts_start_where_the_dated_documents_are() -> None:
     con = duckdb.connect()
     wh.create_table(con, "documents")
-    rows = [(f"d{i}", datetime(2024, 1 + i % 12, 1, tzinfo=UTC)) for i in range(95)]
-    rows += [(f"old{i}", datetime(1999 + i, 6, 1, tzinfo=UTC)) for i in range(5)]  # a sparse past
+    rows = [(f"d{i}", datetime(2024, 1 + i % 12, 1, tzinfo=UTC)) for i in range(96)]
+    rows += [(f"old{i}", datetime(1999 + i, 6, 1, tzinfo=UTC)) for i in range(4)]  # a sparse past (4%)
     con.executemany("INSERT INTO documents (doc_id, published_at) VALUES (?, ?)", rows)
     assert chart_start(con) == date(2024, 1, 1)
     con.execute("DELETE FROM documents WHERE doc_id LIKE 'd%'")
