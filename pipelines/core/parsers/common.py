@@ -187,6 +187,33 @@ def loads_json(text: str) -> Any:
         return json.loads(text, parse_int=_json_int)
 
 
+def record_failure(e: BaseException) -> str:
+    """The issue message for a record (a tweet, a cue, an entry) that failed in a way no rule foresaw:
+    the record is dropped, the rest of the file is read."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply to read: record dropped"
+    return f"unexpected {type(e).__name__}: {str(e)[:200]}: record dropped"
+
+
+def as_number(value: Any) -> float | None:
+    """A JSON/YAML number as a float; None for anything else (a bool, a string, an integer too big for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def dig(obj: Any, *keys: str) -> Any:
+    """obj[k1][k2]... where every step is a mapping, else None (shapes in scraped JSON vary)."""
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj
+
+
 def json_decoder() -> json.JSONDecoder:
     """A decoder with the same integer rule as ``loads_json``, for ``raw_decode`` of one record at a time."""
     return json.JSONDecoder(parse_int=_json_int)

@@ -11,28 +11,32 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import srt as srtlib
 import webvtt
-import yaml
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
+    YAML_ERRORS,
+    as_number,
     cjk_ratio,
     hms_to_seconds,
     load_untrusted_yaml,
+    loads_json,
     looks_unpunctuated,
     parse_date,
+    parse_html,
     split_front_matter,
     suffix,
     youtube_id_from_name,
 )
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import clean_text, decode_bytes, join_fragments
+from pipelines.core.vetting import MAX_CUE_SECONDS
 
 HUMAN, UNKNOWN_TRACK, SENTENCES, WHISPER, TIMED, UNTIMED, AUTO = 30, 25, 24, 20, 15, 12, 10
 _YT_URL = re.compile(r"(?:youtube\.com/watch\?v=|youtu\.be/)([A-Za-z0-9_-]{11})")
@@ -62,6 +66,11 @@ def build_transcript(
         text = _clean_cue(raw)
         if not text or _MUSIC.match(text) or text == last:
             continue
+        if any(t is not None and not (math.isfinite(t) and t <= MAX_CUE_SECONDS) for t in (start, end)):
+            # NaN, infinite or past 48 h (99:99:99.999, 1e308): no time this cue can have
+            if issues is not None:
+                issues.append(ParseIssue(f"cue {i}", f"impossible timing start={start} end={end}: timing dropped", "warning"))
+            start, end = None, None
         if issues is not None and start is not None:
             if start < 0 or (end is not None and end < start):
                 issues.append(ParseIssue(f"cue {i}", f"bad timing start={start} end={end}: timing dropped", "warning"))
@@ -141,7 +150,7 @@ def _sniff_json(name: str, head: bytes) -> bool:
 
 def _load_json(data: bytes) -> Any:
     try:
-        return json.loads(decode_bytes(data))
+        return loads_json(decode_bytes(data))
     except json.JSONDecodeError as e:
         raise ParseError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
 
@@ -156,9 +165,9 @@ def _snippet_cues(items: Any, issues: list[ParseIssue], where: str = "snippet") 
             continue
         start = hms_to_seconds(it.get("start"))
         end = hms_to_seconds(it.get("end"))
-        dur = it.get("duration")
-        if end is None and start is not None and isinstance(dur, int | float):
-            end = start + float(dur)
+        dur = as_number(it.get("duration"))
+        if end is None and start is not None and dur is not None:
+            end = start + dur
         cues.append((start, end, it["text"]))
     return cues
 
@@ -235,6 +244,10 @@ def _parse_srt(data: bytes, name: str) -> ParseResult:
         subs = list(srtlib.parse(text, ignore_errors=False))
     except srtlib.SRTParseError as e:
         raise ParseError(f"malformed SRT: {e}") from e
+    except (ValueError, OverflowError):
+        # one subtitle's number or timing is past what Python reads (4,300+ digits, days of hours):
+        # read subtitle by subtitle and drop only the ones that fail
+        subs = _srt_by_block(text, issues)
     bad = dict(_bad_timing_lines(text, _SRT_TIMING))
     cues: list[tuple[float | None, float | None, str]] = []
     for sub in subs:
@@ -261,6 +274,20 @@ def _parse_srt(data: bytes, name: str) -> ParseResult:
     return _result("srt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
 
+def _srt_by_block(text: str, issues: list[ParseIssue]) -> list[srtlib.Subtitle]:
+    subs: list[srtlib.Subtitle] = []
+    line = 1
+    for block in re.split(r"(\n[ \t\r]*\n)", text):
+        if block.strip() and not block.isspace():
+            try:
+                subs.extend(srtlib.parse(block + "\n", ignore_errors=False))
+            except (srtlib.SRTParseError, ValueError, OverflowError) as e:
+                what = "a number or timing too large to read" if not isinstance(e, srtlib.SRTParseError) else "not a subtitle"
+                issues.append(ParseIssue(f"line {line}", f"{what}: subtitle dropped"))
+        line += block.count("\n")
+    return subs
+
+
 def _sniff_tsv(name: str, head: bytes) -> bool:
     return suffix(name) == ".tsv" and head.lstrip(b"\xef\xbb\xbf").startswith(b"start\tend\ttext")
 
@@ -276,8 +303,8 @@ def _parse_tsv(data: bytes, name: str) -> ParseResult:
             continue
         try:
             start, end = int(parts[0]) / 1000, int(parts[1]) / 1000  # Whisper TSV: milliseconds
-        except ValueError:
-            issues.append(ParseIssue(f"line {i}", "start/end are not integer milliseconds"))
+        except (ValueError, OverflowError):  # not digits, or too many of them (4,300+ or past a float)
+            issues.append(ParseIssue(f"line {i}", f"start/end {parts[0][:20]!r}/{parts[1][:20]!r} are not integer milliseconds: line dropped"))
             continue
         cues.append((start, end, parts[2]))
     return _result("whisper_tsv", build_transcript(cues, video_id=_video_id(name), quality=WHISPER, issues=issues), issues)
@@ -286,7 +313,8 @@ def _parse_tsv(data: bytes, name: str) -> ParseResult:
 # -- Markdown with timestamps ------------------------------------------------------------------------
 
 _LINE_TS = re.compile(r"^\[(\d{1,3}(?::\d{2}){1,2}(?:\.\d+)?)\]\s*(.*)$")
-_PARA_TS = re.compile(r"\s*\[(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\s*(?:→|->|-->)\s*(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\]\s*$")
+# (no leading \s*: with re.search that is quadratic on a long run of spaces; the text before is stripped anyway)
+_PARA_TS = re.compile(r"\[(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\s*(?:→|->|-->)\s*(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\]\s*$")
 
 
 def _sniff_timed_md(name: str, head: bytes) -> bool:
@@ -348,8 +376,8 @@ def _sniff_caption_html(name: str, head: bytes) -> bool:
 
 
 def _parse_caption_html(data: bytes, name: str) -> ParseResult:
-    tree = HTMLParser(decode_bytes(data))
     issues: list[ParseIssue] = []
+    tree = parse_html(decode_bytes(data), issues)
     cues: list[tuple[float | None, float | None, str]] = []
     for i, block in enumerate(tree.css("div.c"), 1):
         t = block.css_first("div.t")
@@ -387,7 +415,7 @@ def _parse_bilingual(data: bytes, name: str) -> ParseResult:
     english = [p for p in paras if cjk_ratio(p) < 0.05 and len(p.split()) >= 8 and not p.startswith(("#", "\\#", "["))]
     dropped = len(paras) - len(english)
     m = _YT_URL.search(text)
-    title_m = re.search(r"^\[([^\]]+)\]\(https?://(?:www\.)?youtube", body, re.M)
+    title_m = re.search(r"^\[([^\]\n]+)\]\(https?://(?:www\.)?youtube", body, re.M)  # one line: linear
     segs = [(None, None, p) for p in english]
     doc = build_transcript(segs, video_id=_video_id(name, m.group(0) if m else None), quality=UNTIMED, title=title_m.group(1).removesuffix(" - YouTube") if title_m else None)
     doc.text = "\n\n".join(s.text for s in doc.segments)
@@ -405,8 +433,8 @@ def _sniff_meta_yaml(name: str, head: bytes) -> bool:
 def _parse_meta_yaml(data: bytes, name: str) -> ParseResult:
     try:
         obj = load_untrusted_yaml(decode_bytes(data))
-    except yaml.YAMLError as e:
-        raise ParseError(f"not valid YAML: {e}") from e
+    except YAML_ERRORS as e:
+        raise ParseError(f"not valid YAML: {'nested too deeply' if isinstance(e, RecursionError) else e}") from e
     if not isinstance(obj, dict) or not isinstance(obj.get("videoId"), str):
         raise ParseError("YAML metadata without a videoId string")
     facts = {"title": obj.get("title"), "published_at": parse_date(obj.get("publishedAt") or obj.get("publishDate")), "channel": obj.get("channel")}
