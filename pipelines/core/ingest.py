@@ -277,7 +277,7 @@ def scan_and_parse(
     out: list[ParsedFile] = []
     workers = isolation.parse_workers()
     if workers and not _picklable(parsers):
-        workers = 0  # parsers given as lambdas (tests) can only run here
+        workers = 0  # parsers that cannot be sent to a worker (lambdas) run here, unisolated
     if workers == 0:
         for i, path in enumerate(files, 1):
             out.append(

@@ -11,7 +11,6 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-import feedparser
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from pipelines.core.parsers import ParserSpec
@@ -22,6 +21,7 @@ from pipelines.core.parsers.common import (
     markdown_to_text,
     parse_date,
     parse_html,
+    read_feed,
     record_failure,
     split_front_matter,
     stem,
@@ -77,7 +77,7 @@ def _entry_time(entry: Any) -> datetime | None:
 def _parse_feed(data: bytes, name: str) -> ParseResult:
     if re.search(rb"<!ENTITY", data[:65536], re.I):
         raise ParseError("feed declares XML entities (<!ENTITY>): refused, entity expansion and external entities are unsafe")
-    parsed = feedparser.parse(data)
+    parsed = read_feed(data)
     issues: list[ParseIssue] = []
     if parsed.bozo:
         issues.append(ParseIssue("file", f"feed is not well-formed ({parsed.bozo_exception}); entries read where possible", "warning"))

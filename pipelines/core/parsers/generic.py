@@ -17,6 +17,7 @@ from pipelines.core.parsers.common import (
     loads_json,
     markdown_to_text,
     parse_date,
+    read_feed,
     record_failure,
     stem,
     suffix,
@@ -178,11 +179,9 @@ def _sniff_arxiv(name: str, head: bytes) -> bool:
 
 def _parse_arxiv(data: bytes, name: str) -> ParseResult:
     """arXiv API Atom: title, date and abstract of each paper (a summary; the PDF's text wins)."""
-    import feedparser
-
     if re.search(rb"<!ENTITY", data[:65536], re.I):
         raise ParseError("arXiv response declares XML entities: refused")
-    parsed = feedparser.parse(data)
+    parsed = read_feed(data)
     docs = []
     issues = []
     for i, e in enumerate(parsed.entries, 1):
@@ -211,10 +210,14 @@ def _parse_arxiv(data: bytes, name: str) -> ParseResult:
     return ParseResult(format="arxiv_atom", documents=docs, issues=issues)
 
 
+def _sniff_pdf(name: str, head: bytes) -> bool:
+    return head.startswith(b"%PDF")
+
+
 PARSERS = [
     ParserSpec("github_repo_json", _sniff_github_meta, _parse_github_meta, version=1),
     ParserSpec("arxiv_atom", _sniff_arxiv, _parse_arxiv, version=1),
-    ParserSpec("pdf", lambda n, h: h.startswith(b"%PDF"), _parse_pdf, version=1),
+    ParserSpec("pdf", _sniff_pdf, _parse_pdf, version=1),
     ParserSpec("repo_readme", _sniff_readme, _parse_readme, version=1),
     ParserSpec("text", _sniff_text, _parse_text, version=1),
 ]

@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import srt as srtlib
 import webvtt
 
 from pipelines.core.parsers import ParserSpec
@@ -214,7 +213,6 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
 
 
 _VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}\s+-->\s+(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}(?:\s|$)")
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?\s*-->\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?")
 
 
 def _bad_timing_lines(text: str, good: re.Pattern[str]) -> list[tuple[int, str]]:
@@ -237,55 +235,87 @@ def _parse_vtt(data: bytes, name: str) -> ParseResult:
     return _result("webvtt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
 
-def _parse_srt(data: bytes, name: str) -> ParseResult:
-    text = decode_bytes(data)
-    issues: list[ParseIssue] = []
-    try:
-        subs = list(srtlib.parse(text, ignore_errors=False))
-    except srtlib.SRTParseError as e:
-        raise ParseError(f"malformed SRT: {e}") from e
-    except (ValueError, OverflowError):
-        # one subtitle's number or timing is past what Python reads (4,300+ digits, days of hours):
-        # read subtitle by subtitle and drop only the ones that fail
-        subs = _srt_by_block(text, issues)
-    bad = dict(_bad_timing_lines(text, _SRT_TIMING))
+_SRT_DELIM = "[,.:\uff0c\uff0e\u3002\uff1a]"  # what the srt library accepts between the fields of a time
+_SRT_TS = rf"(\d{{1,9}}){_SRT_DELIM}(\d{{1,9}}){_SRT_DELIM}(\d{{1,9}}){_SRT_DELIM}?(\d{{0,9}})"
+_SRT_TIMING_LINE = re.compile(rf"\s*{_SRT_TS} *-[ -] *> *{_SRT_TS}")
+_SRT_INDEX = re.compile(r"\s*-?\d+\.?\d*\s*")
+
+
+def _srt_seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + (int(ms) if ms else 0) / 1000
+
+
+def _srt_cues(text: str, issues: list[ParseIssue]) -> list[tuple[float | None, float | None, str]]:
+    """SubRip, line by line in one pass (the srt library's regex is quadratic on a long run of blank
+    lines, spaces or digits), reading what that library reads: an optional index line, a timing line,
+    text up to a blank line — or up to the next index-and-timing pair when the blank line is missing.
+    A block without a timing line continues the previous subtitle's text (as the library does); a
+    timing that cannot be read keeps its text untimed, with a warning naming its line; text before
+    the first subtitle is dropped with an error."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    n = len(lines)
     cues: list[tuple[float | None, float | None, str]] = []
-    for sub in subs:
-        # srt glues a subtitle whose timing it cannot read (e.g. negative) onto the previous one's text,
-        # timing line included: split it off, keep its words untimed and record where it was.
-        parts: list[tuple[str | None, list[str]]] = [(None, [])]
-        for line in sub.content.split("\n"):
-            if "-->" in line and line.strip() in bad.values():
-                lines = parts[-1][1]
-                if lines and lines[-1].strip().isdigit():
-                    lines.pop()  # the glued subtitle's index
-                parts.append((line.strip(), []))
-            else:
-                parts[-1][1].append(line)
-        for k, (timing, lines) in enumerate(parts):
-            body = "\n".join(lines).strip()
-            if k == 0:
-                cues.append((sub.start.total_seconds(), sub.end.total_seconds(), body))
-                continue
-            line_no = next((n for n, t in bad.items() if t == timing), None)
-            issues.append(ParseIssue(f"line {line_no}" if line_no else f"after subtitle {sub.index}", f"unreadable subtitle timing {timing!r}: text kept without timing", "warning"))
-            cues.append((None, None, body))
+    content: list[str] = []
+    timing: tuple[float | None, float | None] | None = None  # of the open subtitle
+
+    def close() -> None:
+        nonlocal content, timing
+        if timing is not None:
+            cues.append((timing[0], timing[1], "\n".join(content).strip()))
+        content, timing = [], None
+
+    def starts_subtitle(i: int) -> bool:
+        return i + 1 < n and _SRT_INDEX.fullmatch(lines[i]) is not None and _SRT_TIMING_LINE.match(lines[i + 1]) is not None
+
+    i = 0
+    blank_before = True
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            blank_before = True
+            if timing is not None:
+                content.append("")
+            i += 1
+            continue
+        opens = blank_before or starts_subtitle(i)
+        blank_before = False
+        at = i
+        if opens and _SRT_INDEX.fullmatch(line) and i + 1 < n and "-->" in lines[i + 1]:
+            at = i + 1  # an index line, then the timing line
+        m = _SRT_TIMING_LINE.match(lines[at])
+        if opens and m:
+            close()
+            timing = (_srt_seconds(*m.groups()[:4]), _srt_seconds(*m.groups()[4:]))
+            i = at + 1
+            continue
+        if "-->" in lines[at] and not m:
+            # a timing line the library cannot read (negative, a field of 10+ digits): its text is kept
+            if at == i and content and _SRT_INDEX.fullmatch(content[-1] or "x"):
+                content.pop()  # this subtitle's index line, read as the previous one's text
+            close()
+            issues.append(ParseIssue(f"line {at + 1}", f"unreadable subtitle timing {lines[at].strip()[:80]!r}: text kept without timing", "warning"))
+            timing = (None, None)
+            i = at + 1
+            continue
+        if timing is None:
+            issues.append(ParseIssue(f"line {i + 1}", "text before the first subtitle (no timing line): dropped"))
+            while i < n and lines[i].strip():
+                i += 1
+            continue
+        content.append(line)
+        i += 1
+    close()
+    return cues
+
+
+def _parse_srt(data: bytes, name: str) -> ParseResult:
+    issues: list[ParseIssue] = []
+    cues = _srt_cues(decode_bytes(data), issues)
+    if not any(start is not None for start, _, _ in cues):
+        first = next((f"{i.position}: {i.message}" for i in issues), "no timing line")
+        raise ParseError(f"malformed SRT: no subtitle timing could be read ({first})")
     q = WHISPER if "whisper" in name.lower() else TIMED
     return _result("srt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
-
-
-def _srt_by_block(text: str, issues: list[ParseIssue]) -> list[srtlib.Subtitle]:
-    subs: list[srtlib.Subtitle] = []
-    line = 1
-    for block in re.split(r"(\n[ \t\r]*\n)", text):
-        if block.strip() and not block.isspace():
-            try:
-                subs.extend(srtlib.parse(block + "\n", ignore_errors=False))
-            except (srtlib.SRTParseError, ValueError, OverflowError) as e:
-                what = "a number or timing too large to read" if not isinstance(e, srtlib.SRTParseError) else "not a subtitle"
-                issues.append(ParseIssue(f"line {line}", f"{what}: subtitle dropped"))
-        line += block.count("\n")
-    return subs
 
 
 def _sniff_tsv(name: str, head: bytes) -> bool:
@@ -451,10 +481,18 @@ def _parse_plain(data: bytes, name: str) -> ParseResult:
     return _result("plain_transcript", build_transcript([(None, None, ln) for ln in lines], video_id=youtube_id_from_name(name), quality=q), [])
 
 
+def _sniff_vtt(name: str, head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT")
+
+
+def _sniff_srt(name: str, head: bytes) -> bool:
+    return suffix(name) == ".srt"
+
+
 PARSERS = [
     ParserSpec("transcript_json", _sniff_json, _parse_json, version=1),
-    ParserSpec("webvtt", lambda n, h: h.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT"), _parse_vtt, version=1),
-    ParserSpec("srt", lambda n, h: suffix(n) == ".srt", _parse_srt, version=1),
+    ParserSpec("webvtt", _sniff_vtt, _parse_vtt, version=1),
+    ParserSpec("srt", _sniff_srt, _parse_srt, version=2),
     ParserSpec("whisper_tsv", _sniff_tsv, _parse_tsv, version=1),
     ParserSpec("caption_html", _sniff_caption_html, _parse_caption_html, version=1),
     ParserSpec("timed_transcript_md", _sniff_timed_md, _parse_timed_md, version=2),
