@@ -100,8 +100,8 @@ def _parse_feed(data: bytes, name: str) -> ParseResult:
 def _feed_entry(entry: Any, parsed: Any, issues: list[ParseIssue]) -> ParsedDocument | None:
     content = ""
     if entry.get("content"):
-        content = max((c.get("value", "") for c in entry.content), key=len)
-    summary = entry.get("summary", "")
+        content = max((c.get("value") or "" for c in entry.content), key=len)
+    summary = entry.get("summary") or ""
     html = content if len(content) >= len(summary) else summary
     text = html_to_text(html, issues)
     if not text:
