@@ -1,6 +1,7 @@
 """Hardened parsers (issue 18): one regression test per signature the fuzzer found, each from a small
 synthetic input, run through the per-file entry point ``ingest.parse_path`` with a real parse cache
-(what the ``raw_files`` step runs), plus the isolation of parsing in worker processes.
+(what the ``raw_files`` step runs), plus the isolation of parsing in worker processes. Time bounds
+are CPU time of this process (a loaded machine stretches wall time, not CPU time).
 
 docs/reliability.md ("Hardened parsers") has the table of these cases and the fuzzer's figures.
 """
@@ -106,9 +107,9 @@ def test_any_failure_in_a_step_is_recorded_on_the_snapshot(tmp_path: Path, monke
 @pytest.mark.parametrize("name", ["notes/notes.md", "notes/notes.txt"])
 def test_a_megabyte_line_of_markdown_punctuation_parses_in_seconds(tmp_path: Path, unit: str, name: str) -> None:
     data = (unit * ((1 << 20) // len(unit))).encode()
-    start = time.perf_counter()
+    start = time.process_time()
     status, error, _, result = parse(tmp_path, name, data)
-    assert time.perf_counter() - start < 5  # markdown-it: 18.7 s, and SIGSEGV under a 2 GB limit
+    assert time.process_time() - start < 5  # markdown-it: 18.7 s, and SIGSEGV under a 2 GB limit
     assert status == "accepted", error
     assert result.documents[0].text.strip("*_ ")  # type: ignore[union-attr]
 
@@ -145,7 +146,7 @@ def test_a_misbehaving_parser_costs_its_file_and_the_run_goes_on(
     store = _project(tmp_path, {"a/good.txt": b"good words before\n", f"b/{bad_file}": b"misbehave\n", "c/good.txt": b"good words after\n"})
     start = time.perf_counter()
     parsed = _by_path(scan_and_parse(store, cache_dir=tmp_path / "cache", parsers=crashing_parsers.PARSERS))
-    assert time.perf_counter() - start < 30
+    assert time.perf_counter() - start < 60
     assert parsed["inbox/a/good.txt"] == ("accepted", None) and parsed["inbox/c/good.txt"] == ("accepted", None)
     status, error = parsed[f"inbox/b/{bad_file}"]
     assert status == "rejected" and error and error.startswith(reason), error
@@ -166,9 +167,9 @@ def test_parsing_in_workers_gives_the_same_results_as_in_process(tmp_path: Path,
 
 
 def test_html_whitespace_is_linear() -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     assert html_to_text("<p>a" + " " * (1 << 20) + "b</p>") == "a b"  # the old regex: ~20 minutes
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 @pytest.mark.parametrize(
@@ -180,9 +181,9 @@ def test_html_whitespace_is_linear() -> None:
     ],
 )
 def test_200k_nested_divs_parse_in_seconds_with_the_cap_stated(tmp_path: Path, name: str, data: bytes) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     status, error, _, result = parse(tmp_path, name, data)
-    assert time.perf_counter() - start < 10  # ~quadratic before: minutes
+    assert time.process_time() - start < 10  # ~quadratic before: minutes
     assert status == "accepted", error
     assert has(result, "warning", "file", f"HTML nested deeper than {MAX_HTML_DEPTH} elements")
 
@@ -284,9 +285,9 @@ def test_4400_digit_subtitle_numbers_and_times_cost_at_most_a_timing(tmp_path: P
 def test_srt_is_read_in_linear_time(tmp_path: Path) -> None:
     for filler in (b"\n", b" ", b"1", b"\xc2\xa0"):  # the srt library's regex: minutes for 20 KB of these
         data = b"1\n00:00:00,000 --> 00:00:01,000\nfirst subtitle\n\n" + filler * 500_000 + b"\n\n2\n00:00:01,000 --> 00:00:02,000\nlast\n"
-        start = time.perf_counter()
+        start = time.process_time()
         status, error, _, _ = parse(tmp_path / str(len(filler)) / filler.hex(), "talks/talk_AAAAAAAAAAA.srt", data)
-        assert time.perf_counter() - start < 5 and status == "accepted", (filler, error)
+        assert time.process_time() - start < 5 and status == "accepted", (filler, error)
 
 
 @pytest.mark.parametrize("where", ["id", "like_count"])
