@@ -10,7 +10,8 @@ the parsers imported) with
 * a **memory limit** per worker (``RLIMIT_AS``): ``CORPUS_PARSE_MEMORY_MB`` (default 8192); past it the
   parse fails with MemoryError (or the worker dies) and only that file is rejected;
 * a **dead worker** (a signal, a native abort) costs its file, rejected with the signal's name; the
-  pool starts a new worker for the next file.
+  pool starts a new worker for the next file. Workers are also replaced every ``TASKS_PER_WORKER``
+  files, so that memory fragmented by one huge file does not count against the limit for later ones.
 
 ``CORPUS_PARSE_WORKERS`` sets the number of workers (default: the CPU count, at most 4); ``0`` parses
 in the calling process, without time or memory limits (for debugging).
@@ -36,6 +37,7 @@ DEFAULT_SECONDS = 60.0
 SECONDS_PER_MIB = 10.0
 DEFAULT_MEMORY_MB = 8192
 MAX_DEFAULT_WORKERS = 4
+TASKS_PER_WORKER = 100  # a worker is replaced after this many files: memory one file fragmented is not the next one's
 # Imported once in the forkserver, so that a worker starts in milliseconds with every parser loaded.
 PRELOAD = ["pipelines.core.ingest", "pipelines.core.parsers.blog", "pipelines.core.parsers.generic",
            "pipelines.core.parsers.transcripts", "pipelines.core.parsers.tweets", "pypdf"]
@@ -88,9 +90,10 @@ def _context() -> Any:
 class WorkerPool:
     """A pool of parse workers with a memory limit each; ``submit`` takes a per-task time budget."""
 
-    def __init__(self, workers: int, memory_mb: int | None = None):
+    def __init__(self, workers: int, memory_mb: int | None = None, tasks_per_worker: int = TASKS_PER_WORKER):
         self.memory_mb = memory_mb or memory_limit_mb()
-        self.pool = ProcessPool(max_workers=max(1, workers), initializer=_limit_memory, initargs=(self.memory_mb,), context=_context())
+        self.pool = ProcessPool(max_workers=max(1, workers), max_tasks=tasks_per_worker, initializer=_limit_memory,
+                                initargs=(self.memory_mb,), context=_context())
 
     def submit(self, fn: Callable[..., T], timeout: float, *args: Any) -> Future[T]:
         return self.pool.schedule(fn, args=args, timeout=timeout)
