@@ -14,8 +14,9 @@ MODULE = {
     "pyyaml": "yaml",
     "youtube-transcript-api": "youtube_transcript_api",
     "webvtt-py": "webvtt",
-    "markdown-it-py": "markdown_it",
     "snowballstemmer": "snowballstemmer",
+    "pebble": "pebble",
+    "cmarkgfm": "cmarkgfm",
 }
 # used without a Python import, and why
 WITHOUT_IMPORT = {
