@@ -97,11 +97,9 @@ class CatalogIndex:
     @classmethod
     def build(cls, catalog: Catalog) -> CatalogIndex:
         idx = cls()
-        # "Title – karpathy" page titles: the thinker's names and handles, as norm_title writes them
-        th = catalog.thinker
+        # "Title – Ada Example" page titles: the thinker's names and handles, as norm_title writes them
         idx.title_suffixes = tuple(
-            sorted({" " + norm_title(n) for n in [th.name, th.twitter or "", th.github or "", *th.aliases] if norm_title(n)},
-                   key=len, reverse=True)
+            sorted({" " + norm_title(n) for n in catalog.thinker.names() if norm_title(n)}, key=len, reverse=True)
         )
         paths: dict[str, list[Source]] = defaultdict(list)
         ambiguous: set[str] = set()
@@ -172,7 +170,7 @@ class CatalogIndex:
             return self.by_youtube.get(vid)
         if doc.title:
             t = norm_title(doc.title)
-            for suffix in self.title_suffixes:  # "Title – karpathy" page titles
+            for suffix in self.title_suffixes:  # "Title – <the thinker>" page titles
                 if t.endswith(suffix):
                     t = t.removesuffix(suffix)
                     break
