@@ -8,8 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
+from conftest import query_published as query
 
 from pipelines.cli import main
 
@@ -34,14 +34,6 @@ def copy_example(tmp_path: Path) -> Path:
     root = tmp_path / "maren-holt"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("warehouse", "reports", ".dagster_home", "store"))
     return root
-
-
-def query(root: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
