@@ -94,6 +94,7 @@ def test_nothing_of_the_default_thinker(built: Path) -> None:
     assert md.startswith("# Maren Holt: claims report")
     for text in (html, md):
         assert "Karpathy" not in text and "karpathy" not in text
+        assert "80% coverage" not in text  # the default profile's own figure
 
 
 def test_status_lists_the_missing_talk(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
