@@ -196,9 +196,9 @@ def test_the_video_asset_raises_for_its_retry_policy_only_on_transient_failures(
             project = CorpusProject(root=str(root))
             if retryable:
                 with pytest.raises(TransientError):
-                    fetch_defs.youtube_transcript(ctx, fetch_defs.FetchConfig(), project)
+                    fetch_defs.build_youtube_transcript([vid])(ctx, fetch_defs.FetchConfig(), project)
             else:
-                result = fetch_defs.youtube_transcript(ctx, fetch_defs.FetchConfig(), project)
+                result = fetch_defs.build_youtube_transcript([vid])(ctx, fetch_defs.FetchConfig(), project)
                 assert result.metadata["outcome"] == "not_collectable"
 
 

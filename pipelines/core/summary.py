@@ -19,11 +19,8 @@ def run_summary(con: duckdb.DuckDBPyConnection, max_rejected: int = 15) -> str:
         lines.append(f"  {kind:<10} {n:>6,} documents {w:>10,} words")
     status = dict(con.execute("SELECT status, count(*) FROM snapshots GROUP BY 1").fetchall())
     lines.append("raw files: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items())))
-    not_collected = con.execute(
-        """SELECT count(*) FROM sources s WHERE s.in_catalog AND NOT s.known_gap AND s.kind <> 'blog_feed'
-           AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id)"""
-    ).fetchone()[0]  # type: ignore[index]
-    lines.append(f"catalog sources not collected yet: {not_collected} (see the coverage table / `corpus status`)")
+    not_collected = len(missing_sources(con))
+    lines.append(f"catalog sources not collected yet: {not_collected}" + (" (`corpus status` lists them)" if not_collected else ""))
     rejected = con.execute(
         "SELECT coalesce(path, origin), error FROM snapshots WHERE status = 'rejected' ORDER BY 1"
     ).fetchall()
@@ -51,3 +48,19 @@ def run_summary(con: duckdb.DuckDBPyConnection, max_rejected: int = 15) -> str:
         if row and row[1]:
             lines.append(f"catalog coverage: {row[0]} of {row[1]} sources collected (known gaps excluded)")
     return "\n".join(lines)
+
+
+def missing_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per catalogued source with no document (Known Gaps and feeds apart), with the reason."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "coverage" in tables:
+        rows = con.execute(
+            "SELECT source_id, kind, title, reason FROM coverage WHERE status = 'missing' ORDER BY kind, source_id"
+        ).fetchall()
+    else:  # a warehouse published before coverage was built
+        rows = con.execute(
+            """SELECT s.source_id, s.kind, s.title, NULL FROM sources s
+               WHERE s.in_catalog AND NOT s.known_gap AND s.kind <> 'blog_feed'
+               AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id) ORDER BY 2, 1"""
+        ).fetchall()
+    return [f"{sid} ({kind}): {title}" + (f" - {reason}" if reason else "") for sid, kind, title, reason in rows]

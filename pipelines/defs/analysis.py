@@ -23,10 +23,10 @@ from pipelines.defs.util import preview
 ANALYSIS_TABLES = {
     "sentences": "Sentences (caption pseudo-sentences for unpunctuated transcripts), with offsets into documents.text.",
     "phrase_hits": "Every match of a tracked phrase (analysis/lexicon.yaml): document, sentence, offsets, text.",
-    "phrase_frequencies": "Per phrase, kind ('*' = all) and month (NULL = all time): documents, hits, per 10k words. Own words only.",
-    "ngrams": "Frequent 1-4-grams in the thinker's own words with range (documents) and first/last seen.",
+    "phrase_frequencies": "Per phrase, kind ('*' = all) and month (NULL = all time): documents, hits, per 10k words. {thinker}'s own words only.",
+    "ngrams": "Frequent 1-4-grams in {thinker}'s own words with range (documents) and first/last seen.",
     "mentions": "Every mention of a citation entity (people, works, games, companies) with the alias matched.",
-    "citation_tallies": "Per entity and kind ('*' = all): documents and mentions, first and last seen. Own words only.",
+    "citation_tallies": "Per entity and kind ('*' = all): documents and mentions, first and last seen. {thinker}'s own words only.",
     "timeline": "Dated documents with the era (analysis/eras.yaml) they fall in.",
     "first_uses": "The first dated use of each tracked phrase, with a link to the passage.",
     "lexicon_phrases": "The tracked phrases and their surface forms, as configured.",

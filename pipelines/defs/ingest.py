@@ -4,13 +4,13 @@
 from collections import Counter
 from dataclasses import asdict
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.core import progress
 from pipelines.core import warehouse as wh
 from pipelines.core.ingest import scan_and_parse
 from pipelines.core.parsers import all_parsers
-from pipelines.defs.fetch import fetched_sources, youtube_transcript
+from pipelines.defs.fetch import fetched_sources
 from pipelines.defs.resources import CorpusProject
 
 STAGE_TABLE = "_stage_files"
@@ -30,7 +30,7 @@ class _ParseProgress:
             self.task.finish()
 
 
-@asset(group_name="ingest", kinds={"python", "duckdb"}, pool="warehouse", deps=[fetched_sources, youtube_transcript])
+@asset(group_name="ingest", kinds={"python", "duckdb"}, pool="warehouse", deps=[fetched_sources, AssetKey("youtube_transcript")])
 def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """Every file in raw/ (inbox drops, imports, fetched snapshots) identified and parsed.
 

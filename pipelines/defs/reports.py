@@ -10,7 +10,7 @@ from pipelines.defs.resources import CorpusProject
 
 @asset(group_name="reports", kinds={"html"}, deps=[AssetKey("published_warehouse")])
 def report(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
-    """A self-contained HTML report and its Markdown twin, built from the published warehouse."""
+    """A self-contained HTML report on {thinker}'s corpus and profile, and its Markdown twin, built from the published warehouse."""
     p = corpus.project
     published_at = (wh.published_info(p.published_db) or {}).get("published_at")
     con = wh.connect(p.published_db, read_only=True)

@@ -196,13 +196,34 @@ def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
+# What a blog post's URL looks like on any blog (not one thinker's): a dated path ("/2024/03/05/",
+# "/2024/Mar/5/", "/2024-03-05-slug"), a post folder ("/blog/", "/posts/", "/p/", "/@user/slug"),
+# or a blogging platform's host. A post whose URL says none of this still lands as a blog post when
+# its blog's feed is in the catalog (pipelines.core.assemble: the feed's site holds its URL).
+_MONTH = r"(?:0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_POST_URL = re.compile(
+    r"^https?://[^/?#]+(?:"
+    rf"(?:/[^/?#]+)*?/\d{{4}}/{_MONTH}(?:/\d{{1,2}})?/[^/?#]+"  # /2024/03/slug, /weblog/2024/Mar/5/slug
+    r"|(?:/[^/?#]+)*?/\d{4}-\d{2}-\d{2}[-_][^/?#]+"  # /2024-03-05-slug
+    r"|(?:/[a-z]{2}(?:-[a-z]{2})?)?/(?:blog|blogs|weblog|posts?|articles?|entries|entry|archives?|notes|essays|writing|p)/[^/?#]+"  # /blog/slug, /en/blog/slug
+    r"|/@[^/?#]+/[^/?#]+"  # /@user/slug
+    r")",
+    re.I,
+)
+_BLOG_HOSTS = re.compile(
+    r"^https?://(?:[^/?#]+\.)?(?:substack\.com|medium\.com|bearblog\.dev|github\.io|wordpress\.com|blogspot\.com"
+    r"|ghost\.io|hashnode\.dev|dev\.to|tumblr\.com|mataroa\.blog|write\.as|svbtle\.com|micro\.blog)(?:[/?#]|$)",
+    re.I,
+)
+
+
 def _md_kind(meta: dict[str, Any], name: str, url: str | None) -> str | None:
     layout = str(meta.get("layout", "")).lower()
     if layout == "publication" or meta.get("authors") and meta.get("year"):
         return "paper"
     if layout == "post" or date_from_name(name)[0] or re.search(r"/_?posts?/", name):
         return "blog_post"
-    if url and re.search(r"bearblog|medium\.com|github\.io|substack|/blog/|/\d{4}/\d{2}/\d{2}/", url):
+    if url and (_POST_URL.match(url) or _BLOG_HOSTS.match(url)):
         return "blog_post"
     return None
 
@@ -283,6 +304,6 @@ def _text_field(value: Any, key: str, issues: list[ParseIssue]) -> str | None:
 
 PARSERS = [
     ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=2),
-    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=2),
+    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=3),
     ParserSpec("html_page", _sniff_html, _parse_html, version=1),
 ]
