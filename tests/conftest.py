@@ -39,6 +39,17 @@ def make_offline_project(tmp_path: Path) -> Path:
     return root
 
 
+def query_published(root: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on a project's published warehouse (opened read-only, closed after)."""
+    import duckdb
+
+    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """This environment without any CORPUS_ setting, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CORPUS_")}

@@ -340,3 +340,64 @@ def test_tweet_archive_page_searches_as_you_type_offline(tmp_path: Path) -> None
 
     text = html.unescape(page_path.read_text(encoding="utf-8"))
     assert "script-src 'sha256-" in text and "default-src 'none'" in text and "unsafe-inline" not in text
+
+
+PROFILE = """Ada the Thinker
+A profile of an invented thinker
+
+She loves Factorio. <script>window.__pwned=2</script> She never mentions turnips.
+Source: her tweets
+"""
+PROFILE_CLAIMS = """profile: profile.txt
+as_of: 2026-03
+claims:
+  - {id: factorio-cited, section: Intro, quote: "She loves Factorio.", type: phrase_count, metric: pattern_documents,
+     params: {pattern: factorio}, comparator: ge, expected: 1, scope: {kinds: [tweet], own_only: false}}
+  - {id: no-turnips, section: Intro, quote: "She never mentions turnips", type: phrase_count, metric: pattern_documents,
+     params: {pattern: turnip}, comparator: le, expected: 0, scope: {kinds: [tweet], own_only: false}}
+  - {id: nowhere, section: Intro, quote: "A sentence the profile does not hold", type: not_checkable, reason: an example}
+"""
+
+
+def test_the_annotated_profile_shows_a_claims_evidence_when_its_mark_is_clicked(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pipelines.cli import main
+
+    root = _project(tmp_path)
+    (root / "profile.txt").write_text(PROFILE)
+    (root / "analysis" / "claims.yaml").write_text(PROFILE_CLAIMS)
+    cwd = Path.cwd()
+    try:
+        assert main(["--project", str(root), "run", "--offline"]) == 0
+    finally:
+        os.chdir(cwd)
+    page_path = root / "reports" / "profile.html"
+    assert page_path.exists()
+    assert 'href="profile.html"' in (root / "reports" / "index.html").read_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = _browser(pw)
+        context = browser.new_context(offline=True)  # the page needs no network
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri(), wait_until="load")
+        assert page.evaluate("window.__pwned") is None  # the profile's own markup stays text
+        mark = page.locator('mark[data-claims="factorio-cited"]')
+        assert mark.count() == 1 and mark.inner_text() == "She loves Factorio" and "v-supported" in mark.get_attribute("class")
+        mark.click()
+        panel = page.locator("#panel")
+        assert panel.is_visible() and "factorio-cited" in panel.inner_text() and "supported" in panel.inner_text()
+        link = panel.locator(".ev a").first
+        assert link.get_attribute("href") == "https://x.com/i/status/1000000000000000099"
+        # the filter: only contradicted marks stay highlighted
+        turnips = page.locator('mark[data-claims="no-turnips"]')
+        assert "v-supported" in turnips.get_attribute("class")
+        page.check("#only-contradicted")
+        assert page.evaluate("getComputedStyle(document.querySelector('mark[data-claims=\"factorio-cited\"]')).backgroundColor") in (
+            "rgba(0, 0, 0, 0)", "transparent")
+        assert page.locator(".unplaced mark").inner_text() == "nowhere"  # a claim not found in the text is listed
+        page.screenshot(path=str(ARTIFACTS / "profile.png"), full_page=True)
+        browser.close()
+    assert not errors, errors

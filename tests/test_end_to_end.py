@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import make_offline_project
+from conftest import query_published as query
 
 from pipelines.cli import main
 
@@ -36,14 +37,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def query(root: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
+from conftest import query_published as q
 from test_fetch_support import RecordedServer, Reply, fixture_bytes, server_fixture  # noqa: F401
 
 from pipelines.cli import main
@@ -52,14 +52,6 @@ def serve(srv: RecordedServer) -> None:
     srv.route("GET /pdf/1234.56789", Reply(200, fixture_bytes("paper.pdf")))
     srv.route("GET /gh/repos/someone/tinyrepo", Reply(200, fixture_bytes("repo.json")))
     srv.route("GET /gh/repos/someone/tinyrepo/readme", Reply(200, fixture_bytes("readme.md")))
-
-
-def q(root: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def run(root: Path) -> int:

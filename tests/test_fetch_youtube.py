@@ -163,8 +163,43 @@ def test_persistent_500_fails_after_bounded_retries(server: RecordedServer, stor
     settings = fast_settings(server.base, max_attempts=3)
     out = fetch_transcript(VID, store, settings, make_session(settings), "talk-1")
     assert out.outcome == "failed" and out.attempts == 3 and "503" in (out.error or "")
+    assert out.retryable  # a 5xx is transient: the partition's RetryPolicy tries again later
     assert server.count("GET", f"/watch?v={VID}") == 3
     assert [e.status for e in store.events()] == ["failed"]
+
+
+def test_the_video_asset_raises_for_its_retry_policy_only_on_transient_failures(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The youtube_transcript partition re-raises a transient failure (so Dagster's RetryPolicy backs
+    off and retries) and records a permanent one as a materialization."""
+    import shutil
+    from pathlib import Path
+
+    from dagster import build_asset_context
+
+    import pipelines.defs.fetch as fetch_defs
+    from pipelines.core.fetch.http import SourceOutcome, TransientError
+    from pipelines.defs.resources import CorpusProject
+
+    root = tmp_path / "project"
+    (root / "analysis").mkdir(parents=True)
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "analysis" / "catalog.yaml", root / "analysis" / "catalog.yaml")
+    vid = "7xTGNNLPyMI"
+    for retryable, outcome in ((True, "failed"), (False, "not_collectable")):
+        monkeypatch.setattr(
+            fetch_defs, "fetch_transcript",
+            lambda *a, _o=outcome, _r=retryable, **k: SourceOutcome("s", "youtube", "o", _o, error="503 down", retryable=_r),
+        )
+        with build_asset_context(partition_key=vid) as ctx:
+            project = CorpusProject(root=str(root))
+            if retryable:
+                with pytest.raises(TransientError):
+                    fetch_defs.build_youtube_transcript([vid])(ctx, fetch_defs.FetchConfig(), project)
+            else:
+                result = fetch_defs.build_youtube_transcript([vid])(ctx, fetch_defs.FetchConfig(), project)
+                assert result.metadata["outcome"] == "not_collectable"
 
 
 def test_unresolvable_host_fails_fast(store: RawStore) -> None:

@@ -127,7 +127,7 @@ def test_lexicon_hash_changes_with_content() -> None:
             "entities:\n  - {id: e5, name: E, type: person, aliases: [Same]}\n  - {id: e6, name: F, type: person, aliases: [same]}\n",
             ["'e6'", "already belongs", "'e5'"],
         ),
-        ("phrases:\n  - {id: x, label: x, forms: [a], colour: red}\n", ["'x'", "colour", "Extra"]),
+        ("phrases:\n  - {id: x, label: x, forms: [a], colour: red}\n", ["'x'", "colour", "unknown field"]),
     ],
 )
 def test_bad_entries_name_file_entry_and_field(tmp_path: Path, yaml_text: str, expected: list[str]) -> None:

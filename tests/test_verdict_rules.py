@@ -301,6 +301,21 @@ def test_each_quote_class(quote: str, cls: str, verdict: str, difference: str | 
         assert r["evidence"][0]["match_class"] == cls and r["evidence"][0]["link"] == "https://ada.example/essay/"
 
 
+def test_near_verbatim_pairs_the_words_of_the_passage_not_an_earlier_sentence() -> None:
+    """difflib pairs the earliest equal words: "I think" a sentence before must not stretch the match."""
+    catalog = Catalog(thinker=ADA, sources=[Source(id="talk", kind="podcast", title="Talk", date="2022-10-01",
+                                                   url="https://ada.example/talk/")])
+    text = ("I think it is complicated, there is a lot to say about randomness and about noise, and "
+            "whether anything is random at all. I think maybe the laws of nature are deterministic, so yes.")
+    con = load(assemble(catalog, [pfile("t.md", [_post("https://ada.example/talk/", "2022-10-01", text)])]))
+    by = judge(con, {"id": "q", "quote": "I think the laws of nature are deterministic.", "type": "quote",
+                     "metric": "quote_match", "comparator": "ge", "expected": "paraphrase",
+                     "scope": {"source_ids": ["talk"], "own_only": False}})
+    ev = by["q"]["evidence"][0]
+    assert by["q"]["quote_class"] == "near_verbatim" and ev["difference"] == "source adds 'maybe'"
+    assert ev["matched_text"] == "I think maybe the laws of nature are deterministic"
+
+
 def test_a_replaced_content_word_is_not_near_verbatim() -> None:
     by = judge(_quote_con(), {"id": "q", "quote": "the loom weaves algebraic flowers", "type": "quote", "metric": "quote_match",
                               "comparator": "ge", "expected": "near_verbatim", "scope": {"source_ids": ["essay"], "own_only": False}})

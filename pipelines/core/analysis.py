@@ -153,9 +153,10 @@ def build_text_tables(
     *,
     processor: TextProcessor | None = None,
     batch_size: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> ProcessStats:
     """Run (cached) NLP over all documents, then (re)create sentences, phrase_hits, mentions."""
-    kwargs: dict[str, Any] = {"processor": processor}
+    kwargs: dict[str, Any] = {"processor": processor, "progress": progress}
     if batch_size:
         kwargs["batch_size"] = batch_size
     cache = cache or NlpCache(con)
@@ -568,9 +569,10 @@ def build_all(
     ngram_ns: Sequence[int] = (1, 2, 3, 4),
     ngram_min_frequency: int = 3,
     ngram_top_n: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Every analysis table in order; returns row counts and the NLP stats."""
-    stats = build_text_tables(con, lexicon, cache)
+    stats = build_text_tables(con, lexicon, cache, progress=progress)
     out: dict[str, Any] = {"nlp": stats}
     out.update(build_lexicon_tables(con, lexicon))
     out["sentences"] = _count(con, "sentences")

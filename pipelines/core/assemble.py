@@ -4,7 +4,10 @@ Rules (documented in docs/warehouse.md):
 
 * Matching a parsed document to a catalog source, in order: YouTube id; canonical URL (the
   source's url or a URL alias); GitHub owner/name; exact normalised title or title alias.
-  Tweets belong to the catalog's tweet archive source. What matches nothing becomes an
+  Tweets belong to the catalog's tweet archive source. A blog post that matches no entry belongs
+  to its blog's feed (a ``blog_feed`` source): a post of a file fetched for that feed, or a post
+  (or a page no parser could place) whose URL lies under the feed's ``url`` (or a URL alias) —
+  one document per post, no catalog entry per post needed. What matches nothing becomes an
   uncatalogued source (``sources.in_catalog = false``) and is listed in coverage.
 * The same item seen in several files lands once. Identity: the catalog source (one document
   per catalogued video/post/paper/repo), else the tweet id, YouTube id, canonical URL, GitHub
@@ -93,21 +96,22 @@ class CatalogIndex:
     by_path: dict[str, Source] = field(default_factory=dict)
     title_suffixes: tuple[str, ...] = ()
     tweet_archive: Source | None = None
+    feeds: dict[str, Source] = field(default_factory=dict)  # feed id -> feed
+    feed_prefixes: list[tuple[str, str, Source]] = field(default_factory=list)  # (host, path prefix, feed), longest first
 
     @classmethod
     def build(cls, catalog: Catalog) -> CatalogIndex:
         idx = cls()
-        # "Title – karpathy" page titles: the thinker's names and handles, as norm_title writes them
-        th = catalog.thinker
+        # "Title – Ada Example" page titles: the thinker's names and handles, as norm_title writes them
         idx.title_suffixes = tuple(
-            sorted({" " + norm_title(n) for n in [th.name, th.twitter or "", th.github or "", *th.aliases] if norm_title(n)},
-                   key=len, reverse=True)
+            sorted({" " + norm_title(n) for n in catalog.thinker.names() if norm_title(n)}, key=len, reverse=True)
         )
         paths: dict[str, list[Source]] = defaultdict(list)
         ambiguous: set[str] = set()
         for s in catalog.sources:
             if s.kind == "blog_feed":
-                continue  # a feed is not a document; its entries match blog_post sources
+                idx._add_feed(s)
+                continue  # a feed is not a document: its entries match blog_post sources, else belong to it
             if s.youtube_id:
                 idx.by_youtube[s.youtube_id] = s
             for u in [s.url, *[a for a in s.aliases if _is_url(a)]]:
@@ -133,7 +137,35 @@ class CatalogIndex:
         for key in ambiguous:
             idx.by_title.pop(key, None)  # a title two sources share identifies neither
         idx.by_path = {p: ss[0] for p, ss in paths.items() if len({x.id for x in ss}) == 1}
+        idx.feed_prefixes.sort(key=lambda t: (-len(t[0]) - len(t[1]), t[2].id))
         return idx
+
+    def _add_feed(self, feed: Source) -> None:
+        if feed.known_gap:
+            return
+        self.feeds[feed.id] = feed
+        places = [u for u in [feed.url, *feed.aliases] if u and _is_url(u)]
+        if not places and feed.feed_url:
+            places = [f"https://{urlsplit(feed.feed_url).hostname or ''}/"]  # no site URL: the feed's host
+        for u in places:
+            parts = urlsplit(canonical_url(u))
+            if parts.hostname:
+                self.feed_prefixes.append((parts.hostname, parts.path.rstrip("/"), feed))
+
+    def feed_of(self, doc: ParsedDocument, fetched_for: str | None) -> Source | None:
+        """The blog feed an uncatalogued post belongs to: the feed its file was fetched for, or the
+        one whose site holds its URL. Only posts, and pages no parser could place (kind unknown)."""
+        if doc.kind not in (None, "blog_post"):
+            return None
+        if fetched_for in self.feeds:
+            return self.feeds[fetched_for]
+        if not doc.url or not _is_url(doc.url):
+            return None
+        parts = urlsplit(canonical_url(doc.url))
+        for host, prefix, feed in self.feed_prefixes:
+            if parts.hostname == host and (parts.path == prefix or parts.path.startswith(prefix + "/")):
+                return feed
+        return None
 
     def match_listed(self, item: dict[str, Any]) -> Source | None:
         """The catalog source an index page's item names: YouTube id, URL, URL path ("/slug/"), title."""
@@ -172,7 +204,7 @@ class CatalogIndex:
             return self.by_youtube.get(vid)
         if doc.title:
             t = norm_title(doc.title)
-            for suffix in self.title_suffixes:  # "Title – karpathy" page titles
+            for suffix in self.title_suffixes:  # "Title – <the thinker>" page titles
                 if t.endswith(suffix):
                     t = t.removesuffix(suffix)
                     break
@@ -213,6 +245,7 @@ class Candidate:
     locator: int | None = None  # index in its file's documents, when the text was dropped
     merge_rule: str | None = None  # how it joined its group, when not by its own identity
     merge_days: int | None = None  # days between this copy's date and the kept one's
+    feed: Source | None = None  # the blog feed an uncatalogued post belongs to
 
     def rank(self) -> tuple[int, int, int]:
         return (self.doc.quality, self.text_len, -self.order)
@@ -383,8 +416,9 @@ def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Col
                 fetched_for = idx.by_id.get(snap.source_id)
                 if fetched_for is not None and fetched_for.kind not in ("blog_feed", "tweet_archive"):
                     source = fetched_for
+            feed = idx.feed_of(d, snap.source_id) if source is None else None
             light = dataclasses.replace(d, text="", segments=[])
-            cands.append(Candidate(light, snap, key, source, order, text_len=len(d.text), locator=i))
+            cands.append(Candidate(light, snap, key, source, order, text_len=len(d.text), locator=i, feed=feed))
         del result
     for d in join_note_tweets(tweets_in):
         order += 1
@@ -469,7 +503,9 @@ def _build_rows(
         best = max(members, key=Candidate.rank)
         d = best.doc
         src = best.source
-        kind = src.doc_kind if src else (d.kind if d.kind in DOC_KINDS else "other")
+        feed = None if src else next((m.feed for m in [best, *members] if m.feed is not None), None)
+        owner = src or feed
+        kind = owner.doc_kind if owner else (d.kind if d.kind in DOC_KINDS else "other")
         # The id'd copy of a tweet gives the row its id, timestamp and link; the best copy its text.
         anchor = best
         if kind == "tweet" and gkey[0] == "tweet":
@@ -504,7 +540,9 @@ def _build_rows(
         url = ad.url or d.url
         if url is None and src is not None and kind != "tweet":
             url = src.url  # a tweet without a status URL gets none: the account's page opens no passage
-        if src is None:
+        if src is None and feed is not None:
+            source_id = feed.id  # a post of a catalogued blog: its feed's document
+        elif src is None:
             source_id = f"auto-{doc_id}"[:120] if kind != "tweet" else "auto-tweets"
             out.auto_sources.setdefault(
                 source_id,

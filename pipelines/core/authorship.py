@@ -1,7 +1,7 @@
 """Whose words a document holds: the thinker's own, or someone else's.
 
 The catalog's ``thinker`` block names the thinker (``name``, ``twitter``, ``github``,
-``aliases``). A document whose author is known and is none of those names is not the thinker's
+``youtube_channel``, ``aliases``). A document whose author is known and is none of those names is not the thinker's
 own (``documents.is_own = false``): a guest post, a feed entry by someone else, a tweet by
 another account in a dump, a retweet. A document without an author is the thinker's when its
 source is (the default for catalogued sources and dropped files).
@@ -33,8 +33,7 @@ class ThinkerNames:
     def of(cls, thinker: Thinker | None) -> ThinkerNames:
         if thinker is None:
             return cls(frozenset())
-        raw = [thinker.name, thinker.twitter or "", thinker.github or "", *thinker.aliases]
-        return cls(frozenset(n for n in (_norm(r) for r in raw) if n))
+        return cls(frozenset(n for n in (_norm(r) for r in thinker.names()) if n))
 
     def is_thinker(self, author: str) -> bool:
         """Whether one author string ("Andrej Karpathy", "@karpathy", "Jane Doe (jdoe)") is the thinker."""

@@ -7,7 +7,11 @@ Every YAML file under analysis/ is validated by a pydantic model. A bad entry fa
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import re
+import types
+import typing
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -119,10 +123,33 @@ class Source(Strict):
 
 
 class Thinker(Strict):
-    name: str
-    twitter: str | None = None
-    github: str | None = None
+    """Who the corpus is of. Every name and handle here makes a document's author the thinker
+    (``pipelines.core.authorship``): a post or video by anyone else is not their own words."""
+
+    name: str = Field(min_length=1)
+    twitter: str | None = None  # the X handle, without '@'
+    github: str | None = None  # the GitHub user
+    youtube_channel: str | None = None  # the channel's handle ("@name") or URL
     aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("twitter", "github")
+    @classmethod
+    def _handle(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^@?[A-Za-z0-9_.-]{1,39}$", v):
+            raise ValueError(f"{v!r} is not a handle (letters, digits, '_', '.', '-')")
+        return v.lstrip("@") if v else v
+
+    @property
+    def youtube_handle(self) -> str | None:
+        """The channel's handle: "https://www.youtube.com/@name/videos" -> "name"."""
+        if not self.youtube_channel:
+            return None
+        m = re.search(r"@([A-Za-z0-9_.-]+)", self.youtube_channel)
+        return m.group(1) if m else None
+
+    def names(self) -> list[str]:
+        """The name, the handles and the aliases (what authorship and page titles match)."""
+        return [n for n in [self.name, self.twitter, self.github, self.youtube_handle, *self.aliases] if n]
 
 
 class Catalog(Strict):
@@ -176,8 +203,75 @@ def _describe_location(data: Any, loc: tuple[Any, ...]) -> str:
     return f"{where}, field {field!r}" if field else where
 
 
-def load_yaml_model(path: Path, model: type[M]) -> M:
-    """Load and validate a YAML file, raising ConfigError naming file, entry and field."""
+def nearest(value: str, known: typing.Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the closest of ``known`` to a mistyped ``value``, or ""."""
+    near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _model_in(annotation: Any, index: bool) -> Any:
+    """The type inside Optional[...] / Union / list[...] / dict[str, ...] that a location step enters."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                return _model_in(arg, index)
+    if origin in (list, tuple, set, frozenset) and index:
+        args = typing.get_args(annotation)
+        return args[0] if args else Any
+    if origin is dict:
+        args = typing.get_args(annotation)
+        return args[1] if len(args) == 2 else Any
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0], index)
+    return annotation
+
+
+def _type_at(model: Any, loc: tuple[Any, ...]) -> Any:
+    """The declared type at a pydantic error location (None when it cannot be followed)."""
+    t: Any = model
+    for key in loc:
+        if isinstance(key, int):
+            t = _model_in(t, True)
+            continue
+        t = _model_in(t, False)
+        if isinstance(t, type) and issubclass(t, BaseModel) and key in t.model_fields:
+            t = t.model_fields[key].annotation
+        else:
+            return None
+    return _model_in(t, False)
+
+
+def error_message(err: Any, model: type[BaseModel]) -> str:
+    """What a pydantic error says, in the analyst's words: an unknown field names the nearest
+    valid field, a value outside a fixed list names the nearest allowed value."""
+    loc = tuple(err.get("loc") or ())
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    kind = err.get("type")
+    if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        parent = _type_at(model, loc[:-1])
+        known = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        return f"unknown field {loc[-1]!r}{nearest(loc[-1], known)}" + (
+            f" (allowed: {', '.join(known)})" if known and not nearest(loc[-1], known) else ""
+        )
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        value = err.get("input")
+        hint = nearest(value, allowed) if isinstance(value, str) else ""
+        return f"{value!r} is not one of {', '.join(allowed)}{hint}" if allowed else msg
+    if kind == "missing":
+        return "required field is missing"
+    return msg
+
+
+Where = Callable[[Any, tuple[Any, ...]], str]
+
+
+def load_yaml_model(path: Path, model: type[M], where: Where | None = None) -> M:
+    """Load and validate a YAML file, raising ConfigError naming file, entry and field.
+
+    ``where(data, loc)`` words an error's location ("entry 'x' (sources[3]), field 'url'"); the
+    default names list entries by their ``id``."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
@@ -186,16 +280,21 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML: {getattr(e, 'problem', e)}") from e
+        where_ = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where_} is not valid YAML: {getattr(e, 'problem', e)}") from e
     if data is None:
         raise ConfigError(f"{path}: file is empty")
     try:
         return model.model_validate(data)
     except ValidationError as e:
+        describe = where or _describe_location
         lines = []
         for err in e.errors():
-            lines.append(f"{path}: {_describe_location(data, tuple(err['loc']))}: {err['msg']}")
+            msg = error_message(err, model)
+            place = describe(data, tuple(err["loc"]))
+            if msg.startswith("field ") and ", field " in place:  # the validator names the field itself
+                place = place.split(", field ")[0]
+            lines.append(f"{path}: {place}: {msg}")
         raise ConfigError("\n".join(lines)) from e
 
 

@@ -13,8 +13,9 @@ Pure code over a DuckDB connection, no Dagster.
                     documents is ``collected``/``partial`` with reason "Known Gap closed: ...")
 * ``uncatalogued``  documents whose source is not in analysis/catalog.yaml
 
-A blog feed (kind ``blog_feed``) owns no documents itself: its documents are the blog posts of
-its ``collection`` or on its host.
+A blog feed (kind ``blog_feed``) counts every post of its blog: the posts that belong to it (posts
+without a catalog entry of their own: ``documents.source_id`` is the feed's), and the catalogued
+posts of its ``collection`` or on its host. Each post is one document, counted once.
 
 ``coverage_by_kind`` sums this per document kind. ``overall_coverage`` gives the overall
 figure the claims compare with the profile's "~80% coverage": the share of catalogued sources
@@ -106,8 +107,8 @@ def _latest_errors(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None
 
 
 def _feed_counts(con: duckdb.DuckDBPyConnection, feed: dict[str, Any]) -> tuple[int, int]:
-    """Documents and words of a blog feed: posts of its collection, or on its host."""
-    conds, params = [], []
+    """Documents and words of a blog feed: its own posts, and posts of its collection or on its host."""
+    conds, params = ["d.source_id = ?"], [feed["source_id"]]
     if feed.get("collection"):
         conds.append("s.collection = ?")
         params.append(feed["collection"])
@@ -115,8 +116,6 @@ def _feed_counts(con: duckdb.DuckDBPyConnection, feed: dict[str, Any]) -> tuple[
     if host:
         conds += ["d.url ILIKE ?", "d.url ILIKE ?"]
         params += [f"%://{host}/%", f"%://www.{host}/%"]
-    if not conds:
-        return 0, 0
     n, w = con.execute(
         f"""SELECT count(*), coalesce(sum(d.word_count), 0) FROM documents d
             LEFT JOIN sources s ON s.source_id = d.source_id

@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.core import isolation
 from pipelines.core.parsecache import ParseCache, summarize
 from pipelines.core.parsers import ParserSpec, all_parsers, find_parser
 from pipelines.core.rawstore import ManifestEvent, RawStore, sha256_file
-from pipelines.core.records import ParseError, ParseIssue, ParseResult
+from pipelines.core.records import ParseError, ParseResult
+from pipelines.core.textutil import to_utf8
+from pipelines.core.vetting import EARLIEST_PLAUSIBLE, escape_controls, vet_result
+
+__all__ = ["EARLIEST_PLAUSIBLE", "ParsedFile", "Snapshot", "parse_path", "scan_and_parse", "vet_result"]
 
 HEAD_BYTES = 64 * 1024
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_FILE_BYTES_ENV = "CORPUS_MAX_FILE_BYTES"
-# The date rule (docs/reliability.md): a date before EARLIEST_PLAUSIBLE or more than a day after the
-# parse is kept as the file says, and flagged with a parse_issues warning.
-EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+MAX_ERROR_CHARS = 1000
 
 
 def max_file_bytes() -> int:
@@ -35,16 +39,7 @@ def max_file_bytes() -> int:
 
     Files up to the limit are read into memory to parse; a bigger file is hashed in chunks (never
     read whole) and rejected with the limit in the reason."""
-    raw = os.environ.get(MAX_FILE_BYTES_ENV, "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_MAX_FILE_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{MAX_FILE_BYTES_ENV}={raw!r} is not a whole number of bytes") from None
-    if value <= 0:
-        raise ValueError(f"{MAX_FILE_BYTES_ENV}={raw!r} must be positive")
-    return value
+    return int(isolation.env_number(MAX_FILE_BYTES_ENV, DEFAULT_MAX_FILE_BYTES, minimum=1, whole=True))
 
 
 def display_path(rel: str) -> str:
@@ -88,56 +83,21 @@ def snapshot_id(path: str, sha: str | None) -> str:
     return f"{(sha or 'none')[:16]}-{where}"
 
 
-def _describe(i: int, doc: object) -> str:
-    ext = getattr(doc, "external_id", None)
-    title = getattr(doc, "title", None)
-    label = f"id {ext}" if ext else f"title {str(title)[:60]!r}" if title else None
-    return f"document {i}" + (f" ({label})" if label else "")
+def _failure(spec: ParserSpec | None, stage: str, e: BaseException) -> str:
+    """The snapshot error for an exception the guard caught at ``stage``."""
+    who = f"{spec.name}: " if spec else ""
+    if isinstance(e, RecursionError):
+        return f"{who}nested too deeply to read (recursion limit)"
+    if isinstance(e, MemoryError):
+        return f"{who}ran out of memory while {stage}"
+    if stage == "parsing":
+        return f"{who}unexpected {type(e).__name__}: {e}"
+    return f"{who}{stage} failed: unexpected {type(e).__name__}: {e}"
 
 
-def vet_result(result: ParseResult, now: datetime | None = None) -> ParseResult:
-    """Checks every parser's output gets, in one place (docs/reliability.md):
-
-    * dates before 1990-01-01 or more than a day in the future are kept and flagged (warning);
-    * a document link that is not http(s) (``javascript:``, ``file:``, ``data:``) is dropped (warning),
-      so no page can turn a scraped link into active content.
-    """
-    now = now or datetime.now(UTC)
-    latest = now + timedelta(days=1)
-    for i, doc in enumerate(result.documents, 1):
-        dates = [("date", doc.published_at)]
-        if doc.tweet is not None and doc.tweet.created_at != doc.published_at:
-            dates.append(("created_at", doc.tweet.created_at))
-        for label, when in dates:
-            if when is None:
-                continue
-            aware = when if when.tzinfo else when.replace(tzinfo=UTC)
-            if aware < EARLIEST_PLAUSIBLE:
-                result.issues.append(ParseIssue(_describe(i, doc), f"{label} {aware.date().isoformat()} is before 1990: kept, flagged as implausible", "warning"))
-            elif aware > latest:
-                result.issues.append(ParseIssue(_describe(i, doc), f"{label} {aware.date().isoformat()} is in the future: kept, flagged as implausible", "warning"))
-        if doc.url is not None and not str(doc.url).lower().startswith(("http://", "https://")):
-            result.issues.append(ParseIssue(_describe(i, doc), f"link {str(doc.url)[:60]!r} is not http(s): dropped", "warning"))
-            doc.url = None
-    return result
-
-
-def _parse_one(
-    data: bytes, name: str, spec: ParserSpec, cache: ParseCache, sha: str
-) -> tuple[ParseResult | None, str | None]:
-    cached = cache.get(sha, spec.name, spec.version)
-    if cached is not None:
-        return cached, None
-    try:
-        result = vet_result(spec.parse(data, name))
-    except ParseError as e:
-        return None, f"{spec.name}: {e}"
-    except RecursionError:
-        return None, f"{spec.name}: nested too deeply to read (recursion limit)"
-    except Exception as e:  # a parser bug is this file's failure, not the run's
-        return None, f"{spec.name}: unexpected {type(e).__name__}: {e}"
-    cache.put(sha, spec.name, spec.version, result)
-    return result, None
+def _printable(message: str) -> str:
+    message = escape_controls(message)
+    return message if len(message) <= MAX_ERROR_CHARS else message[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _symlink(store: RawStore, path: Path) -> ParsedFile:
@@ -161,19 +121,8 @@ def _symlink(store: RawStore, path: Path) -> ParsedFile:
     )
 
 
-def parse_path(
-    store: RawStore,
-    path: Path,
-    *,
-    cache: ParseCache,
-    parsers: list[ParserSpec],
-    origins: dict[str, ManifestEvent],
-    max_bytes: int | None = None,
-    keep_result: bool = True,
-) -> ParsedFile:
-    max_bytes = max_file_bytes() if max_bytes is None else max_bytes
-    if path.is_symlink():
-        return _symlink(store, path)
+def _new_snapshot(store: RawStore, path: Path, origins: dict[str, ManifestEvent]) -> Snapshot:
+    """A file's snapshot before parsing: where it came from, its size and content hash (rejected until parsed)."""
     rel = display_path(store.relpath(path))
     stat = path.stat()
     event = origins.get(rel)
@@ -181,7 +130,7 @@ def parse_path(
     fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"
     seen_at = datetime.fromisoformat(event.at) if event else datetime.fromtimestamp(stat.st_mtime, UTC)
     sha = sha256_file(path)  # in chunks: a file over the limit is never read whole
-    snap = Snapshot(
+    return Snapshot(
         snapshot_id=snapshot_id(rel, sha),
         path=rel,
         sha256=sha,
@@ -194,34 +143,95 @@ def parse_path(
         source_id=event.source_id if event else None,
         http_status=event.http_status if event else None,
     )
-    if stat.st_size == 0:
-        snap.error = "empty file (0 bytes)"
-        return ParsedFile(snap, None)
-    with path.open("rb") as f:
-        head = f.read(HEAD_BYTES)
-    spec = find_parser(rel, head, parsers)
-    if spec is None:
-        ext = path.suffix or "(no extension)"
-        snap.error = f"no parser recognises this file (extension {ext}, starts with {head[:24]!r})"
-        return ParsedFile(snap, None)
-    snap.format = spec.name
-    if stat.st_size > max_bytes:
-        snap.error = (
-            f"file is {stat.st_size:,} bytes, over the {max_bytes:,}-byte limit for one file; "
-            "split it or raise CORPUS_MAX_FILE_BYTES"
-        )
-        return ParsedFile(snap, None)
-    if not keep_result:
-        summary = cache.summary(sha, spec.name, spec.version)
-        if summary is not None:
-            _set_status(snap, summary)
+
+
+def failed_file(store: RawStore, path: Path, origins: dict[str, ManifestEvent], error: str, fmt: str | None = None) -> ParsedFile:
+    """The rejected snapshot of a file whose parsing failed outside ``parse_path`` (its worker died or ran
+    out of time), with as much of the snapshot as can still be read."""
+    try:
+        snap = _new_snapshot(store, path, origins)
+    except Exception:  # the file itself is gone or unreadable: name it anyway
+        try:
+            rel = display_path(store.relpath(path))
+        except Exception:
+            rel = display_path(str(path))
+        snap = Snapshot(snapshot_id(rel, None), rel, None, None, datetime.now(UTC), rel, "unknown", None, "rejected")
+    snap.format = fmt
+    snap.error = _printable(error)
+    return ParsedFile(snap, None)
+
+
+def parse_path(
+    store: RawStore,
+    path: Path,
+    *,
+    cache: ParseCache,
+    parsers: list[ParserSpec],
+    origins: dict[str, ManifestEvent],
+    max_bytes: int | None = None,
+    keep_result: bool = True,
+) -> ParsedFile:
+    """One file: its snapshot and (with ``keep_result``) its vetted parse result.
+
+    Every step for the file — reading, sniffing, parsing, vetting, writing the parse cache — runs inside
+    one guard: whatever the file holds, the outcome is this file's snapshot (``rejected`` with the
+    stage and the reason), never an exception for the caller."""
+    max_bytes = max_file_bytes() if max_bytes is None else max_bytes
+    try:
+        if path.is_symlink():
+            return _symlink(store, path)
+        snap = _new_snapshot(store, path, origins)
+    except Exception as e:
+        return failed_file(store, path, origins, f"cannot read the file: {type(e).__name__}: {e}")
+    stage = ["reading"]
+    spec: ParserSpec | None = None
+    try:
+        if snap.bytes == 0:
+            snap.error = "empty file (0 bytes)"
             return ParsedFile(snap, None)
-    result, error = _parse_one(path.read_bytes(), rel, spec, cache, sha)
-    if result is None:
-        snap.error = error
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+        stage[0] = "sniffing"
+        spec = find_parser(snap.path or "", to_utf8(head, partial=True), parsers)
+        if spec is None:
+            ext = path.suffix or "(no extension)"
+            snap.error = _printable(f"no parser recognises this file (extension {ext}, starts with {head[:24]!r})")
+            return ParsedFile(snap, None)
+        snap.format = spec.name
+        if (snap.bytes or 0) > max_bytes:
+            snap.error = (
+                f"file is {snap.bytes:,} bytes, over the {max_bytes:,}-byte limit for one file; "
+                "split it or raise CORPUS_MAX_FILE_BYTES"
+            )
+            return ParsedFile(snap, None)
+        sha = snap.sha256 or ""
+        stage[0] = "reading the parse cache"
+        if not keep_result:
+            summary = cache.summary(sha, spec.name, spec.version)
+            if summary is not None:
+                _set_status(snap, summary)
+                return ParsedFile(snap, None)
+        result = cache.get(sha, spec.name, spec.version)
+        if result is None:
+            stage[0] = "reading"
+            data = path.read_bytes()
+            stage[0] = "parsing"
+            try:
+                parsed = spec.parse(to_utf8(data), snap.path or "")
+            except ParseError as e:
+                snap.error = _printable(f"{spec.name}: {e}")
+                return ParsedFile(snap, None)
+            del data
+            stage[0] = "vetting"
+            result = vet_result(parsed)
+            stage[0] = "writing the parse cache"
+            cache.put(sha, spec.name, spec.version, result)
+        _set_status(snap, summarize(result))
+        return ParsedFile(snap, result if keep_result else None)
+    except Exception as e:  # the guard: a parser bug, a value no rule foresaw, a full disk cost this file only
+        snap.status = "rejected"
+        snap.error = _printable(_failure(spec, stage[0], e))
         return ParsedFile(snap, None)
-    _set_status(snap, summarize(result))
-    return ParsedFile(snap, result if keep_result else None)
 
 
 def _set_status(snap: Snapshot, summary: dict[str, Any]) -> None:
@@ -249,8 +259,13 @@ def scan_and_parse(
     """Parse every file in raw/ and turn manifest-only fetch outcomes into snapshots.
 
     With ``keep_results=False`` only the snapshots are returned (results stay in the parse cache,
-    and a cached file's status comes from its small summary): memory does not grow with the corpus."""
+    and a cached file's status comes from its small summary): memory does not grow with the corpus.
+
+    Files are parsed in worker processes (``isolation``): a parser that crashes the interpreter, runs
+    past its time budget or past the memory limit costs its own file, recorded on its snapshot.
+    ``CORPUS_PARSE_WORKERS=0`` parses in this process (no time or memory limit)."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
+    custom = parsers is not None
     parsers = parsers if parsers is not None else all_parsers()
     cache = ParseCache(cache_dir)
     events = store.events()
@@ -260,12 +275,18 @@ def scan_and_parse(
             origins.setdefault(e.path, e)  # the first landing is the file's provenance
     files = store.files()
     out: list[ParsedFile] = []
-    for i, path in enumerate(files, 1):
-        out.append(
-            parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes, keep_result=keep_results)
-        )
-        if progress:
-            progress(i, len(files), out[-1].snapshot.path or "")
+    workers = isolation.parse_workers()
+    if workers and not _picklable(parsers):
+        workers = 0  # parsers that cannot be sent to a worker (lambdas) run here, unisolated
+    if workers == 0:
+        for i, path in enumerate(files, 1):
+            out.append(
+                parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes, keep_result=keep_results)
+            )
+            if progress:
+                progress(i, len(files), out[-1].snapshot.path or "")
+    else:
+        out.extend(_parse_isolated(store, files, cache_dir, parsers if custom else None, origins, max_bytes, keep_results, workers, progress))
     # Fetch outcomes that landed no bytes: keep the newest per origin.
     byteless: dict[str, ManifestEvent] = {}
     for e in events:
@@ -291,4 +312,64 @@ def scan_and_parse(
                 None,
             )
         )
+    return out
+
+
+def _sniffed_format(store: RawStore, path: Path, parsers: list[ParserSpec] | None) -> str | None:
+    """The format a file would be parsed as (for the snapshot of a file whose worker failed)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+        spec = find_parser(display_path(store.relpath(path)), to_utf8(head, partial=True), parsers or all_parsers())
+    except Exception:
+        return None
+    return spec.name if spec else None
+
+
+def _picklable(parsers: list[ParserSpec]) -> bool:
+    try:
+        pickle.dumps(parsers)
+    except Exception:
+        return False
+    return True
+
+
+def _parse_in_worker(
+    root: str, path: str, cache_dir: str | None, parsers: list[ParserSpec] | None,
+    event: ManifestEvent | None, max_bytes: int, keep_result: bool,
+) -> ParsedFile:
+    """One file's ``parse_path``, run in a worker process (arguments are plain data)."""
+    store = RawStore(Path(root))
+    rel = display_path(store.relpath(Path(path)))
+    return parse_path(
+        store, Path(path), cache=ParseCache(Path(cache_dir) if cache_dir else None), parsers=parsers or all_parsers(),
+        origins={rel: event} if event else {}, max_bytes=max_bytes, keep_result=keep_result,
+    )
+
+
+def _parse_isolated(
+    store: RawStore, files: list[Path], cache_dir: Path | None, parsers: list[ParserSpec] | None,
+    origins: dict[str, ManifestEvent], max_bytes: int, keep_results: bool, workers: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> list[ParsedFile]:
+    out: list[ParsedFile] = []
+    with isolation.WorkerPool(workers) as pool:
+        jobs = []
+        for path in files:
+            try:
+                size = path.lstat().st_size
+                event = origins.get(display_path(store.relpath(path)))
+            except Exception:
+                size, event = 0, None
+            budget = isolation.file_budget_seconds(min(size, max_bytes))
+            future = pool.submit(
+                _parse_in_worker, budget, str(store.root), str(path), str(cache_dir) if cache_dir else None,
+                parsers, event, max_bytes, keep_results,
+            )
+            jobs.append((path, budget, future))
+        for i, (path, budget, future) in enumerate(jobs, 1):
+            done, failure = isolation.outcome(future, budget, pool.memory_mb)
+            out.append(done if done is not None else failed_file(store, path, origins, failure or "parsing failed", _sniffed_format(store, path, parsers)))
+            if progress:
+                progress(i, len(files), out[-1].snapshot.path or "")
     return out

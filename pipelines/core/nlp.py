@@ -758,14 +758,15 @@ def process_documents(
     chunk_chars: int = 5_000_000,
     prune: bool | None = None,
     processor: TextProcessor | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> ProcessStats:
     """Make sure every document has cached NLP results; process only the missing ones.
 
     Documents are read and written in chunks (at most ``chunk_docs`` documents or about
     ``chunk_chars`` characters), so memory stays bounded by a chunk, not the corpus.
     ``prune`` (default: only when the cache lives inside the warehouse) drops entries no
-    current document uses.
+    current document uses. ``progress(documents done, documents to do, words done)`` is called after
+    each chunk.
     """
     cache = cache or NlpCache(con)
     keys = document_keys(con, lexicon)
@@ -797,6 +798,7 @@ def process_documents(
     words = sum(int(r[4] or 0) for r in todo)
     done = 0
     t0 = time.perf_counter()
+    words_done = 0
     for chunk in chunks:
         ids = [doc_id for _, doc_id, _ in chunk]
         texts = dict(
@@ -820,8 +822,9 @@ def process_documents(
         ]
         cache.store(rows, lex_hash)
         done += len(chunk)
+        words_done += sum(r[3].words for r in rows)
         if progress:
-            progress(done, len(todo))
+            progress(done, len(todo), words_done)
     seconds = time.perf_counter() - t0
     pruned = 0
     if prune if prune is not None else cache.path is None:

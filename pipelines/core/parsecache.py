@@ -8,6 +8,7 @@ file's status without decoding its documents.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -68,9 +69,14 @@ def summarize(result: ParseResult) -> dict[str, Any]:
 def _write_atomic(p: Path, text: str) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, p)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except BaseException:  # a value that cannot be encoded, a full disk: no half-written temp left behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class ParseCache:

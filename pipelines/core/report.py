@@ -56,6 +56,9 @@ class ReportData:
     evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     verdict_counts: dict[str, int] = field(default_factory=dict)
     thinker: str | None = None  # the catalog's thinker: named in every title
+    profile_page: str | None = None  # "profile.html" when the annotated profile was written
+    chart_start: date | None = None  # the charts' first month, from the data
+    claim_groups: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     coverage_by_kind: list[dict[str, Any]] = field(default_factory=list)
     coverage_overall: dict[str, Any] = field(default_factory=dict)
@@ -108,13 +111,14 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
            FROM sources s WHERE s.known_gap ORDER BY s.title""",
     )
     if _exists(con, "claims"):
-        data.claims = _rows(con, "SELECT * FROM claims")
+        data.claims = _rows(con, "SELECT *, rowid AS _order FROM claims")
         order = {v: i for i, v in enumerate(VERDICT_ORDER)}
         data.claims.sort(key=lambda c: (order.get(c["verdict"], 9), c.get("section") or "", c["claim_id"]))
         counts: dict[str, int] = defaultdict(int)
         for c in data.claims:
             counts[c["verdict"]] += 1
         data.verdict_counts = dict(counts)
+        data.claim_groups = group_claims(data.claims)
     if _exists(con, "claim_evidence"):
         for ev in _rows(con, "SELECT * FROM claim_evidence ORDER BY claim_id, rank"):
             data.evidence.setdefault(ev["claim_id"], []).append(ev)
@@ -170,15 +174,59 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
     return data
 
 
+def section_of(section: str | None) -> str:
+    """The profile section a claim belongs to: "Axiom 4 — From Scratch" -> "Axiom 4", "Header / Written" -> "Header"."""
+    text = (section or "Other").strip()
+    for sep in (" / ", " — ", " - ", " ("):
+        text = text.split(sep, 1)[0]
+    return text.strip() or "Other"
+
+
+def group_claims(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Claims by profile section, sections in the order the profile's claims first name them; a
+    section with a contradicted or inconsistent claim is shown open, the others collapsed."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in sorted(claims, key=lambda c: c.get("_order", 0)):
+        groups.setdefault(section_of(c.get("section")), []).append(c)
+    order = {v: i for i, v in enumerate(VERDICT_ORDER)}
+    out = []
+    for name, members in groups.items():
+        members.sort(key=lambda c: (order.get(c["verdict"], 9), c["claim_id"]))
+        counts: dict[str, int] = defaultdict(int)
+        for c in members:
+            counts[c["verdict"]] += 1
+        out.append({
+            "section": name,
+            "claims": members,
+            "counts": sorted(counts.items(), key=lambda kv: order.get(kv[0], 9)),
+            "open": any(c["verdict"] in ("contradicted", "inconsistent") for c in members),
+        })
+    return out
+
+
 def _month(d: Any) -> date:
     return date(d.year, d.month, 1)
 
 
+CHART_SHARE = 0.95  # the charts start where this share of the dated documents lies after
+
+
+def chart_start(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The first month of the charts, from the data: the month from which CHART_SHARE of the dated
+    documents are dated (a long sparse past would squeeze the dense years into a corner)."""
+    row = con.execute(
+        "SELECT quantile_disc(published_at, ?) FROM documents WHERE published_at IS NOT NULL", [1 - CHART_SHARE]
+    ).fetchone()
+    return _month(row[0]) if row and row[0] is not None else None
+
+
 def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
     out: dict[str, str] = {}
+    start = chart_start(con) or date(1970, 1, 1)
+    data.chart_start = start
     by_kind: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for kind, pub in con.execute(
-        "SELECT kind, published_at FROM documents WHERE published_at IS NOT NULL AND published_at >= TIMESTAMPTZ '2022-06-01'"
+        "SELECT kind, published_at FROM documents WHERE published_at IS NOT NULL AND published_at >= ?", [start]
     ).fetchall():
         by_kind[kind][_month(pub)] += 1
     eras = []
@@ -188,11 +236,13 @@ def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
             for r in _rows(
                 con,
                 """SELECT era_name, min(published_at)::DATE AS start, max(published_at)::DATE AS "end"
-                   FROM timeline WHERE era_name IS NOT NULL AND published_at >= TIMESTAMPTZ '2022-06-01'
+                   FROM timeline WHERE era_name IS NOT NULL AND published_at >= ?
                    GROUP BY era_name ORDER BY start""",
+                [start],
             )
         ]
-    markers = [(f["phrase_id"], f["first_seen"].date()) for f in data.first_uses if f.get("first_seen") and f["first_seen"].year >= 2022][:8]
+    markers = [(f["phrase_id"], f["first_seen"].date()) for f in data.first_uses
+               if f.get("first_seen") and f["first_seen"].date() >= start][:8]
     if by_kind:
         out["timeline"] = charts.timeline_chart(
             {k: sorted(v.items()) for k, v in by_kind.items()}, eras=eras, markers=markers
@@ -204,12 +254,17 @@ def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
             pts = con.execute(
                 """SELECT period_month, documents FROM phrase_frequencies
                    WHERE phrase_id = ? AND kind = '*' AND period_month IS NOT NULL
-                     AND period_month >= DATE '2022-06-01' ORDER BY 1""",
-                [pid],
+                     AND period_month >= ? ORDER BY 1""",
+                [pid, start],
             ).fetchall()
             series[pid] = [(d, n) for d, n in pts]
         if any(series.values()):
             out["trends"] = charts.trends_chart(series)
+    if data.verdict_counts:
+        order = {v: i for i, v in enumerate(VERDICT_ORDER)}
+        out["verdicts"] = charts.bar_chart(
+            sorted(data.verdict_counts.items(), key=lambda kv: order.get(kv[0], 9)), "claims"
+        )
     cov = [(k["kind"], float(k["claimed_words"] or 0), float(k["words"] or 0)) for k in data.kinds]
     if cov:
         out["coverage"] = charts.coverage_chart(cov)
@@ -244,14 +299,22 @@ def render_markdown(data: ReportData) -> str:
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None
+    con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Write reports/index.html, reports/claims.md and the searchable tweet archive reports/tweets.html;
-    ``thinker`` (the catalog's name) titles them."""
+    ``thinker`` (the catalog's name) titles them. With the ``profile`` file, also reports/profile.html:
+    the profile annotated with its verdicts."""
     data = collect(con, published_at=published_at)
     data.thinker = thinker
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, md_path = out_dir / "index.html", out_dir / "claims.md"
+    profile_page = None
+    if profile is not None and profile.is_file() and data.claims:
+        from pipelines.core.profile_page import write_profile_page
+
+        profile_page = write_profile_page(profile, data.claims, data.evidence, out_dir / "profile.html", thinker=thinker)
+        data.profile_page = "profile.html"
     for path, text in ((html_path, render_html(data)), (md_path, render_markdown(data))):
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -264,4 +327,21 @@ def write_report(
         "claims": len(data.claims),
         "verdicts": data.verdict_counts,
         "state": data.state,
+        "profile_page": profile_page,
     }
+
+
+def profile_path(project_root: Path, claims_path: Path) -> Path | None:
+    """The profile file claims.yaml names (relative to the project), when it exists."""
+    if not claims_path.is_file():
+        return None
+    from pipelines.core.claims.config import load_claims
+
+    try:
+        name = load_claims(claims_path).profile
+    except ValueError:
+        return None
+    if not name:
+        return None
+    path = (project_root / name).resolve()
+    return path if path.is_file() else None

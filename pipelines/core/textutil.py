@@ -37,17 +37,52 @@ def join_fragments(parts: list[str]) -> str:
     return _WS_RE.sub(" ", out).strip()
 
 
-def decode_bytes(data: bytes) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM; else ParseError."""
+_BOMS = (  # longest first: a UTF-32 LE BOM starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le", 4),
+    (b"\x00\x00\xfe\xff", "utf-32-be", 4),
+    (b"\xff\xfe", "utf-16-le", 2),
+    (b"\xfe\xff", "utf-16-be", 2),
+)
+
+
+def bom_encoding(data: bytes) -> tuple[str, int] | None:
+    """(codec, BOM length) for UTF-16/UTF-32 data that starts with a byte order mark, else None."""
+    for bom, codec, unit in _BOMS:
+        if data.startswith(bom):
+            return codec, unit
+    return None
+
+
+def to_utf8(data: bytes, *, partial: bool = False) -> bytes:
+    """UTF-16/UTF-32 with a BOM re-encoded as UTF-8 (BOM dropped), so sniffing and parsing see what the
+    file is; a UTF-8 BOM is dropped; anything else is returned as it is. ``partial`` is for a file's first
+    bytes (the sniffing head): a code unit or pair cut at the end is replaced instead of refused.
+    Invalid UTF-16/UTF-32 raises ParseError naming the byte."""
     from pipelines.core.records import ParseError
 
     if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    found = bom_encoding(data)
+    if found is None:
+        return data
+    codec, unit = found
+    body = data[unit:]
+    if partial:
+        return body[: len(body) // unit * unit].decode(codec, "replace").encode("utf-8")
+    try:
+        return body.decode(codec).encode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ParseError(f"invalid {codec.upper()[:6]} at byte {e.start + unit}: {e.reason}") from e
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM; else ParseError."""
+    from pipelines.core.records import ParseError
+
+    if bom_encoding(data) is not None:
+        return to_utf8(data).decode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise ParseError(f"invalid UTF-16 at byte {e.start}: {e.reason}") from e
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

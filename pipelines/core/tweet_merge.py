@@ -36,18 +36,15 @@ FUZZY_SPAN = 200
 FUZZY_MIN = 92.0
 BLOCK = 16  # characters of the merge key that index candidates
 
-_URL = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.I)
-_TRUNCATED_WORD = re.compile(r"\S*…")
-_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_LINK = re.compile(r"https?://|www\.|[\w-]+(?:\.[\w-]+)+/", re.I)  # matched at a word's start only: linear
+_HANDLE = re.compile(r"@\w{1,30}")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def merge_key(text: str) -> str:
     """The text of a post as every copy of it agrees: see the module's rules."""
-    t = _URL.sub(" ", text)
-    t = _TRUNCATED_WORD.sub(" ", t)
-    t = _HANDLE.sub(" ", t)
-    t = t.lower().replace("&amp;", "&").replace("’", "").replace("'", "")
+    words = [w for w in text.split() if not (_LINK.match(w) or "…" in w or _HANDLE.match(w))]
+    t = " ".join(words).lower().replace("&amp;", "&").replace("’", "").replace("'", "")
     return _NON_WORD.sub(" ", t).strip()
 
 

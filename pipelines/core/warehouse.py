@@ -176,6 +176,18 @@ SCHEMAS: dict[str, list[tuple[str, str, Any]]] = {
 }
 
 
+# Every table a reader of the published file may query (docs/warehouse.md): the core tables above,
+# the analysis, claims and coverage tables, and the publish record. Saved queries are checked
+# against this list before a run (pipelines.core.validate.check_queries).
+PUBLIC_TABLES: tuple[str, ...] = (
+    *SCHEMAS,
+    "sentences", "phrase_hits", "phrase_frequencies", "ngrams", "mentions", "citation_tallies",
+    "timeline", "first_uses", "lexicon_phrases", "lexicon_entities",
+    "claims", "claim_evidence", "coverage", "coverage_by_kind",
+    "_publish_info",
+)
+
+
 class WarehouseBusy(RuntimeError):
     """Another run holds the writer lock."""
 

@@ -12,6 +12,7 @@ import pipelines.core.eras as eras_mod
 import pipelines.core.lexicon as lexicon_mod
 import pipelines.core.nlp as nlp_mod
 from pipelines.core import fingerprint as fp
+from pipelines.core import progress
 from pipelines.core.analysis import build_all
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
@@ -22,10 +23,10 @@ from pipelines.defs.util import preview
 ANALYSIS_TABLES = {
     "sentences": "Sentences (caption pseudo-sentences for unpunctuated transcripts), with offsets into documents.text.",
     "phrase_hits": "Every match of a tracked phrase (analysis/lexicon.yaml): document, sentence, offsets, text.",
-    "phrase_frequencies": "Per phrase, kind ('*' = all) and month (NULL = all time): documents, hits, per 10k words. Own words only.",
-    "ngrams": "Frequent 1-4-grams in the thinker's own words with range (documents) and first/last seen.",
+    "phrase_frequencies": "Per phrase, kind ('*' = all) and month (NULL = all time): documents, hits, per 10k words. {thinker}'s own words only.",
+    "ngrams": "Frequent 1-4-grams in {thinker}'s own words with range (documents) and first/last seen.",
     "mentions": "Every mention of a citation entity (people, works, games, companies) with the alias matched.",
-    "citation_tallies": "Per entity and kind ('*' = all): documents and mentions, first and last seen. Own words only.",
+    "citation_tallies": "Per entity and kind ('*' = all): documents and mentions, first and last seen. {thinker}'s own words only.",
     "timeline": "Dated documents with the era (analysis/eras.yaml) they fall in.",
     "first_uses": "The first dated use of each tracked phrase, with a link to the passage.",
     "lexicon_phrases": "The tracked phrases and their surface forms, as configured.",
@@ -76,10 +77,22 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             fp.forget(con, STEP)
             cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
             ng = lexicon.ngrams
+            bar: list[progress.Task] = []
+            words = [0]
+
+            def nlp_progress(done: int, total: int, words_done: int) -> None:
+                if not bar:
+                    bar.append(progress.task("nlp", total, "documents", rate_of=progress.rate("words", lambda _: words[0])))
+                words[0] = words_done
+                bar[0].advance(done - bar[0].done)
+
             counts = build_all(
                 con, lexicon, eras=eras, cache=cache,
                 ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
+                progress=nlp_progress,
             )
+            if bar:
+                bar[0].finish()
             stats = counts.get("nlp")
             if stats is not None:
                 context.log.info(

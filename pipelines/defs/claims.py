@@ -12,6 +12,7 @@ from typing import Any
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -25,17 +26,18 @@ from dagster import (
 )
 
 from pipelines.core import fingerprint as fp
+from pipelines.core import progress
 from pipelines.core.claims import check_references, load_claims, write_claim_tables
 from pipelines.core.claims.audit import load_audit
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
+from pipelines.core.validate import lexicon_path
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
-from pipelines.project import Project
 
 UPSTREAM = ["documents", "segments", "sources", "snapshots", "tweets", "sentences", "phrase_hits",
             "phrase_frequencies", "mentions", "citation_tallies", "timeline", "first_uses"]
 TABLES = {
-    "claims": "One row per claim of analysis/claims.yaml: measured vs expected, verdict, explanation, coverage of its scope.",
+    "claims": "One row per claim of the profile of {thinker} (analysis/claims.yaml): measured vs expected, verdict, explanation, coverage of its scope.",
     "claim_evidence": "The passages behind each verdict: document, link (tweet URL, video at the second), snippet.",
     "coverage": "Per catalog source: collected or not (with the reason), words against the profile's figure.",
     "coverage_by_kind": "Per source kind: sources, collected, missing, known gaps, words against claimed words.",
@@ -84,7 +86,7 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
     claims_path = p.analysis / "claims.yaml"
     with corpus.work_db() as con:
         audit_path = p.analysis / "audit.yaml"
-        fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, p.analysis / "lexicon.yaml", audit_path])
+        fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, lexicon_path(p.analysis), audit_path])
         if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
             context.log.info("claims: inputs unchanged since the last run; verdicts kept")
             rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
@@ -103,7 +105,11 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
                     phrases={x.id for x in lexicon.phrases}, entities={x.id for x in lexicon.entities},
                     sources={s.id for s in corpus.catalog().sources},
                 )
-                rows, evidence = write_claim_tables(con, cfg, audit=load_audit(audit_path))
+                bar = progress.task("claims", len(cfg.claims), "claims", rate_of=progress.rate("claims"))
+                rows, evidence = write_claim_tables(
+                    con, cfg, audit=load_audit(audit_path), progress=lambda i, n, line: bar.advance(i - bar.done, line)
+                )
+                bar.finish()
             else:
                 context.log.warning(f"{claims_path} not found: no claims to verify")
                 from pipelines.core.claims import replace_claim_tables
@@ -156,49 +162,45 @@ def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpu
     )
 
 
-def _claim_ids() -> list[str]:
-    """The claims of the default project's analysis/claims.yaml, read when the code location loads."""
-    try:
-        return [c.id for c in load_claims(Project.default().analysis / "claims.yaml").claims]
-    except Exception:  # noqa: BLE001 - a broken claims file is reported by the claims asset; the UI still loads
-        return []
-
-
 def check_name(claim_id: str) -> str:
     return "claim_" + re.sub(r"[^A-Za-z0-9_]", "_", claim_id)
 
 
-_CLAIM_IDS = _claim_ids()
 _FAILING = {"contradicted", "lower_bound", "inconsistent"}
 
 
-@multi_asset_check(
-    specs=[AssetCheckSpec(check_name(cid), asset="claims", description=f"Claim {cid} of analysis/claims.yaml") for cid in _CLAIM_IDS],
-    can_subset=True,
-    pool="warehouse",
-)
-def claim_verdicts(context: AssetCheckExecutionContext, corpus: CorpusProject):
-    """One check per claim: passes when supported or not checkable; WARN when contradicted, a lower
-    bound only, or inconsistent within the profile. Metadata: verdict, explanation, evidence count."""
-    with corpus.work_db() as con:
-        rows = {
-            r[0]: r[1:]
-            for r in con.execute("SELECT claim_id, verdict, explanation, evidence_count, measured, expected FROM claims").fetchall()
-        }
-    wanted = {k.name for k in context.selected_asset_check_keys}
-    for cid in _CLAIM_IDS:
-        name = check_name(cid)
-        if name not in wanted:
-            continue
-        row = rows.get(cid)
-        if row is None:
-            yield AssetCheckResult(check_name=name, passed=True, metadata={"verdict": "absent", "explanation": "not in this project's claims table"})
-            continue
-        verdict, explanation, n_ev, measured, expected = row
-        yield AssetCheckResult(
-            check_name=name,
-            passed=verdict not in _FAILING,
-            severity=AssetCheckSeverity.WARN,
-            metadata={"verdict": verdict, "explanation": explanation or "", "evidence_count": int(n_ev or 0),
-                      "measured": measured or "", "expected": expected or ""},
-        )
+def build_claim_checks(claim_ids: list[str]) -> AssetChecksDefinition:
+    """One check per claim of the project's analysis/claims.yaml (the ids it is built with)."""
+
+    @multi_asset_check(
+        specs=[AssetCheckSpec(check_name(cid), asset="claims", description=f"Claim {cid} of analysis/claims.yaml") for cid in claim_ids],
+        can_subset=True,
+        pool="warehouse",
+    )
+    def claim_verdicts(context: AssetCheckExecutionContext, corpus: CorpusProject):
+        """One check per claim: passes when supported or not checkable; WARN when contradicted, a lower
+        bound only, or inconsistent within the profile. Metadata: verdict, explanation, evidence count."""
+        with corpus.work_db() as con:
+            rows = {
+                r[0]: r[1:]
+                for r in con.execute("SELECT claim_id, verdict, explanation, evidence_count, measured, expected FROM claims").fetchall()
+            }
+        wanted = {k.name for k in context.selected_asset_check_keys}
+        for cid in claim_ids:
+            name = check_name(cid)
+            if name not in wanted:
+                continue
+            row = rows.get(cid)
+            if row is None:
+                yield AssetCheckResult(check_name=name, passed=True, metadata={"verdict": "absent", "explanation": "not in this project's claims table"})
+                continue
+            verdict, explanation, n_ev, measured, expected = row
+            yield AssetCheckResult(
+                check_name=name,
+                passed=verdict not in _FAILING,
+                severity=AssetCheckSeverity.WARN,
+                metadata={"verdict": verdict, "explanation": explanation or "", "evidence_count": int(n_ev or 0),
+                          "measured": measured or "", "expected": expected or ""},
+            )
+
+    return claim_verdicts

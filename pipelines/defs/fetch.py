@@ -13,6 +13,7 @@ import os
 
 from dagster import (
     AssetExecutionContext,
+    AssetsDefinition,
     Backoff,
     Config,
     Jitter,
@@ -23,11 +24,11 @@ from dagster import (
     asset,
 )
 
-from pipelines.core.config import load_catalog
+from pipelines.core import progress
+from pipelines.core.config import Catalog
 from pipelines.core.fetch import FetchRuntime, fetch_all, fetch_transcript, load_fetch_settings, make_session
 from pipelines.core.fetch.http import FAILED, TransientError
 from pipelines.defs.resources import CorpusProject
-from pipelines.project import Project
 
 
 class FetchConfig(Config):
@@ -41,9 +42,23 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+class _FetchProgress:
+    """One progress line (or a live bar) per source fetched: fetcher, host, outcome."""
+
+    def __init__(self) -> None:
+        self.task: progress.Task | None = None
+
+    def __call__(self, i: int, n: int, line: str) -> None:
+        if self.task is None:
+            self.task = progress.task("fetch", n, "sources")
+        self.task.advance(i - self.task.done, line)
+        if i == n:
+            self.task.finish()
+
+
 @asset(group_name="ingest", kinds={"python"}, pool="fetch")
 def fetched_sources(context: AssetExecutionContext, config: FetchConfig, corpus: CorpusProject) -> MaterializeResult:
-    """Every catalog source a fetcher serves, fetched into raw/ unless already collected.
+    """Every source of {thinker}'s catalog that a fetcher serves, fetched into raw/ unless already collected.
 
     `corpus run --refresh` (or run config ``refresh: true``) fetches again; `corpus run --offline`
     (or ``CORPUS_OFFLINE=1``) skips the network entirely.
@@ -63,6 +78,7 @@ def fetched_sources(context: AssetExecutionContext, config: FetchConfig, corpus:
         settings,
         refresh=config.refresh or _env_flag("CORPUS_REFRESH"),
         log=context.log.debug,
+        progress=_FetchProgress(),
     )
     for line in report.summary_lines():
         context.log.info(line)
@@ -82,51 +98,49 @@ def fetched_sources(context: AssetExecutionContext, config: FetchConfig, corpus:
     )
 
 
-def _catalog_video_ids() -> list[str]:
-    """Partition keys: the catalog's YouTube ids, read when the code location loads."""
-    try:
-        catalog = load_catalog(Project.default().catalog_path)
-    except Exception:  # noqa: BLE001 - a broken catalog is reported by `corpus run`; the UI still loads
-        return []
+def catalog_video_ids(catalog: Catalog) -> list[str]:
+    """Partition keys of ``youtube_transcript``: the catalog's YouTube ids (Known Gaps left out)."""
     return sorted({s.youtube_id for s in catalog.sources if s.youtube_id and not s.known_gap})
 
 
-video_partitions = StaticPartitionsDefinition(_catalog_video_ids())
+def build_youtube_transcript(video_ids: list[str]) -> AssetsDefinition:
+    """The per-video fetch asset, one partition per video of the project's catalog."""
 
+    @asset(
+        group_name="ingest",
+        kinds={"youtube"},
+        partitions_def=StaticPartitionsDefinition(video_ids),
+        pool="youtube",
+        retry_policy=RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS),
+    )
+    def youtube_transcript(context: AssetExecutionContext, config: FetchConfig, corpus: CorpusProject) -> MaterializeResult:
+        """One video's transcript fetched into raw/ (per-video partition: fetch, retry or backfill one)."""
+        video_id = context.partition_key
+        p = corpus.project
+        settings = load_fetch_settings(p.analysis / "fetch.yaml")
+        catalog = corpus.catalog()
+        source = next((s for s in catalog.sources if s.youtube_id == video_id), None)
+        store = corpus.raw_store()
+        store.ensure()
+        outcome = fetch_transcript(
+            video_id,
+            store,
+            settings,
+            make_session(settings),
+            source.id if source else None,
+            refresh=config.refresh,
+            runtime=FetchRuntime(settings),
+        )
+        context.log.info(f"{video_id}: {outcome.outcome}{' - ' + outcome.error if outcome.error else ''}")
+        if outcome.outcome == FAILED and outcome.retryable:
+            raise TransientError(outcome.error or "transient failure")  # let the RetryPolicy back off and try again
+        return MaterializeResult(
+            metadata={
+                "outcome": outcome.outcome,
+                "error": outcome.error or "",
+                "source_id": source.id if source else "",
+                "bytes_landed": outcome.bytes_landed,
+            }
+        )
 
-@asset(
-    group_name="ingest",
-    kinds={"youtube"},
-    partitions_def=video_partitions,
-    pool="youtube",
-    retry_policy=RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS),
-)
-def youtube_transcript(context: AssetExecutionContext, config: FetchConfig, corpus: CorpusProject) -> MaterializeResult:
-    """One video's transcript fetched into raw/ (per-video partition: fetch, retry or backfill one)."""
-    video_id = context.partition_key
-    p = corpus.project
-    settings = load_fetch_settings(p.analysis / "fetch.yaml")
-    catalog = corpus.catalog()
-    source = next((s for s in catalog.sources if s.youtube_id == video_id), None)
-    store = corpus.raw_store()
-    store.ensure()
-    outcome = fetch_transcript(
-        video_id,
-        store,
-        settings,
-        make_session(settings),
-        source.id if source else None,
-        refresh=config.refresh,
-        runtime=FetchRuntime(settings),
-    )
-    context.log.info(f"{video_id}: {outcome.outcome}{' - ' + outcome.error if outcome.error else ''}")
-    if outcome.outcome == FAILED and outcome.error and "transient" in outcome.error.lower():
-        raise TransientError(outcome.error)  # let the RetryPolicy back off and try again
-    return MaterializeResult(
-        metadata={
-            "outcome": outcome.outcome,
-            "error": outcome.error or "",
-            "source_id": source.id if source else "",
-            "bytes_landed": outcome.bytes_landed,
-        }
-    )
+    return youtube_transcript

@@ -1,27 +1,36 @@
 """Ingest assets: everything in raw/ parsed (cached by content hash) into a staging table."""
 
 
-import sys
 from collections import Counter
 from dataclasses import asdict
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from pipelines.core import progress
 from pipelines.core import warehouse as wh
 from pipelines.core.ingest import scan_and_parse
 from pipelines.core.parsers import all_parsers
-from pipelines.defs.fetch import fetched_sources, youtube_transcript
+from pipelines.defs.fetch import fetched_sources
 from pipelines.defs.resources import CorpusProject
 
 STAGE_TABLE = "_stage_files"
 
 
-def _progress(i: int, n: int, path: str) -> None:
-    if i == n or i % 50 == 0:
-        print(f"  parsed {i}/{n} files (last: {path})", file=sys.stderr, flush=True)
+class _ParseProgress:
+    """scan_and_parse's per-file callback, as a progress task (a live bar on a terminal)."""
+
+    def __init__(self) -> None:
+        self.task: progress.Task | None = None
+
+    def __call__(self, i: int, n: int, path: str) -> None:
+        if self.task is None:
+            self.task = progress.task("parse", n, "files", rate_of=progress.rate("files"))
+        self.task.advance(i - self.task.done, path.rsplit("/", 1)[-1])
+        if i == n:
+            self.task.finish()
 
 
-@asset(group_name="ingest", kinds={"python", "duckdb"}, pool="warehouse", deps=[fetched_sources, youtube_transcript])
+@asset(group_name="ingest", kinds={"python", "duckdb"}, pool="warehouse", deps=[fetched_sources, AssetKey("youtube_transcript")])
 def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """Every file in raw/ (inbox drops, imports, fetched snapshots) identified and parsed.
 
@@ -33,7 +42,7 @@ def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> Material
     store = corpus.raw_store()
     store.ensure()
     versions = {spec.name: spec.version for spec in all_parsers()}
-    parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_progress, keep_results=False)
+    parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_ParseProgress(), keep_results=False)
     rows = []
     for pf in parsed:
         row = asdict(pf.snapshot)

@@ -38,12 +38,12 @@ _DESCRIPTIONS = {
     "sources": "Catalog sources plus uncatalogued sources found in raw/ (in_catalog = false).",
     "snapshots": "One row per file in raw/ (and per fetch that landed nothing): status and reason.",
     "parse_issues": "Records a parser rejected or kept with a caveat: file, position, message.",
-    "documents": "One row per unit of text (a tweet, a transcript, a post, a paper, a README).",
+    "documents": "One row per unit of text of {thinker}'s corpus (a tweet, a transcript, a post, a paper, a README).",
     "segments": "Ordered pieces of documents: caption cues with start/end seconds, paragraphs.",
     "tweets": "Tweet fields: id, created_at, reply/retweet/quote flags, expanded URLs, counts.",
     "merges": "Every merge of copies of one item into one row: which files, which rule, days apart.",
     "listings": "Items index pages list (a blog's post index, a channel catalog): which exist and when.",
-    "speaker_turns": "Who speaks when in recordings whose chapters name their speakers; is_own marks the thinker.",
+    "speaker_turns": "Who speaks when in recordings whose chapters name their speakers; is_own marks {thinker}.",
 }
 PREVIEW_SQL = {
     "documents": "SELECT * EXCLUDE (text) FROM documents ORDER BY published_at DESC NULLS LAST",

@@ -15,19 +15,17 @@ verdict.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipelines.core.claims.fmt import num as _num
 from pipelines.core.claims.metrics import METRICS
 from pipelines.core.claims.spec import QUOTE_CLASSES, QUOTE_RANK, MetricSpec
-from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model
+from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model, nearest
 from pipelines.core.periods import Period, parse_period
 
 __all__ = [
@@ -194,7 +192,8 @@ class Claim(Strict):
     @classmethod
     def _metric(cls, v: str | None) -> str | None:
         if v is not None and v not in METRICS:
-            raise ValueError(f"unknown metric {v!r}; known metrics: {', '.join(sorted(METRICS))}")
+            hint = nearest(v, METRICS)
+            raise ValueError(f"unknown metric {v!r}{hint}" + ("" if hint else f"; known metrics: {', '.join(sorted(METRICS))}"))
         return v
 
     @model_validator(mode="after")
@@ -391,21 +390,11 @@ def _check_params(spec: MetricSpec, params: dict[str, Any]) -> None:
 
 def load_claims(path: Path) -> ClaimsConfig:
     """Load and validate analysis/claims.yaml (ConfigError names file, claim id and field)."""
-    try:
-        return load_yaml_model(path, ClaimsConfig)
-    except ConfigError as e:
-        if not isinstance(e.__cause__, ValidationError):
-            raise
-        # Re-word the errors so each names the claim by id even for nested fields (scope.kinds[0]).
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        raise ConfigError(
-            "\n".join(_describe(path, data, err) for err in e.__cause__.errors())
-        ) from e.__cause__
+    return load_yaml_model(path, ClaimsConfig, where=_claim_location)
 
 
-def _describe(path: Path, data: Any, err: Any) -> str:
-    loc = tuple(err["loc"])
-    msg = str(err["msg"]).removeprefix("Value error, ")
+def _claim_location(data: Any, loc: tuple[Any, ...]) -> str:
+    """ "claim 'x' (claims[3]), field 'scope.kinds[0]'": the claim by id even for nested fields."""
     where = "top level"
     rest = loc
     if len(loc) >= 2 and loc[0] == "claims" and isinstance(loc[1], int):
@@ -417,9 +406,7 @@ def _describe(path: Path, data: Any, err: Any) -> str:
     field_name = ""
     for part in rest:
         field_name += f"[{part}]" if isinstance(part, int) else (f".{part}" if field_name else str(part))
-    if field_name and not msg.startswith("field "):
-        return f"{path}: {where}, field {field_name!r}: {msg}"
-    return f"{path}: {where}: {msg}"
+    return f"{where}, field {field_name!r}" if field_name else where
 
 
 def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
@@ -434,11 +421,6 @@ def referenced_ids(cfg: ClaimsConfig) -> dict[str, set[str]]:
         out["sources"].update(c.scope.source_ids)
         out["sources"].update(c.scope.exclude_source_ids)
     return out
-
-
-def _suggest(value: str, known: set[str]) -> str:
-    near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 def check_references(
@@ -465,14 +447,14 @@ def check_references(
                 if v not in known:
                     problems.append(
                         f"{where}, field 'params.{name}': unknown {p.refers_to} id {v!r} "
-                        f"(not in analysis/lexicon.yaml){_suggest(v, known)}"
+                        f"(not in analysis/lexicon.yaml){nearest(v, known)}"
                     )
         for fld in ("source_ids", "exclude_source_ids"):
             for v in getattr(c.scope, fld):
                 if v not in sources:
                     problems.append(
                         f"{where}, field 'scope.{fld}': unknown source id {v!r} "
-                        f"(not in analysis/catalog.yaml){_suggest(v, sources)}"
+                        f"(not in analysis/catalog.yaml){nearest(v, sources)}"
                     )
     if problems:
         raise ConfigError("\n".join(problems))

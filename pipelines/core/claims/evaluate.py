@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -26,8 +26,10 @@ def evaluate_claims(
     *,
     max_evidence: int = 10,
     audit: Audit | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Evaluate every claim. Returns (claims rows, claim_evidence rows).
+    """Evaluate every claim. Returns (claims rows, claim_evidence rows); ``progress(done, total,
+    claim id)`` after each.
 
     ``con`` may be None: arithmetic and not_checkable claims still get their verdicts. With an
     ``audit``, each audited row records the audit's verdict and whether the pipeline agrees."""
@@ -50,6 +52,8 @@ def evaluate_claims(
             row["audit_verdict"] = entry.verdict
             row["audit_agrees"] = not differences(entry, row, [e["doc_id"] for e in ev])
         rows.append(row)
+        if progress:
+            progress(len(rows), len(claims_cfg.claims), f"{claim.id}: {row['verdict']}")
     return rows, evidence
 
 
@@ -59,9 +63,10 @@ def write_claim_tables(
     *,
     max_evidence: int = 10,
     audit: Audit | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Evaluate the claims over ``con`` and replace its ``claims`` / ``claim_evidence`` tables."""
-    rows, evidence = evaluate_claims(con, claims_cfg, max_evidence=max_evidence, audit=audit)
+    rows, evidence = evaluate_claims(con, claims_cfg, max_evidence=max_evidence, audit=audit, progress=progress)
     replace_claim_tables(con, rows, evidence)
     return rows, evidence
 

@@ -122,60 +122,82 @@ def _difference(q: Sequence[str], d: Sequence[str], ops: Sequence[tuple[str, int
     return "; ".join(parts[:4]) + ("; …" if len(parts) > 4 else "")
 
 
-def _join_split_words(q: Sequence[str], window: list[str]) -> list[str]:
+def _join_split_words(q: Sequence[str], window: list[str]) -> tuple[list[str], list[int]]:
     """"paste able" meets "pasteable": two source words that spell one quote word are joined (and
-    the reverse is left to the alignment, which then sees one word missing)."""
+    the reverse is left to the alignment, which then sees one word missing). Returns the words and,
+    per word (and one past the end), its index in ``window``."""
     wanted = {w for w in q if len(w) > 3}
     out: list[str] = []
+    where: list[int] = []
     i = 0
     while i < len(window):
+        where.append(i)
         if i + 1 < len(window) and window[i] + window[i + 1] in wanted and window[i] not in wanted:
             out.append(window[i] + window[i + 1])
             i += 2
         else:
             out.append(window[i])
             i += 1
-    return out
+    where.append(i)
+    return out, where
+
+
+def _judge_window(q: Sequence[str], window: list[str], offset: int) -> Match | None:
+    """The near-verbatim match of ``q`` in one window of the document, or None (see the module's rules)."""
+    n = len(q)
+    stops = _stop_words()
+    joined, where = _join_split_words(q, window)
+    split_word = len(joined) != len(window)
+    window = joined
+    blocks = [b for b in difflib.SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    matched = sum(b.size for b in blocks)
+    if matched / n < NEAR_COVERAGE:
+        return None
+    got = {i for b in blocks for i in range(b.a, b.a + b.size)}
+    missing = [q[i] for i in range(n) if i not in got]
+    if len(missing) > max(1, NEAR_MISSING_SHARE * n):
+        return None
+    # unmatched quote words at either end stand against the source words beside the match
+    j1 = max(0, blocks[0].b - blocks[0].a)
+    j2 = min(len(window), blocks[-1].b + blocks[-1].size + (n - blocks[-1].a - blocks[-1].size))
+    if j2 - j1 > 2 * n + (40 if n >= NEAR_SHORT else 0):
+        return None  # only a long quote may elide a clause or a list
+    ops = difflib.SequenceMatcher(None, q, window[j1:j2], autojunk=False).get_opcodes()
+    runs = [op for op in ops if op[0] != "equal"]
+    if len(runs) > NEAR_RUNS:
+        return None
+    if n < NEAR_SHORT and (
+        any(tag == "replace" and any(w not in stops for w in q[i1:i2]) for tag, i1, i2, _, _ in runs)
+        or sum(j2_ - j1_ for tag, _, _, j1_, j2_ in runs if tag in ("insert", "replace")) > NEAR_SHORT_EXTRA
+    ):
+        return None  # a short quote whose content word the source replaces, or splits apart, says something else
+    score = round(100 * matched / n - 2 * len(runs) - 0.2 * max(0, (j2 - j1) - n), 1)  # tighter is better
+    diff = _difference(q, window[j1:j2], ops) or ("the source spells a word apart" if split_word else None)
+    return Match("near_verbatim", score, offset + where[j1], offset + where[j2], diff)
 
 
 def _aligned(q: Sequence[str], d: Sequence[str], anchors: Sequence[int]) -> Match:
+    """The best near-verbatim match around the anchors: a broad window each, and tight windows that
+    start where the quote's first or second word stands (difflib pairs the earliest equal words,
+    which may lie a sentence before the passage)."""
     n = len(q)
-    stops = _stop_words()
+    span = 2 * n + (40 if n >= NEAR_SHORT else 0)
+    starts = {q[0], q[1]} if n > 1 else {q[0]}
     best = ABSENT
     tried: set[int] = set()
     for p in anchors:
-        a = max(0, p - 3 * n - 40)
-        if a in tried:
-            continue
-        tried.add(a)
-        window = _join_split_words(q, list(d[a : p + 3 * n + 40]))
-        blocks = [b for b in difflib.SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks() if b.size]
-        if not blocks:
-            continue
-        matched = sum(b.size for b in blocks)
-        if matched / n < NEAR_COVERAGE:
-            continue
-        got = {i for b in blocks for i in range(b.a, b.a + b.size)}
-        missing = [q[i] for i in range(n) if i not in got]
-        if len(missing) > max(1, NEAR_MISSING_SHARE * n):
-            continue
-        # unmatched quote words at either end stand against the source words beside the match
-        j1 = max(0, blocks[0].b - blocks[0].a)
-        j2 = min(len(window), blocks[-1].b + blocks[-1].size + (n - blocks[-1].a - blocks[-1].size))
-        if j2 - j1 > 2 * n + (40 if n >= NEAR_SHORT else 0):
-            continue  # only a long quote may elide a clause or a list
-        ops = difflib.SequenceMatcher(None, q, window[j1:j2], autojunk=False).get_opcodes()
-        runs = [op for op in ops if op[0] != "equal"]
-        if len(runs) > NEAR_RUNS:
-            continue
-        if n < NEAR_SHORT and (
-            any(tag == "replace" and any(w not in stops for w in q[i1:i2]) for tag, i1, i2, _, _ in runs)
-            or sum(j2_ - j1_ for tag, _, _, j1_, j2_ in runs if tag in ("insert", "replace")) > NEAR_SHORT_EXTRA
-        ):
-            continue  # a short quote whose content word the source replaces, or splits apart, says something else
-        score = round(100 * matched / n - 2 * len(runs) - 0.2 * max(0, (j2 - j1) - n), 1)  # tighter is better
-        if score > best.score:
-            best = Match("near_verbatim", score, a + j1, a + j2, _difference(q, window[j1:j2], ops) or None)
+        lo = max(0, p - 3 * n - 40)
+        windows = [lo] + [i for i in range(max(0, p - span), p + 1) if d[i] in starts]
+        for a in windows:
+            if a in tried:
+                continue
+            tried.add(a)
+            end = p + 3 * n + 40 if a == lo else a + span + 1
+            m = _judge_window(q, list(d[a:end]), a)
+            if m is not None and m.score > best.score:
+                best = m
     return best
 
 

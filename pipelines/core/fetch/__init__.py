@@ -25,6 +25,7 @@ from pipelines.core.fetch.http import (
     FetchReport,
     FetchRuntime,
     SourceOutcome,
+    host_of,
     make_session,
     record_error,
     redact,
@@ -87,12 +88,14 @@ def fetch_all(
     runtime: FetchRuntime | None = None,
     youtube_session: requests.Session | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> FetchReport:
     """Run every enabled fetcher over the catalog (known gaps skipped); never raises for a source.
 
     ``only_kinds`` takes fetcher names ("youtube", "feed", "arxiv", "github") or catalog source
     kinds ("video", "paper", ...). YouTube gets its own session (the library changes the session
-    it is given) unless ``youtube_session`` is passed.
+    it is given) unless ``youtube_session`` is passed. ``progress(done, planned, line)`` is called
+    after each source with "<fetcher> <host>: <outcome>".
     """
     runtime = runtime or FetchRuntime(settings)
     # An injected session serves every fetcher (tests, recordings); otherwise YouTube gets its own.
@@ -125,7 +128,7 @@ def fetch_all(
     if yt_session is None and any(f == "youtube" for f, _ in plan):
         yt_session = make_session(settings)
 
-    for fetcher, source in plan:
+    for i, (fetcher, source) in enumerate(plan, 1):
         origin = origin_for(source, fetcher, settings)
         service = SERVICE_OF[fetcher]
         try:
@@ -137,6 +140,8 @@ def fetch_all(
                 continue
             record_error(store, exc, origin=origin, fetcher=fetcher, source_id=source.id)
             report.add(SourceOutcome(source.id, fetcher, origin, FAILED, error=exc.message))
+            if progress:
+                progress(i, len(plan), f"{fetcher} {host_of(origin)}: failed ({exc.message})")
             continue
         try:
             outcome = _run_one(
@@ -153,6 +158,8 @@ def fetch_all(
         report.add(outcome)
         if log:
             log(f"{fetcher} {source.id}: {outcome.outcome}{' - ' + outcome.error if outcome.error else ''}")
+        if progress:
+            progress(i, len(plan), f"{fetcher} {host_of(origin)}: {outcome.outcome}")
 
     report.stopped.update(runtime.breakers.open)
     report.elapsed_seconds = round(time.monotonic() - started, 3)

@@ -536,6 +536,7 @@ class SourceOutcome:
     attempts: int = 0
     paths: list[str] = field(default_factory=list)  # raw/ paths landed this run
     warnings: list[str] = field(default_factory=list)  # partial problems (a page, a README)
+    retryable: bool = False  # the failure was transient (timeouts, 5xx, 429): a later attempt may succeed
 
     @property
     def reached(self) -> bool:

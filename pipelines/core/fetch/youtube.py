@@ -233,6 +233,7 @@ def fetch_transcript(
             error=exc.message,
             http_status=exc.http_status,
             attempts=attempts,
+            retryable=isinstance(exc, TransientError),
         )
 
     runtime.breakers.success(SERVICE)

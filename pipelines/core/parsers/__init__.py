@@ -28,7 +28,7 @@ class ParserSpec:
 
 # Bump when shared parsing code (parsers/common.py, textutil.py) changes output: every cached parse
 # is redone. A parser's own ``version`` covers changes to that parser alone.
-COMMON_VERSION = 3  # 3: ingest.vet_result flags implausible dates, drops non-http links
+COMMON_VERSION = 4  # 3: ingest.vet_result flags implausible dates, drops non-http links; 4: the vetting pass (core/vetting.py), cmark-gfm, record-level recovery
 
 
 def all_parsers() -> list[ParserSpec]:

@@ -8,10 +8,9 @@ when the front matter has none.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-import feedparser
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from pipelines.core.parsers import ParserSpec
@@ -21,6 +20,9 @@ from pipelines.core.parsers.common import (
     html_to_text,
     markdown_to_text,
     parse_date,
+    parse_html,
+    read_feed,
+    record_failure,
     split_front_matter,
     stem,
     suffix,
@@ -37,10 +39,18 @@ def _paragraph_segments(text: str) -> list[Segment]:
     return [Segment(seq=i, text=p.strip()) for i, p in enumerate(re.split(r"\n\s*\n", text)) if p.strip()]
 
 
+_SITE_SUFFIX = re.compile(r"\s+[–—|-]\s+[^–—|-]{1,40}$")
+
+
 def _page_title(title: str | None) -> str | None:
+    """'Post title – Site' -> 'Post title'. The suffix is looked for in the last 200 characters: the
+    pattern starts with \\s+, which a search makes quadratic on a long run of spaces."""
     if not title:
         return None
-    return re.sub(r"\s+[–—|-]\s+[^–—|-]{1,40}$", "", title.strip()) or title.strip()
+    t = title.strip()
+    cut = max(0, len(t) - 200)
+    m = _SITE_SUFFIX.search(t, cut)
+    return (t[: m.start()].rstrip() if m else t) or t
 
 
 # -- feeds ------------------------------------------------------------------------------------------------
@@ -57,46 +67,58 @@ def _entry_time(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         t = entry.get(key)
         if t:
-            return datetime(t[0], t[1], t[2], t[3], t[4], t[5], tzinfo=UTC)
+            try:
+                return datetime(t[0], t[1], t[2], t[3], t[4], t[5], tzinfo=UTC)
+            except (ValueError, OverflowError, TypeError, IndexError):
+                break  # feedparser's reading of an impossible date: try the text as written
     return parse_date(entry.get("published") or entry.get("updated"))
 
 
 def _parse_feed(data: bytes, name: str) -> ParseResult:
     if re.search(rb"<!ENTITY", data[:65536], re.I):
         raise ParseError("feed declares XML entities (<!ENTITY>): refused, entity expansion and external entities are unsafe")
-    parsed = feedparser.parse(data)
+    parsed = read_feed(data)
     issues: list[ParseIssue] = []
     if parsed.bozo:
         issues.append(ParseIssue("file", f"feed is not well-formed ({parsed.bozo_exception}); entries read where possible", "warning"))
     docs: list[ParsedDocument] = []
     for i, entry in enumerate(parsed.entries, 1):
-        content = ""
-        if entry.get("content"):
-            content = max((c.get("value", "") for c in entry.content), key=len)
-        summary = entry.get("summary", "")
-        html = content if len(content) >= len(summary) else summary
-        text = html_to_text(html)
-        if not text:
+        try:
+            doc = _feed_entry(entry, parsed, issues)
+        except Exception as e:  # an entry no rule foresaw costs that entry
+            issues.append(ParseIssue(f"entry {i}", record_failure(e)))
+            continue
+        if doc is None:
             issues.append(ParseIssue(f"entry {i}", "entry has no text (no content or summary)"))
             continue
-        only_summary = not content or len(text) < 1500
-        docs.append(
-            ParsedDocument(
-                kind="blog_post",
-                text=text,
-                title=entry.get("title"),
-                url=entry.get("link"),
-                published_at=_entry_time(entry),
-                external_id=entry.get("link") or entry.get("id"),
-                segments=_paragraph_segments(text),
-                quality=SUMMARY if only_summary else ORIGINAL - 2,
-                meta={"summary_only": only_summary, "feed_title": parsed.feed.get("title"),
-                      **({"author": str(entry.get("author"))} if entry.get("author") else {})},
-            )
-        )
+        docs.append(doc)
     if not docs and parsed.bozo:
         raise ParseError(f"not a readable feed: {parsed.bozo_exception}")
     return ParseResult(format="rss_atom_feed", documents=docs, issues=issues)
+
+
+def _feed_entry(entry: Any, parsed: Any, issues: list[ParseIssue]) -> ParsedDocument | None:
+    content = ""
+    if entry.get("content"):
+        content = max((c.get("value") or "" for c in entry.content), key=len)
+    summary = entry.get("summary") or ""
+    html = content if len(content) >= len(summary) else summary
+    text = html_to_text(html, issues)
+    if not text:
+        return None
+    only_summary = not content or len(text) < 1500
+    return ParsedDocument(
+        kind="blog_post",
+        text=text,
+        title=entry.get("title"),
+        url=entry.get("link"),
+        published_at=_entry_time(entry),
+        external_id=entry.get("link") or entry.get("id"),
+        segments=_paragraph_segments(text),
+        quality=SUMMARY if only_summary else ORIGINAL - 2,
+        meta={"summary_only": only_summary, "feed_title": parsed.feed.get("title"),
+              **({"author": str(entry.get("author"))} if entry.get("author") else {})},
+    )
 
 
 # -- HTML pages -------------------------------------------------------------------------------------------
@@ -112,9 +134,9 @@ def _meta(tree: HTMLParser, *selectors: str) -> str | None:
     return None
 
 
-def html_page(html: str, name: str) -> tuple[ParsedDocument | None, str | None]:
+def html_page(html: str, name: str, issues: list[ParseIssue] | None = None) -> tuple[ParsedDocument | None, str | None]:
     """Article text, title, date and canonical URL of a saved page. (None, reason) for index pages."""
-    tree = HTMLParser(html)
+    tree = parse_html(html, issues)
     title_node = tree.css_first("title")
     title = _page_title(_meta(tree, 'meta[property="og:title"]', 'meta[name="title"]') or (title_node.text(strip=True) if title_node is not None else None))
     url = _meta(tree, 'link[rel="canonical"]', 'meta[property="og:url"]')
@@ -151,10 +173,11 @@ def _parse_html(data: bytes, name: str) -> ParseResult:
     text = decode_bytes(data)
     if b"ytInitialData" in data[:2_000_000] and b"youtube.com" in data[:4096].lower():
         return ParseResult(format="html_page", skipped_reason="YouTube page: player and listing markup, no transcript text")
-    doc, reason = html_page(text, name)
+    issues: list[ParseIssue] = []
+    doc, reason = html_page(text, name, issues)
     if doc is None:
-        return ParseResult(format="html_page", skipped_reason=reason)
-    return ParseResult(format="html_page", documents=[doc])
+        return ParseResult(format="html_page", skipped_reason=reason, issues=issues)
+    return ParseResult(format="html_page", documents=[doc], issues=issues)
 
 
 # -- Markdown with front matter ----------------------------------------------------------------------
@@ -173,13 +196,34 @@ def _first(meta: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
+# What a blog post's URL looks like on any blog (not one thinker's): a dated path ("/2024/03/05/",
+# "/2024/Mar/5/", "/2024-03-05-slug"), a post folder ("/blog/", "/posts/", "/p/", "/@user/slug"),
+# or a blogging platform's host. A post whose URL says none of this still lands as a blog post when
+# its blog's feed is in the catalog (pipelines.core.assemble: the feed's site holds its URL).
+_MONTH = r"(?:0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_POST_URL = re.compile(
+    r"^https?://[^/?#]+(?:"
+    rf"(?:/[^/?#]+)*?/\d{{4}}/{_MONTH}(?:/\d{{1,2}})?/[^/?#]+"  # /2024/03/slug, /weblog/2024/Mar/5/slug
+    r"|(?:/[^/?#]+)*?/\d{4}-\d{2}-\d{2}[-_][^/?#]+"  # /2024-03-05-slug
+    r"|(?:/[a-z]{2}(?:-[a-z]{2})?)?/(?:blog|blogs|weblog|posts?|articles?|entries|entry|archives?|notes|essays|writing|p)/[^/?#]+"  # /blog/slug, /en/blog/slug
+    r"|/@[^/?#]+/[^/?#]+"  # /@user/slug
+    r")",
+    re.I,
+)
+_BLOG_HOSTS = re.compile(
+    r"^https?://(?:[^/?#]+\.)?(?:substack\.com|medium\.com|bearblog\.dev|github\.io|wordpress\.com|blogspot\.com"
+    r"|ghost\.io|hashnode\.dev|dev\.to|tumblr\.com|mataroa\.blog|write\.as|svbtle\.com|micro\.blog)(?:[/?#]|$)",
+    re.I,
+)
+
+
 def _md_kind(meta: dict[str, Any], name: str, url: str | None) -> str | None:
     layout = str(meta.get("layout", "")).lower()
     if layout == "publication" or meta.get("authors") and meta.get("year"):
         return "paper"
     if layout == "post" or date_from_name(name)[0] or re.search(r"/_?posts?/", name):
         return "blog_post"
-    if url and re.search(r"bearblog|medium\.com|github\.io|substack|/blog/|/\d{4}/\d{2}/\d{2}/", url):
+    if url and (_POST_URL.match(url) or _BLOG_HOSTS.match(url)):
         return "blog_post"
     return None
 
@@ -194,17 +238,17 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
     if url and not url.startswith(("http://", "https://")):
         url = None  # a site-relative permalink says nothing about the host
     if body.lstrip().lower().startswith(("<!doctype html", "<html")):
-        doc, reason = html_page(body, name)
+        doc, reason = html_page(body, name, issues)
         if doc is None:
             return ParseResult(format="markdown_post", skipped_reason=reason, issues=issues)
         doc.url = doc.url or url
         doc.quality = ORIGINAL - 1
     else:
-        text = markdown_to_text(body)
+        text = markdown_to_text(body, issues)
         if not text.strip():
             raise ParseError("no text after the front matter")
         scraped = bool(meta.get("scrape_method") or meta.get("date_scraped"))
-        title = meta.get("title")
+        title = _text_field(meta.get("title"), "title", issues)
         if not title:  # the first level-1 heading outside fenced code
             h1 = re.search(r"^#\s+(.+)$", re.sub(r"^(```|~~~).*?^\1", "", body, flags=re.M | re.S), re.M)
             title = h1.group(1).strip() if h1 else None
@@ -226,20 +270,40 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
     doc.published_at = fm_date or doc.published_at or name_date
     doc.kind = doc.kind or _md_kind(meta, name, doc.url)
     if doc.kind == "paper":
-        for link in meta.get("additional_links") or []:
+        links = meta.get("additional_links")
+        if links is not None and not isinstance(links, list):
+            issues.append(ParseIssue("front matter 'additional_links'", f"is a {type(links).__name__}, not a list: ignored", "warning"))
+        for link in links if isinstance(links, list) else []:
             if isinstance(link, dict) and "arxiv" in str(link.get("url", "")).lower():
                 doc.url = doc.url or str(link["url"])
-        if isinstance(meta.get("year"), int) and not doc.published_at:
-            doc.published_at = datetime(meta["year"], 1, 1, tzinfo=UTC)
-            doc.meta["date_precision"] = "year"
+        year = meta.get("year")
+        if isinstance(year, int) and not isinstance(year, bool) and not doc.published_at:
+            if 1 <= year <= 9999:
+                doc.published_at = datetime(year, 1, 1, tzinfo=UTC)
+                doc.meta["date_precision"] = "year"
+            else:
+                issues.append(ParseIssue("front matter 'year'", f"year {year} is not a calendar year: ignored", "warning"))
     doc.meta["slug"] = slug or stem(basename(name))
-    if meta.get("author"):
-        doc.meta["author"] = str(meta["author"])
+    author = _text_field(meta.get("author"), "author", issues)
+    if author:
+        doc.meta["author"] = author
     return ParseResult(format="markdown_post", documents=[doc], issues=issues)
+
+
+def _text_field(value: Any, key: str, issues: list[ParseIssue]) -> str | None:
+    """A front-matter value that should be text: a string, or a number or date YAML read from bare text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | date) and not isinstance(value, bool):
+        return str(value)
+    issues.append(ParseIssue(f"front matter '{key}'", f"is a {type(value).__name__}, not text: ignored", "warning"))
+    return None
 
 
 PARSERS = [
     ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=2),
-    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=2),
+    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=3),
     ParserSpec("html_page", _sniff_html, _parse_html, version=1),
 ]

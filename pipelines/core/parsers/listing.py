@@ -27,14 +27,13 @@ from pipelines.core.textutil import decode_bytes
 
 MIN_ITEMS = 3
 _DATE_WORDS = (
-    r"(?:\d{1,2}\s+[A-Z][a-z]{2,8},?\s+\d{4}|[A-Z][a-z]{2,8}\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2})"
+    r"(?:\d{1,2}[ \t]+[A-Z][a-z]{2,8},?[ \t]+\d{4}|[A-Z][a-z]{2,8}[ \t]+\d{1,2},?[ \t]+\d{4}|\d{4}-\d{2}-\d{2})"
 )
-_MD_ITEM = re.compile(
-    rf"^\s*[-*]\s+(?:(?P<d1>{_DATE_WORDS})\s*[-–—:]?\s*)?\[(?P<title>[^\]]+)\]\((?P<url>[^)\s]+)\)"
-    rf"(?:\s*[-–—:]?\s*(?P<d2>{_DATE_WORDS}))?\s*$",
+_MD_ITEM = re.compile(  # spaces, not \s: a \s* at a line start would run over every following line
+    rf"^[ \t]*[-*][ \t]+(?:(?P<d1>{_DATE_WORDS})[ \t]*[-–—:]?[ \t]*)?\[(?P<title>[^\]\n]+)\]\((?P<url>[^)\s]+)\)"
+    rf"(?:[ \t]*[-–—:]?[ \t]*(?P<d2>{_DATE_WORDS}))?[ \t]*$",
     re.M,
 )
-_HTML_LIST_HINT = re.compile(rb"<li[^>]*>\s*(?:<[^>]+>\s*)*<time", re.I)
 
 
 def _date(text: str | None) -> datetime | None:
@@ -103,7 +102,11 @@ def _html_items(html: str) -> list[dict]:
 
 
 def _sniff_html(name: str, head: bytes) -> bool:
-    return suffix(name) in {".html", ".htm"} and len(_HTML_LIST_HINT.findall(head)) >= MIN_ITEMS
+    """List items and dates, counted (linear): the parse decides whether they pair up."""
+    if suffix(name) not in {".html", ".htm"}:
+        return False
+    low = head.lower()
+    return low.count(b"<li") >= MIN_ITEMS and low.count(b"<time") >= MIN_ITEMS
 
 
 def _parse_html(data: bytes, name: str) -> ParseResult:

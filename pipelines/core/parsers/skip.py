@@ -67,8 +67,12 @@ TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".json", ".jsonl", ".ndjso
                  ".htm", ".xml", ".rss", ".atom", ".vtt", ".srt", ".yml", ".yaml", ".rst", ""}
 
 
+def _sniff_binary(name: str, head: bytes) -> bool:
+    return suffix(name) in TEXT_SUFFIXES and is_binary(head)
+
+
 PARSERS = [
     ParserSpec("not_corpus", _sniff_skip, _parse_skip, version=1),
     # Only files named as text: a binary file with an unknown extension is "no parser", with its bytes shown.
-    ParserSpec("binary", lambda name, head: suffix(name) in TEXT_SUFFIXES and is_binary(head), _parse_binary, version=1),
+    ParserSpec("binary", _sniff_binary, _parse_binary, version=1),
 ]

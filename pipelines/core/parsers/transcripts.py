@@ -16,24 +16,26 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import srt as srtlib
 import webvtt
-import yaml
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
+    YAML_ERRORS,
+    as_number,
     cjk_ratio,
     hms_to_seconds,
     load_untrusted_yaml,
+    loads_json,
     looks_unpunctuated,
     parse_date,
+    parse_html,
     split_front_matter,
     suffix,
     youtube_id_from_name,
 )
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import clean_text, decode_bytes, join_fragments
+from pipelines.core.vetting import MAX_CUE_SECONDS
 
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
@@ -65,6 +67,11 @@ def build_transcript(
         text = _clean_cue(raw)
         if not text or _MUSIC.match(text) or text == last:
             continue
+        if any(t is not None and not (math.isfinite(t) and t <= MAX_CUE_SECONDS) for t in (start, end)):
+            # NaN, infinite or past 48 h (99:99:99.999, 1e308): no time this cue can have
+            if issues is not None:
+                issues.append(ParseIssue(f"cue {i}", f"impossible timing start={start} end={end}: timing dropped", "warning"))
+            start, end = None, None
         if issues is not None and start is not None:
             if start < 0 or (end is not None and end < start):
                 issues.append(ParseIssue(f"cue {i}", f"bad timing start={start} end={end}: timing dropped", "warning"))
@@ -144,7 +151,7 @@ def _sniff_json(name: str, head: bytes) -> bool:
 
 def _load_json(data: bytes) -> Any:
     try:
-        return json.loads(decode_bytes(data))
+        return loads_json(decode_bytes(data))
     except json.JSONDecodeError as e:
         raise ParseError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
 
@@ -159,9 +166,9 @@ def _snippet_cues(items: Any, issues: list[ParseIssue], where: str = "snippet") 
             continue
         start = hms_to_seconds(it.get("start"))
         end = hms_to_seconds(it.get("end"))
-        dur = it.get("duration")
-        if end is None and start is not None and isinstance(dur, int | float):
-            end = start + float(dur)
+        dur = as_number(it.get("duration"))
+        if end is None and start is not None and dur is not None:
+            end = start + dur
         cues.append((start, end, it["text"]))
     return cues
 
@@ -237,7 +244,6 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
 
 
 _VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}\s+-->\s+(?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3}(?:\s|$)")
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?\s*-->\s*\d+:\d{1,2}:\d{1,2}(?:[,.]\d{1,3})?")
 
 
 def _bad_timing_lines(text: str, good: re.Pattern[str]) -> list[tuple[int, str]]:
@@ -260,35 +266,85 @@ def _parse_vtt(data: bytes, name: str) -> ParseResult:
     return _result("webvtt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
 
-def _parse_srt(data: bytes, name: str) -> ParseResult:
-    text = decode_bytes(data)
-    issues: list[ParseIssue] = []
-    try:
-        subs = list(srtlib.parse(text, ignore_errors=False))
-    except srtlib.SRTParseError as e:
-        raise ParseError(f"malformed SRT: {e}") from e
-    bad = dict(_bad_timing_lines(text, _SRT_TIMING))
+_SRT_DELIM = "[,.:\uff0c\uff0e\u3002\uff1a]"  # what the srt library accepts between the fields of a time
+_SRT_TS = rf"(\d{{1,9}}){_SRT_DELIM}(\d{{1,9}}){_SRT_DELIM}(\d{{1,9}}){_SRT_DELIM}?(\d{{0,9}})"
+_SRT_TIMING_LINE = re.compile(rf"\s*{_SRT_TS} *-[ -] *> *{_SRT_TS}")
+_SRT_INDEX = re.compile(r"\s*-?\d+\.?\d*\s*")
+
+
+def _srt_seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + (int(ms) if ms else 0) / 1000
+
+
+def _srt_cues(text: str, issues: list[ParseIssue]) -> list[tuple[float | None, float | None, str]]:
+    """SubRip, line by line in one pass (the srt library's regex is quadratic on a long run of blank
+    lines, spaces or digits), reading what that library reads: an optional index line, a timing line,
+    text up to a blank line — or up to the next index-and-timing pair when the blank line is missing.
+    A block without a timing line continues the previous subtitle's text (as the library does); a
+    timing that cannot be read keeps its text untimed, with a warning naming its line; text before
+    the first subtitle is dropped with an error."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    n = len(lines)
     cues: list[tuple[float | None, float | None, str]] = []
-    for sub in subs:
-        # srt glues a subtitle whose timing it cannot read (e.g. negative) onto the previous one's text,
-        # timing line included: split it off, keep its words untimed and record where it was.
-        parts: list[tuple[str | None, list[str]]] = [(None, [])]
-        for line in sub.content.split("\n"):
-            if "-->" in line and line.strip() in bad.values():
-                lines = parts[-1][1]
-                if lines and lines[-1].strip().isdigit():
-                    lines.pop()  # the glued subtitle's index
-                parts.append((line.strip(), []))
-            else:
-                parts[-1][1].append(line)
-        for k, (timing, lines) in enumerate(parts):
-            body = "\n".join(lines).strip()
-            if k == 0:
-                cues.append((sub.start.total_seconds(), sub.end.total_seconds(), body))
-                continue
-            line_no = next((n for n, t in bad.items() if t == timing), None)
-            issues.append(ParseIssue(f"line {line_no}" if line_no else f"after subtitle {sub.index}", f"unreadable subtitle timing {timing!r}: text kept without timing", "warning"))
-            cues.append((None, None, body))
+    content: list[str] = []
+    timing: tuple[float | None, float | None] | None = None  # of the open subtitle
+
+    def close() -> None:
+        nonlocal content, timing
+        if timing is not None:
+            cues.append((timing[0], timing[1], "\n".join(content).strip()))
+        content, timing = [], None
+
+    def starts_subtitle(i: int) -> bool:
+        return i + 1 < n and _SRT_INDEX.fullmatch(lines[i]) is not None and _SRT_TIMING_LINE.match(lines[i + 1]) is not None
+
+    i = 0
+    blank_before = True
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            blank_before = True
+            if timing is not None:
+                content.append("")
+            i += 1
+            continue
+        opens = blank_before or starts_subtitle(i)
+        blank_before = False
+        at = i
+        if opens and _SRT_INDEX.fullmatch(line) and i + 1 < n and "-->" in lines[i + 1]:
+            at = i + 1  # an index line, then the timing line
+        m = _SRT_TIMING_LINE.match(lines[at])
+        if opens and m:
+            close()
+            timing = (_srt_seconds(*m.groups()[:4]), _srt_seconds(*m.groups()[4:]))
+            i = at + 1
+            continue
+        if "-->" in lines[at] and not m:
+            # a timing line the library cannot read (negative, a field of 10+ digits): its text is kept
+            if at == i and content and _SRT_INDEX.fullmatch(content[-1] or "x"):
+                content.pop()  # this subtitle's index line, read as the previous one's text
+            close()
+            issues.append(ParseIssue(f"line {at + 1}", f"unreadable subtitle timing {lines[at].strip()[:80]!r}: text kept without timing", "warning"))
+            timing = (None, None)
+            i = at + 1
+            continue
+        if timing is None:
+            issues.append(ParseIssue(f"line {i + 1}", "text before the first subtitle (no timing line): dropped"))
+            while i < n and lines[i].strip():
+                i += 1
+            continue
+        content.append(line)
+        i += 1
+    close()
+    return cues
+
+
+def _parse_srt(data: bytes, name: str) -> ParseResult:
+    issues: list[ParseIssue] = []
+    cues = _srt_cues(decode_bytes(data), issues)
+    if not any(start is not None for start, _, _ in cues):
+        first = next((f"{i.position}: {i.message}" for i in issues), "no timing line")
+        raise ParseError(f"malformed SRT: no subtitle timing could be read ({first})")
     q = WHISPER if "whisper" in name.lower() else TIMED
     return _result("srt", build_transcript(cues, video_id=_video_id(name), quality=q, issues=issues), issues)
 
@@ -308,8 +364,8 @@ def _parse_tsv(data: bytes, name: str) -> ParseResult:
             continue
         try:
             start, end = int(parts[0]) / 1000, int(parts[1]) / 1000  # Whisper TSV: milliseconds
-        except ValueError:
-            issues.append(ParseIssue(f"line {i}", "start/end are not integer milliseconds"))
+        except (ValueError, OverflowError):  # not digits, or too many of them (4,300+ or past a float)
+            issues.append(ParseIssue(f"line {i}", f"start/end {parts[0][:20]!r}/{parts[1][:20]!r} are not integer milliseconds: line dropped"))
             continue
         cues.append((start, end, parts[2]))
     return _result("whisper_tsv", build_transcript(cues, video_id=_video_id(name), quality=WHISPER, issues=issues), issues)
@@ -318,7 +374,8 @@ def _parse_tsv(data: bytes, name: str) -> ParseResult:
 # -- Markdown with timestamps ------------------------------------------------------------------------
 
 _LINE_TS = re.compile(r"^\[(\d{1,3}(?::\d{2}){1,2}(?:\.\d+)?)\]\s*(.*)$")
-_PARA_TS = re.compile(r"\s*\[(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\s*(?:→|->|-->)\s*(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\]\s*$")
+# (no leading \s*: with re.search that is quadratic on a long run of spaces; the text before is stripped anyway)
+_PARA_TS = re.compile(r"\[(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\s*(?:→|->|-->)\s*(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)\]\s*$")
 
 
 def _sniff_timed_md(name: str, head: bytes) -> bool:
@@ -380,8 +437,8 @@ def _sniff_caption_html(name: str, head: bytes) -> bool:
 
 
 def _parse_caption_html(data: bytes, name: str) -> ParseResult:
-    tree = HTMLParser(decode_bytes(data))
     issues: list[ParseIssue] = []
+    tree = parse_html(decode_bytes(data), issues)
     cues: list[tuple[float | None, float | None, str]] = []
     for i, block in enumerate(tree.css("div.c"), 1):
         t = block.css_first("div.t")
@@ -419,7 +476,7 @@ def _parse_bilingual(data: bytes, name: str) -> ParseResult:
     english = [p for p in paras if cjk_ratio(p) < 0.05 and len(p.split()) >= 8 and not p.startswith(("#", "\\#", "["))]
     dropped = len(paras) - len(english)
     m = _YT_URL.search(text)
-    title_m = re.search(r"^\[([^\]]+)\]\(https?://(?:www\.)?youtube", body, re.M)
+    title_m = re.search(r"^\[([^\]\n]+)\]\(https?://(?:www\.)?youtube", body, re.M)  # one line: linear
     segs = [(None, None, p) for p in english]
     doc = build_transcript(segs, video_id=_video_id(name, m.group(0) if m else None), quality=UNTIMED, title=title_m.group(1).removesuffix(" - YouTube") if title_m else None)
     doc.text = "\n\n".join(s.text for s in doc.segments)
@@ -437,8 +494,8 @@ def _sniff_meta_yaml(name: str, head: bytes) -> bool:
 def _parse_meta_yaml(data: bytes, name: str) -> ParseResult:
     try:
         obj = load_untrusted_yaml(decode_bytes(data))
-    except yaml.YAMLError as e:
-        raise ParseError(f"not valid YAML: {e}") from e
+    except YAML_ERRORS as e:
+        raise ParseError(f"not valid YAML: {'nested too deeply' if isinstance(e, RecursionError) else e}") from e
     if not isinstance(obj, dict) or not isinstance(obj.get("videoId"), str):
         raise ParseError("YAML metadata without a videoId string")
     facts = {"title": obj.get("title"), "published_at": parse_date(obj.get("publishedAt") or obj.get("publishDate")), "channel": obj.get("channel")}
@@ -455,10 +512,18 @@ def _parse_plain(data: bytes, name: str) -> ParseResult:
     return _result("plain_transcript", build_transcript([(None, None, ln) for ln in lines], video_id=youtube_id_from_name(name), quality=q), [])
 
 
+def _sniff_vtt(name: str, head: bytes) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT")
+
+
+def _sniff_srt(name: str, head: bytes) -> bool:
+    return suffix(name) == ".srt"
+
+
 PARSERS = [
     ParserSpec("transcript_json", _sniff_json, _parse_json, version=2),
-    ParserSpec("webvtt", lambda n, h: h.lstrip(b"\xef\xbb\xbf").startswith(b"WEBVTT"), _parse_vtt, version=1),
-    ParserSpec("srt", lambda n, h: suffix(n) == ".srt", _parse_srt, version=1),
+    ParserSpec("webvtt", _sniff_vtt, _parse_vtt, version=1),
+    ParserSpec("srt", _sniff_srt, _parse_srt, version=2),
     ParserSpec("whisper_tsv", _sniff_tsv, _parse_tsv, version=1),
     ParserSpec("caption_html", _sniff_caption_html, _parse_caption_html, version=1),
     ParserSpec("timed_transcript_md", _sniff_timed_md, _parse_timed_md, version=2),

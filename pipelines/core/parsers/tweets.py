@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -19,7 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipelines.core.parsers import ParserSpec
-from pipelines.core.parsers.common import basename, parse_date, split_front_matter, suffix
+from pipelines.core.parsers.common import (
+    basename,
+    dig,
+    json_decoder,
+    loads_json,
+    parse_date,
+    record_failure,
+    split_front_matter,
+    suffix,
+)
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, TweetFields
 from pipelines.core.textutil import clean_text, decode_bytes
 
@@ -48,9 +58,13 @@ def _bool(v: Any) -> bool:
 
 
 def _int(v: Any) -> int | None:
+    """A count as dumps write it (12, "12", 12.0); None when unreadable, infinite or NaN (the vetting
+    pass then drops a negative one)."""
+    if isinstance(v, bool) or isinstance(v, list | dict):
+        return None
     try:
         return int(float(v)) if v not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -95,6 +109,8 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
     author = rec.get("username") or rec.get("screen_name") or rec.get("user_screen_name") or default_author
     if isinstance(rec.get("user"), dict):
         author = rec["user"].get("screen_name") or author
+    if not isinstance(author, str):
+        author = None
     if url and (m := _STATUS_URL.search(url)):
         author = author or m.group(1)
         tid_s = tid_s or m.group(2)
@@ -145,7 +161,7 @@ def tweet_from_record(rec: dict[str, Any], default_author: str | None = None) ->
 
 def _salvage_array(body: str) -> tuple[list[Any], str | None]:
     """Decode a JSON array element by element; return the good prefix and what broke it."""
-    dec = json.JSONDecoder()
+    dec = json_decoder()
     i = body.find("[")
     if i < 0:
         return [], "no JSON array after '='"
@@ -163,6 +179,8 @@ def _salvage_array(body: str) -> tuple[list[Any], str | None]:
             obj, i = dec.raw_decode(body, i)
         except json.JSONDecodeError as e:
             return items, f"record {len(items) + 1} is cut or malformed at character {e.pos}: {e.msg}"
+        except RecursionError:
+            return items, f"record {len(items) + 1} is nested too deeply to read"
         items.append(obj)
 
 
@@ -173,8 +191,8 @@ def _parse_ytd(text: str, name: str) -> tuple[str, list[Any], list[ParseIssue]]:
     body = text[m.end():].rstrip().rstrip(";")
     issues: list[ParseIssue] = []
     try:
-        data = json.loads(body)
-    except json.JSONDecodeError:
+        data = loads_json(body)
+    except (json.JSONDecodeError, RecursionError):
         data, problem = _salvage_array(body)
         if problem:
             issues.append(ParseIssue(f"after record {len(data)}", problem + "; records before it kept"))
@@ -207,39 +225,49 @@ def _archive_records(kind: str, data: list[Any], issues: list[ParseIssue], src: 
     repeated = _RepeatedIds(issues)
     for i, rec in enumerate(data, 1):
         where = f"{src}record {i}"
-        if not isinstance(rec, dict):
-            issues.append(ParseIssue(where, f"expected an object, found {type(rec).__name__}"))
+        try:
+            doc = _archive_record(kind, rec, where, issues)
+        except Exception as e:  # a record no rule foresaw costs that record
+            issues.append(ParseIssue(where, record_failure(e)))
             continue
-        if kind.startswith("note_tweet") or "noteTweet" in rec:
-            note = rec.get("noteTweet", rec)
-            core = note.get("core", {}) if isinstance(note, dict) else {}
-            text = core.get("text") if isinstance(core, dict) else None
-            if not text:
-                issues.append(ParseIssue(where, "note tweet without core.text"))
-                continue
-            created = parse_date(note.get("createdAt"))
-            docs.append(
-                ParsedDocument(
-                    kind="tweet",
-                    text=clean_text(text),
-                    published_at=created,
-                    tweet=TweetFields(tweet_id="", created_at=created),
-                    quality=25,
-                    meta={"note_tweet_id": str(note.get("noteTweetId", "")), "note_tweet": True},
-                )
-            )
-            continue
-        doc, problem = tweet_from_record(rec)
-        if doc is None:
-            issues.append(ParseIssue(where, problem or "unreadable tweet"))
-            continue
-        if not doc.external_id:
-            issues.append(ParseIssue(where, "tweet without id_str/id: kept, matched by day and text", "warning"))
-        if doc.meta.get("bad_date"):
-            issues.append(ParseIssue(where, f"unreadable created_at {doc.meta['bad_date']!r}: kept without a date", "warning"))
-        repeated.check(doc, where)
-        docs.append(doc)
+        if doc is not None:
+            repeated.check(doc, where)
+            docs.append(doc)
     return docs
+
+
+def _archive_record(kind: str, rec: Any, where: str, issues: list[ParseIssue]) -> ParsedDocument | None:
+    if not isinstance(rec, dict):
+        issues.append(ParseIssue(where, f"expected an object, found {type(rec).__name__}"))
+        return None
+    if kind.startswith("note_tweet") or "noteTweet" in rec:
+        note = rec.get("noteTweet", rec)
+        text = dig(note, "core", "text")
+        if not text:
+            issues.append(ParseIssue(where, "note tweet without core.text"))
+            return None
+        if not isinstance(text, str):
+            issues.append(ParseIssue(where, f"note tweet core.text is a {type(text).__name__}, not a string"))
+            return None
+        created = parse_date(note.get("createdAt"))
+        note_id = note.get("noteTweetId", "")
+        return ParsedDocument(
+            kind="tweet",
+            text=clean_text(text),
+            published_at=created,
+            tweet=TweetFields(tweet_id="", created_at=created),
+            quality=25,
+            meta={"note_tweet_id": str(note_id) if isinstance(note_id, str | int) else "", "note_tweet": True},
+        )
+    doc, problem = tweet_from_record(rec)
+    if doc is None:
+        issues.append(ParseIssue(where, problem or "unreadable tweet"))
+        return None
+    if not doc.external_id:
+        issues.append(ParseIssue(where, "tweet without id_str/id: kept, matched by day and text", "warning"))
+    if doc.meta.get("bad_date"):
+        issues.append(ParseIssue(where, f"unreadable created_at {doc.meta['bad_date']!r}: kept without a date", "warning"))
+    return doc
 
 
 def _parse_archive_js(data: bytes, name: str) -> ParseResult:
@@ -253,8 +281,8 @@ def _parse_archive_js(data: bytes, name: str) -> ParseResult:
 def _parse_archive_zip(data: bytes, name: str) -> ParseResult:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        raise ParseError(f"not a readable zip archive: {e}") from e
+    except Exception as e:  # BadZipFile, a cut archive's ValueError/OSError, NotImplementedError ("zip file version 8.4")
+        raise ParseError(f"not a readable zip archive: {type(e).__name__}: {e}") from e
     issues: list[ParseIssue] = []
     docs: list[ParsedDocument] = []
     found = False
@@ -274,13 +302,16 @@ def _parse_archive_zip(data: bytes, name: str) -> ParseResult:
             try:
                 with zf.open(info) as f:
                     raw = f.read(MAX_ZIP_MEMBER_BYTES + 1)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError, struct.error) as e:
                 issues.append(ParseIssue(f"member {member!r}", f"cannot be read from the archive: {type(e).__name__}: {e}"))
                 continue
             try:
                 kind, records, sub = _parse_ytd(decode_bytes(raw), member)
             except ParseError as e:
                 issues.append(ParseIssue(f"member {member!r}", str(e)))
+                continue
+            except RecursionError:
+                issues.append(ParseIssue(f"member {member!r}", "nested too deeply to read (recursion limit)"))
                 continue
             for s in sub:
                 s.position = f"{member}: {s.position}"
@@ -380,7 +411,10 @@ def _parse_csv(data: bytes, name: str) -> ParseResult:
             issues.append(ParseIssue(f"line {line} (row {row_no})", f"expected {len(header)} columns, found {len(row)}: row rejected"))
             continue
         rec = dict(zip(header, row, strict=True))
-        doc, problem = tweet_from_record(rec, default_author)
+        try:
+            doc, problem = tweet_from_record(rec, default_author)
+        except Exception as e:  # a row no rule foresaw costs that row
+            doc, problem = None, record_failure(e)
         if doc is None:
             issues.append(ParseIssue(f"line {line} (row {row_no})", problem or "unreadable"))
             continue
@@ -424,13 +458,16 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(loads_json(line))
             except json.JSONDecodeError as e:
                 issues.append(ParseIssue(f"line {i}", f"not valid JSON: {e.msg} at column {e.colno}"))
                 records.append(None)
+            except RecursionError:
+                issues.append(ParseIssue(f"line {i}", "nested too deeply to read (recursion limit)"))
+                records.append(None)
     else:
         try:
-            found = _find_records(json.loads(text))
+            found = _find_records(loads_json(text))
         except json.JSONDecodeError as e:
             raise ParseError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
         if found is None:
@@ -444,7 +481,10 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
         if not isinstance(rec, dict):
             issues.append(ParseIssue(f"record {i}", f"expected an object, found {type(rec).__name__}"))
             continue
-        doc, problem = tweet_from_record(rec)
+        try:
+            doc, problem = tweet_from_record(rec)
+        except Exception as e:  # a record no rule foresaw costs that record
+            doc, problem = None, record_failure(e)
         if doc is None:
             issues.append(ParseIssue(f"record {i}", problem or "unreadable"))
             continue
@@ -487,9 +527,12 @@ def _parse_graphql(data: bytes, name: str) -> ParseResult:
     docs: list[ParsedDocument] = []
     for where, blob in blobs:
         try:
-            obj = json.loads(blob)
+            obj = loads_json(blob)
         except json.JSONDecodeError as e:
             issues.append(ParseIssue(where, f"not valid JSON: {e.msg}"))
+            continue
+        except RecursionError:
+            issues.append(ParseIssue(where, "nested too deeply to read (recursion limit)"))
             continue
         for node in _walk(obj):
             legacy = node["legacy"]
@@ -497,12 +540,15 @@ def _parse_graphql(data: bytes, name: str) -> ParseResult:
             if rid in seen:
                 continue
             seen.add(rid)
-            user = node.get("core", {}).get("user_results", {}).get("result", {}).get("legacy", {})
-            rec = {**legacy, "id_str": legacy.get("id_str") or rid, "screen_name": user.get("screen_name")}
-            note = node.get("note_tweet", {}).get("note_tweet_results", {}).get("result", {}).get("text")
+            rec = {**legacy, "id_str": legacy.get("id_str") or rid,
+                   "screen_name": dig(node, "core", "user_results", "result", "legacy", "screen_name")}
+            note = dig(node, "note_tweet", "note_tweet_results", "result", "text")
             if note:
                 rec["full_text"] = note
-            doc, problem = tweet_from_record(rec)
+            try:
+                doc, problem = tweet_from_record(rec)
+            except Exception as e:  # a tweet no rule foresaw costs that tweet
+                doc, problem = None, record_failure(e)
             if doc is None:
                 issues.append(ParseIssue(f"{where}, tweet {rid}", problem or "unreadable"))
                 continue
@@ -546,6 +592,12 @@ def _parse_thread_md(data: bytes, name: str) -> ParseResult:
         docs.append(doc)
     if not docs and not issues:
         raise ParseError("no '### Tweet N' blocks with text")
+    # A file cut short keeps its last tweet as a prefix: say so (the tweet is kept, flagged).
+    if blocks and not body.endswith("\n"):
+        issues.append(ParseIssue(f"tweet {len(blocks)}", "the file ends mid-line (no final line break): this tweet may be cut short; kept", "warning"))
+    expected = (meta or {}).get("tweet_count")
+    if isinstance(expected, int) and not isinstance(expected, bool) and expected != len(blocks):
+        issues.append(ParseIssue("front matter 'tweet_count'", f"says {expected} tweets, the file has {len(blocks)}: the file may be cut or padded", "warning"))
     return ParseResult(format="tweet_thread_md", documents=docs, issues=issues)
 
 
@@ -588,9 +640,17 @@ def within_a_day(a: datetime | None, b: datetime | None) -> bool:
     return a is not None and b is not None and abs(a - b) <= timedelta(days=1, hours=12)
 
 
+def _sniff_archive_js(name: str, head: bytes) -> bool:
+    return bool(_YTD_RE.match(head[:4096].lstrip(b"\xef\xbb\xbf")))
+
+
+def _sniff_archive_zip(name: str, head: bytes) -> bool:
+    return head.startswith(b"PK\x03\x04") and suffix(name) == ".zip"
+
+
 PARSERS = [
-    ParserSpec("x_archive_js", lambda n, h: bool(_YTD_RE.match(h[:4096].lstrip(b"\xef\xbb\xbf"))), _parse_archive_js, version=2),
-    ParserSpec("x_archive_zip", lambda n, h: h.startswith(b"PK\x03\x04") and suffix(n) == ".zip", _parse_archive_zip, version=2),
+    ParserSpec("x_archive_js", _sniff_archive_js, _parse_archive_js, version=2),
+    ParserSpec("x_archive_zip", _sniff_archive_zip, _parse_archive_zip, version=2),
     ParserSpec("x_graphql", _sniff_graphql, _parse_graphql, version=2),
     ParserSpec("tweets_csv", _sniff_csv, _parse_csv, version=2),
     ParserSpec("tweets_json", _sniff_json, _parse_json, version=2),

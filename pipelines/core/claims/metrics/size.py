@@ -77,7 +77,7 @@ def words(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
         if claim.scope.own_only:
             w, by_turns = own_words(ctx, d["doc_id"], w)
             if by_turns:
-                narrowed.append(f"{d['doc_id']}: {w:,} of {int(d['word_count'] or 0):,} in his turns")
+                narrowed.append(f"{d['doc_id']}: {w:,} of {int(d['word_count'] or 0):,} in the thinker's turns")
                 first = next((a for a, _, own in ctx.own_turns(d["doc_id"]) or [] if own), None)
                 if first is not None:  # the evidence opens where his part starts
                     hit = Hit(d["doc_id"], first, first + 1)
