@@ -324,7 +324,13 @@ def test_cli_search_json(wh: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert main(["--project", str(root), "search", "mind bicycle", "--exact"]) == 0
     assert "no passage holds the exact phrase" in capsys.readouterr().out
-    assert main(["--project", str(root), "search", "bicycle", "--since", "soon"]) == 2
+    assert main(["--project", str(root), "search", "bicycle", "--since", "soon"]) == 64  # a usage error
+    capsys.readouterr()
+    assert main(["--project", str(root), "kwic", "bicycle for the mind", "--all", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {ln["doc_id"] for ln in lines} == {"tweet-1", "tweet-3", "v1", "v2"}
+    assert all(ln["match"] == "bicycle for the mind" for ln in lines)
+    assert next(ln for ln in lines if ln["doc_id"] == "v1")["link"] == f"{YT}&t=135s"
 
 
 # --------------------------------------------------------------------------- KWIC
