@@ -145,7 +145,7 @@ def cmd_import(args: argparse.Namespace, project: Project) -> int:
 
 def cmd_status(args: argparse.Namespace, project: Project) -> int:
     from pipelines.core import warehouse as wh
-    from pipelines.core.summary import missing_sources, run_summary
+    from pipelines.core.summary import missing_sources, run_summary, status_data
 
     if not project.published_db.exists():
         _err(f"no warehouse yet at {project.published_db}: run `corpus run --project {project.root}` first")
@@ -161,6 +161,11 @@ def cmd_status(args: argparse.Namespace, project: Project) -> int:
         return NO_WAREHOUSE
     con = wh.connect(project.published_db, read_only=True)
     try:
+        if args.json:
+            import json
+
+            print(json.dumps(status_data(con), ensure_ascii=False, indent=1))
+            return OK
         print(run_summary(con, max_rejected=1000))
         missing = missing_sources(con)
     finally:
@@ -187,22 +192,39 @@ def _highlight(snippet: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace, project: Project) -> int:
-    from pipelines.core.search import search
+    import json
+
+    from pipelines.core.search import SearchIndexMissing, search
 
     con = _published(project)
     if con is None:
         return NO_WAREHOUSE
     try:
-        hits = search(con, args.query, kind=args.kind, limit=args.limit, exact=args.exact, own_only=args.own)
+        hits = search(con, args.query, kind=args.kind, limit=args.limit, exact=args.exact, own_only=args.own,
+                      since=args.since, until=args.until, per_doc=args.passages)
+    except SearchIndexMissing as e:
+        _err(str(e))
+        return NO_WAREHOUSE
+    except ValueError as e:  # a bad --since/--until
+        _err(str(e))
+        return USAGE
     finally:
         con.close()
+    if args.json:
+        for h in hits:
+            print(json.dumps(h.as_json(), ensure_ascii=False))
+        return OK
     for i, h in enumerate(hits, 1):
         date = h.published_at.date().isoformat() if h.published_at else "undated"
         print(f"{i:>3}. [{h.score:5.2f}] {date} {h.kind:<9} {h.title or h.doc_id}")
-        print(f"     {h.link or ''}")
-        print(f"     {_highlight(h.snippet)}")
+        for j, p in enumerate(h.passages):
+            if j == 0 or p.link != h.passages[j - 1].link:  # another second of the video: its own link
+                print(f"     {'' if j == 0 else '+ '}{p.link or h.doc_id}")
+            print(f"     {'' if j == 0 else '  '}{_highlight(p.snippet)}")
+        for doc_id, link in h.copies:
+            print(f"     (also in {doc_id}{': ' + link if link else ''})")
     if not hits:
-        print("no documents match")
+        print("no passage holds the exact phrase" if args.exact else "no passages match")
     return OK
 
 
@@ -219,6 +241,13 @@ def cmd_kwic(args: argparse.Namespace, project: Project) -> int:
         return USAGE
     finally:
         con.close()
+    if args.json:
+        import json
+
+        for ln in lines:
+            print(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in ln.items()},
+                             ensure_ascii=False))
+        return OK
     for ln in lines:
         when = ln["published_at"].date().isoformat() if ln.get("published_at") else "undated   "
         left = ln["left"].replace("\n", " ")[-args.width:]
@@ -433,9 +462,11 @@ EXAMPLES = {
     "run": ["corpus run", "corpus run --offline", "corpus run --project ../ada --refresh"],
     "validate": ["corpus validate", "corpus validate --project ../ada"],
     "import": ["corpus import ~/Downloads/twitter-archive.zip", "corpus import ./transcripts/"],
-    "status": ["corpus status", "corpus status --project ../ada"],
-    "search": ["corpus search \"bicycle for the mind\"", "corpus search software 2.0 --kind blog_post --limit 5"],
-    "kwic": ["corpus kwic from-scratch --kind tweet", "corpus kwic \"vibe coding\" --since 2025-01"],
+    "status": ["corpus status", "corpus status --project ../ada", "corpus status --json | jq .verdicts"],
+    "search": ["corpus search \"bicycle for the mind\"", "corpus search software 2.0 --kind blog_post --limit 5",
+               "corpus search \"march of nines\" --since 2025 --own --json"],
+    "kwic": ["corpus kwic from-scratch --kind tweet", "corpus kwic \"vibe coding\" --since 2025-01",
+             "corpus kwic \"build model\" --lemma --json"],
     "claims": ["corpus claims --status contradicted --evidence", "corpus claims --id 'quote-*' --json", "corpus claims --audit"],
     "sql": ["corpus sql \"SELECT kind, count(*) FROM documents GROUP BY kind\"", "corpus sql --list",
             "corpus sql --query phrase_trend --param phrase=vibe-coding --csv > trend.csv",
@@ -502,13 +533,19 @@ def build_parser() -> argparse.ArgumentParser:
     command("validate", "check every configuration file and cross-reference (exit 2 on any problem)", cmd_validate)
     imp = command("import", "copy files or folders into raw/ (content-addressed; originals untouched)", cmd_import)
     imp.add_argument("paths", nargs="+", help="files or folders to copy into raw/store/")
-    command("status", "summary of the published warehouse and the sources not collected", cmd_status)
-    se = command("search", "full-text search (BM25) over documents", cmd_search)
-    se.add_argument("query", help="words to find (all required; a quoted phrase ranks first)")
+    st = command("status", "summary of the published warehouse and the sources not collected", cmd_status)
+    st.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    se = command("search", "ranked passages (caption windows, paragraphs, tweets), grouped by document", cmd_search)
+    se.add_argument("query", help="words to find (a phrase match ranks first; quotes, dashes and case do not matter)")
     se.add_argument("--kind", choices=KINDS, help="only documents of this kind")
-    se.add_argument("--limit", type=int, default=20, help="at most this many results")
-    se.add_argument("--exact", action="store_true", help="only documents containing the exact phrase")
+    se.add_argument("--since", help="only documents published on or after YYYY, YYYY-MM or YYYY-MM-DD")
+    se.add_argument("--until", help="only documents published on or before YYYY, YYYY-MM or YYYY-MM-DD")
+    se.add_argument("--limit", type=int, default=20, help="documents to show")
+    se.add_argument("--passages", type=int, default=3, help="passages to show per document")
+    se.add_argument("--exact", action="store_true",
+                    help="only passages holding the exact phrase (case, quotes, dashes and spacing do not matter)")
     se.add_argument("--own", action="store_true", help="only the thinker's own words (no retweets)")
+    se.add_argument("--json", action="store_true", help="one JSON object per result (JSON Lines)")
     kw = command("kwic", "keyword in context: concordance lines with date, kind and link", cmd_kwic)
     kw.add_argument("query", help="a tracked phrase id (analysis/lexicon.yaml, all its forms) or words to find")
     kw.add_argument("--kind", choices=KINDS, help="only documents of this kind")
@@ -517,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     kw.add_argument("--width", type=int, default=50, help="characters of context each side")
     kw.add_argument("--all", action="store_true", help="include others' words (retweets)")
     kw.add_argument("--lemma", action="store_true", help="match every form of each word ('build model' finds 'built models')")
+    kw.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
     cl = command("claims", "the profile's claims with their verdicts", cmd_claims)
     cl.add_argument("--status", choices=list(VERDICTS), help="only claims with this verdict")
     cl.add_argument("--id", help="claim id, '*' as wildcard (e.g. 'from-scratch*')")

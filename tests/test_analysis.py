@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from pipelines.core import analysis
-from pipelines.core.kwic import evidence_link, kwic
+from pipelines.core.kwic import kwic
+from pipelines.core.links import evidence_link
 from pipelines.core.lexicon import load_lexicon
 from pipelines.core.nlp import CAPTION_MAX_WORDS, MAX_SENTENCE_WORDS, NlpCache
 from pipelines.core.textutil import WORD_RE, word_count
@@ -96,6 +97,7 @@ DOCS: list[dict[str, Any]] = [
         speakers_separated=True,
         url=YT,
         text=V1_TEXT,
+        timed=True,  # real caption timings: KWIC links jump to the caption
     ),
     dict(
         doc_id="p1",

@@ -221,6 +221,7 @@ def test_report_opens_offline_with_claims_charts_and_escaped_text(tmp_path: Path
         os.chdir(cwd)
     index = root / "reports" / "index.html"
     assert index.exists()
+    assert (root / "reports" / "tweets.html").exists()  # the tweet archive is written with the report
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = _browser(pw)
@@ -239,6 +240,106 @@ def test_report_opens_offline_with_claims_charts_and_escaped_text(tmp_path: Path
         browser.close()
     assert not errors, errors
     assert [u for u in requests if not u.startswith("file://") and not u.startswith("data:")] == []
+
+
+def _tweet_warehouse(path: Path) -> None:
+    """Invented tweets: a phrase in curly quotes, a reply, a retweet (not his), markup, no status id."""
+    from datetime import UTC, datetime
+
+    from pipelines.core.warehouse import connect, frame, replace_table
+
+    rows = [  # doc_id, published_at, is_own, is_reply, url, text
+        ("tweet-11", datetime(2022, 3, 1, 9, 0, tzinfo=UTC), True, False, "https://x.com/adaex/status/11",
+         "Builds “bicycle for the mind” tools, not oracles."),
+        ("tweet-12", datetime(2023, 6, 2, 9, 0, tzinfo=UTC), True, True, "https://x.com/adaex/status/12",
+         "@someone a bicycle is not a mind, it carries one"),
+        ("tweet-13", datetime(2023, 7, 3, 9, 0, tzinfo=UTC), False, False, "https://x.com/other/status/13",
+         "RT @other: bicycle for the mind"),
+        ("tweet-14", datetime(2024, 1, 4, 9, 0, tzinfo=UTC), True, False, "https://x.com/adaex/status/14",
+         "<script>window.__pwned=1</script> my bicycle <img src=x onerror=\"window.__pwned=2\">"),
+        ("tweet-nokey-15", datetime(2024, 2, 5, 9, 0, tzinfo=UTC), True, False, None, "Mindful walking beats cycling"),
+        ("tweet-16", datetime(2024, 3, 6, 9, 0, tzinfo=UTC), True, True, "https://x.com/adaex/status/16",
+         "Licklider’s symbiosis, the original bicycle-for-the-mind idea"),
+    ]
+    con = connect(path)
+    try:
+        docs = [dict(doc_id=d, source_id="tweets", kind="tweet", published_at=p, is_own=own, url=u, text=t, title=None,
+                     word_count=len(t.split()), versions=1) for d, p, own, _, u, t in rows]
+        replace_table(con, "documents", frame("documents", docs))
+        replace_table(con, "tweets", frame("tweets", [
+            dict(tweet_id=d.removeprefix("tweet-"), doc_id=d, created_at=p, text=t, is_retweet=not own, is_reply=r,
+                 is_quote=False, has_id=u is not None) for d, p, own, r, u, t in rows]))
+    finally:
+        con.close()
+
+
+def test_tweet_archive_page_searches_as_you_type_offline(tmp_path: Path) -> None:
+    """reports/tweets.html opened as a file with the network off: typing filters the own tweets, the
+    count is right, matches are marked, filters work, markup stays text, the CSP blocks nothing of its own."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from pipelines.core.tweetpage import write_tweet_page
+    from pipelines.core.warehouse import connect
+
+    db = tmp_path / "w.duckdb"
+    _tweet_warehouse(db)
+    con = connect(db, read_only=True)
+    try:
+        page_path = write_tweet_page(con, tmp_path / "reports", thinker="Ada Example", state="test")
+    finally:
+        con.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = _browser(pw)
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_path.as_uri(), wait_until="load")
+
+        def shown() -> list[str]:
+            return page.locator("#results li p").all_inner_texts()
+
+        def count() -> int:
+            return int(page.locator("#count").get_attribute("data-count") or -1)
+
+        assert count() == 5 and len(shown()) == 5  # own tweets only: the retweet is left out
+        assert shown()[0].startswith("Licklider")  # newest first
+        page.locator("#q").press_sequentially("bicycle mi")  # as you type: the last word unfinished
+        assert count() == 3
+        assert [t[:12] for t in shown()] == ["Licklider’s ", "@someone a b", "Builds “bicy"]
+        assert page.locator("#results li:nth-child(3) mark").all_inner_texts() == ["bicycle", "mi"]  # what was typed
+        page.locator("#q").fill('"bicycle for the mind"')  # an exact phrase: quotes and dashes do not matter
+        assert count() == 2
+        assert page.locator("#results mark").all_inner_texts() == ["bicycle-for-the-mind", "bicycle for the mind"]
+        page.locator("#q").fill("bicycle")
+        assert count() == 4
+        page.locator("#year").select_option("2023")
+        assert count() == 1 and shown() == ["@someone a bicycle is not a mind, it carries one"]
+        page.locator("#year").select_option("")
+        page.locator("#replies").select_option("exclude")
+        assert count() == 2
+        page.locator("#replies").select_option("only")
+        assert count() == 2
+        page.locator("#replies").select_option("include")
+        page.locator("#q").fill("walking")
+        assert count() == 1
+        assert page.locator("#results li .nolink").count() == 1 and page.locator("#results li a").count() == 0
+        page.locator("#q").fill("script")
+        assert shown() == ['<script>window.__pwned=1</script> my bicycle <img src=x onerror="window.__pwned=2">']
+        assert page.evaluate("window.__pwned") is None  # shown as text, never run
+        assert page.locator("#results img").count() == 0
+        page.locator("#q").fill("bicycle")
+        page.screenshot(path=str(ARTIFACTS / "tweets.png"), full_page=True)
+        browser.close()
+    assert not errors, errors  # a blocked script or style would be reported here (CSP violations)
+    assert [u for u in requests if not u.startswith("file://")] == []
+    import html
+
+    text = html.unescape(page_path.read_text(encoding="utf-8"))
+    assert "script-src 'sha256-" in text and "default-src 'none'" in text and "unsafe-inline" not in text
 
 
 PROFILE = """Ada the Thinker

@@ -4,6 +4,8 @@ thinker in its tables, report or Dagster definitions."""
 
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 from pathlib import Path
@@ -101,6 +103,12 @@ def test_status_lists_the_missing_talk(built: Path, capsys: pytest.CaptureFixtur
     assert main(["status", "--project", str(built)]) == 0
     out = capsys.readouterr().out
     assert "catalog sources not collected (1):" in out and "video-river-crossings (video): River crossings" in out
+    assert main(["status", "--project", str(built), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [m["source_id"] for m in data["missing_sources"]] == ["video-river-crossings"]
+    docs = query(built, "SELECT count(*), sum(word_count) FROM documents")[0]
+    assert (data["documents"]["total"], data["documents"]["words"]) == docs
+    assert data["verdicts"] == dict(query(built, "SELECT verdict, count(*) FROM claims GROUP BY 1"))
 
 
 def test_dagster_definitions_are_the_projects(built: Path) -> None:

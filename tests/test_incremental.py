@@ -178,11 +178,11 @@ def test_memory_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_missing_search_table_is_rebuilt_and_published(project: Path) -> None:
-    """A warehouse whose index predates the search side tables (or lost one) gets them on the next
+    """A warehouse whose passage index predates this version (or lost a table) gets it on the next
     run, and the published file is copied again although no step's inputs changed."""
     work = duckdb.connect(str(project / "warehouse" / "work.duckdb"))
     try:
-        work.execute("DROP TABLE _text_pairs")
+        work.execute("DROP TABLE _search_postings")
     finally:
         work.close()
     published = project / "warehouse" / "corpus.duckdb"
@@ -191,6 +191,6 @@ def test_a_missing_search_table_is_rebuilt_and_published(project: Path) -> None:
     assert published.stat().st_mtime_ns != mtime
     con = duckdb.connect(str(published), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM _text_pairs").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM _search_postings").fetchone()[0] > 0
     finally:
         con.close()

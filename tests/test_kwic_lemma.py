@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.core.kwic import kwic, lemma_forms, query_regex
+from pipelines.core.kwic import kwic, lemma_forms, query_words
+from pipelines.core.textnorm import find_words
 
 
-def test_lemma_forms_and_regex() -> None:
+def test_lemma_forms_and_words() -> None:
     assert {"build", "builds", "building", "built"} <= lemma_forms("built")
-    rx = query_regex("build model", lemma=True)
-    assert rx.search("we built models today").group(0) == "built models"
-    assert rx.search("a rebuilt model") is None  # whole words only
-    assert query_regex("build model").search("we built models") is None
+    words = query_words("build model", lemma=True)
+    text = "we built models today"
+    assert [text[a:b] for a, b in find_words(text, words)] == ["built models"]
+    assert find_words("a rebuilt model", words) == []  # whole words only
+    assert find_words("we built models", query_words("build model")) == []
 
 
 def test_kwic_lemma_mode_on_documents() -> None:
     con = duckdb.connect()
     con.execute(
         """CREATE TABLE documents AS SELECT * FROM (VALUES
-           ('d1', 'tweet', 'T', TIMESTAMPTZ '2024-01-02 00:00:00+00', 'https://x.com/a/status/1', 'Today I built models from scratch.', true),
-           ('d2', 'tweet', 'T', TIMESTAMPTZ '2024-02-02 00:00:00+00', 'https://x.com/a/status/2', 'Building a model is fun.', true),
-           ('d3', 'tweet', 'T', TIMESTAMPTZ '2024-03-02 00:00:00+00', 'https://x.com/a/status/3', 'RT someone built models too', false))
-           AS t(doc_id, kind, title, published_at, url, text, is_own)"""
+           ('d1', 'tweet', 'T', TIMESTAMPTZ '2024-01-02 00:00:00+00', 'https://x.com/a/status/1', 'Today I built models from scratch.', true, false),
+           ('d2', 'tweet', 'T', TIMESTAMPTZ '2024-02-02 00:00:00+00', 'https://x.com/a/status/2', 'Building a model is fun.', true, false),
+           ('d3', 'tweet', 'T', TIMESTAMPTZ '2024-03-02 00:00:00+00', 'https://x.com/a/status/3', 'RT someone built models too', false, false))
+           AS t(doc_id, kind, title, published_at, url, text, is_own, timed)"""
     )
     con.execute("CREATE TABLE segments (doc_id VARCHAR, seq INT, start_s DOUBLE, end_s DOUBLE, start_char INT, end_char INT, text VARCHAR)")
     con.execute("CREATE TABLE phrase_hits (phrase_id VARCHAR, doc_id VARCHAR, sent_id INT, start_char INT, end_char INT, matched_text VARCHAR, is_own BOOLEAN)")

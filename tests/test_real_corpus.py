@@ -174,3 +174,44 @@ def test_one_post_is_one_row(real_project: Path) -> None:
     # Simon Willison's references are distinct posts, not copies
     (n,) = q(real_project, "SELECT count(DISTINCT doc_id) FROM mentions WHERE entity_id = 'simon-willison' AND is_own")[0]
     assert n == 5
+
+
+def test_search_finds_what_the_issue_asked_for(real_project: Path) -> None:
+    """Issue 13's examples, as a new user types them: the tweet holding "bicycle for the mind" inside
+    curly quotes, with and without --exact (KWIC finds it too); the essay titled "Software 2.0"
+    first; results in the order of the score shown; no stop word marked on its own."""
+    from pipelines.core.kwic import kwic
+    from pipelines.core.search import search
+    from pipelines.core.warehouse import connect
+
+    con = connect(real_project / "warehouse" / "corpus.duckdb", read_only=True)
+    try:
+        bicycle = search(con, "bicycle for the mind")
+        assert bicycle[0].doc_id == "tweet-1744179910347039080"
+        assert bicycle[0].link == "https://x.com/karpathy/status/1744179910347039080"
+        assert "tweet-1744179910347039080" in {h.doc_id for h in search(con, "bicycle for the mind", exact=True)}
+        assert "tweet-1744179910347039080" in {ln["doc_id"] for ln in kwic(con, "bicycle for the mind")}
+        assert search(con, "software 2.0")[0].doc_id == "blog-medium-software-2-0"
+        for q in ("bicycle for the mind", "software 2.0", "vibe coding", "march of nines"):
+            hits = search(con, q)
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True), q
+            marked = {m.lower() for h in hits for p in h.passages for m in re.findall(r"\[\[(.*?)\]\]", p.snippet)}
+            assert not marked & {"the", "for", "of", "a"}, (q, marked & {"the", "for", "of", "a"})
+        # a passage link carries its second only for a timed transcript
+        for h in search(con, "march of nines") + search(con, "autonomy slider"):
+            timed = con.execute("SELECT timed FROM documents WHERE doc_id = ?", [h.doc_id]).fetchone()[0]  # type: ignore[index]
+            for p in h.passages:
+                assert ("t=" in (p.link or "")) == bool(timed and p.start_s and p.start_s >= 1), (h.doc_id, p.link)
+    finally:
+        con.close()
+
+
+def test_the_tweet_page_holds_every_own_tweet(real_project: Path) -> None:
+    import json as _json
+
+    page = (real_project / "reports" / "tweets.html").read_text(encoding="utf-8")
+    data = _json.loads(re.search(r'<script type="application/json" id="tweets-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    (own,) = q(real_project, "SELECT count(*) FROM documents WHERE kind = 'tweet' AND is_own AND text IS NOT NULL")[0]
+    assert len(data["tweets"]) == own > 500
+    (no_id,) = q(real_project, "SELECT count(*) FROM documents d JOIN tweets t USING (doc_id) WHERE d.is_own AND NOT t.has_id")[0]
+    assert sum(1 for t in data["tweets"] if t["url"] is None) >= no_id

@@ -54,8 +54,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.core.kwic import evidence_link
 from pipelines.core.lexicon import Lexicon
+from pipelines.core.links import evidence_link
 from pipelines.core.nlp import DOC_KEYS_TABLE, NlpCache, ProcessStats, TextProcessor, process_documents
 
 # The project's word tokenisation (textutil.WORD_RE) in RE2 syntax, for DuckDB.

@@ -1,14 +1,13 @@
-"""Keyword in context (a concordance) and evidence links.
+"""Keyword in context: a concordance, every line with its date, kind and link.
 
-``evidence_link`` turns a document URL and the second a passage starts at into a link a reader
-can click: YouTube URLs get ``&t=<seconds>s`` (``?t=`` for youtu.be links and URLs without a
-query); tweet and post URLs are returned unchanged.
-
-``kwic`` lists concordance lines for a tracked phrase id (from ``phrase_hits``) or free text
-(case-insensitive, whole words, any whitespace or hyphen between the query's words, so
-"from scratch" also finds "from-scratch"). Every line carries the document, its date and the
-link; for transcripts the link points at the segment holding the match. Queries are always
-parameterised.
+``kwic`` lists concordance lines for a tracked phrase id (from ``phrase_hits``) or free text. Free
+text is matched on the project's one normalisation (``pipelines/core/textnorm.py``, shared with
+search and the claims' quote matching): case, quotes, dashes, ellipses and whitespace between
+the words do not matter, words are whole words, and a possessive ``'s`` does not hide a word
+("from scratch" also finds "From-Scratch", "Licklider" finds "Licklider’s"). With ``lemma`` each
+word matches every form of its lemma ("build model" finds "built models"). Every line carries
+the document, its date and the link (``pipelines/core/links.py``): for a transcript with real
+timings it points at the caption holding the match. Queries are always parameterised.
 """
 
 # SQL text is assembled only from table names and fragments defined in this module; every
@@ -23,52 +22,24 @@ from collections.abc import Generator, Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 
-from pipelines.core.search import WORD_SPLIT_CHARS, WORDS_TABLE, search_tables_ready
+from pipelines.core.links import passage_link
+from pipelines.core.periods import parse_period
+from pipelines.core.searchindex import (
+    DOCS,
+    PASSAGES,
+    POSTINGS,
+    PTEXT,
+    STOP_WORDS,
+    TERMS,
+    search_tables_ready,
+    terms_of,
+)
+from pipelines.core.textnorm import find_words, normalize_quote_text
 
-_YOUTUBE_HOSTS = {
-    "youtube.com",
-    "www.youtube.com",
-    "m.youtube.com",
-    "music.youtube.com",
-    "youtube-nocookie.com",
-    "www.youtube-nocookie.com",
-}
-_SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
-_T_PARAM_RE = re.compile(r"([?&])(?:t|start)=[^&#]*&?")
 _WS_RE = re.compile(r"\s+")
-
-
-def _is_youtube(url: str) -> tuple[bool, bool]:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False, False
-    return host in _YOUTUBE_HOSTS, host in _SHORT_HOSTS
-
-
-def evidence_link(kind: str | None, url: str | None, start_s: float | None) -> str | None:
-    """The URL of a passage: YouTube links jump to ``start_s`` (whole seconds); others unchanged."""
-    if not url:
-        return None
-    if start_s is None:
-        return url
-    try:
-        seconds = int(float(start_s))
-    except (TypeError, ValueError):
-        return url
-    if seconds < 0:
-        return url
-    is_yt, is_short = _is_youtube(url)
-    if not (is_yt or is_short):
-        return url
-    base, hash_, fragment = url.partition("#")
-    base = _T_PARAM_RE.sub(lambda m: m.group(1), base).rstrip("?&")
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}t={seconds}s" + (f"#{fragment}" if hash_ and not fragment.startswith("t=") else "")
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -80,14 +51,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def _since(value: str | date | datetime | None) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    parts = [int(p) for p in str(value).strip()[:10].split("-")]
-    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    return None if value is None or value == "" else parse_period(value).start
 
 
 def _squash(s: str) -> str:
@@ -132,18 +96,13 @@ def lemma_forms(word: str) -> set[str]:
     return {w, lemma} | set(forms.get(lemma, ()))
 
 
-def query_regex(query: str, lemma: bool = False) -> re.Pattern[str]:
-    """Case-insensitive whole-word regex for free text; words may be joined by spaces or hyphens.
-    With ``lemma``, each word matches any form of its lemma ("build model" finds "built models")."""
-    words = query.split()
-    if not words:
-        raise ValueError("empty query")
-    if lemma:
-        parts = ["(?:" + "|".join(re.escape(f) for f in sorted(lemma_forms(w), key=len, reverse=True)) + ")" for w in words]
-    else:
-        parts = [re.escape(w) for w in words]
-    body = r"[\s\-]+".join(parts)
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+def query_words(query: str, lemma: bool = False) -> list[frozenset[str]]:
+    """The normalised words a free-text query matches, position by position (``textnorm.find_words``):
+    the word itself, or with ``lemma`` every form of its lemma ("build" -> build, builds, built...)."""
+    words = normalize_quote_text(query).split()
+    if not lemma:
+        return [frozenset([w]) for w in words]
+    return [frozenset(normalize_quote_text(f) for f in lemma_forms(w)) | {w} for w in words]
 
 
 def kwic(
@@ -204,7 +163,7 @@ def _kwic_phrase(
             ORDER BY d.published_at NULLS LAST, h.doc_id, h.start_char
             LIMIT ?
         )
-        SELECT h.doc_id, d.kind, d.title, d.published_at, d.url, h.start_char, h.end_char,
+        SELECT h.doc_id, d.kind, d.title, d.published_at, d.url, coalesce(d.timed, false), h.start_char, h.end_char,
                substring(d.text, greatest(h.start_char - ?, 0) + 1, h.start_char - greatest(h.start_char - ?, 0)) AS left_ctx,
                substring(d.text, h.start_char + 1, h.end_char - h.start_char) AS match,
                substring(d.text, h.end_char + 1, ?) AS right_ctx,
@@ -215,8 +174,8 @@ def _kwic_phrase(
         [phrase_id, kind, kind, own_only, since, since, limit, width, width, width],
     ).fetchall()
     out = []
-    for doc_id, k, title, published, url, s, e, left, match, right, start_s in rows:
-        out.append(_line(doc_id, k, title, published, url, s, e, left, match, right, start_s, phrase_id))
+    for doc_id, k, title, published, url, timed, s, e, left, match, right, start_s in rows:
+        out.append(_line(doc_id, k, title, published, url, timed, s, e, left, match, right, start_s, phrase_id))
     return out
 
 
@@ -226,6 +185,7 @@ def _line(
     title: str | None,
     published: Any,
     url: str | None,
+    timed: bool,
     s: int,
     e: int,
     left: str,
@@ -243,7 +203,7 @@ def _line(
         "title": title,
         "published_at": published,
         "url": url,
-        "link": evidence_link(k, url, start_s),
+        "link": passage_link(k, url, start_s, timed),
         "start_char": s,
         "end_char": e,
         "start_s": start_s,
@@ -261,74 +221,101 @@ def _kwic_text(
     since: date | None,
     lemma: bool = False,
 ) -> list[dict[str, Any]]:
-    """The regex's matches in the documents whose ``lower(text)`` contains the anchor (the longest
-    query word, lower-cased; with ``lemma`` what all its forms share), oldest first. With the search
-    index's ``_text_words`` those documents are known without reading every text."""
-    rx = query_regex(query, lemma)
-    anchor = max(query.split(), key=len).lower()
-    if lemma:  # prefilter on what every form of the longest word shares (its common prefix)
-        anchor = os.path.commonprefix(sorted(lemma_forms(anchor)))
-    if limit <= 0:
+    """The query's matches (``textnorm.find_words``), oldest first. With the search index only the
+    passages that can hold them are read: those holding (or whose next passage's head holds) the stem
+    of the longest content word, any of its forms, with or without a possessive "s"; for stop words
+    only, those whose normalised text contains its letters. Without the index every text is read."""
+    words = query_words(query, lemma)
+    if not words or limit <= 0:
         return []
-    if anchor and not any(c in anchor for c in WORD_SPLIT_CHARS) and search_tables_ready(con):
-        # the anchor is inside one word of lower(text): _text_words names the documents
-        doc_ids = [
-            r[0]
-            for r in con.execute(
-                f"""
-                SELECT d.doc_id
-                FROM (SELECT DISTINCT unnest(docids) AS docid FROM {WORDS_TABLE} WHERE strpos(word, ?) > 0) w
-                JOIN fts_main_documents.docs f ON f.docid = w.docid
-                JOIN documents d ON d.doc_id = f.name
-                WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-                  AND (NOT ? OR coalesce(d.is_own, false))
-                  AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
-                ORDER BY d.published_at NULLS LAST, d.doc_id
-                """,  # noqa: S608 - the table name is a module constant; values are parameters
-                [anchor, kind, kind, own_only, since, since],
-            ).fetchall()
-        ]
-        return _text_lines(con, rx, _fetch_in_order(con, doc_ids, limit), width, limit)
-    return _text_lines(con, rx, _scan_in_order(con, anchor, kind, own_only, since), width, limit)
+    content = [alts for alts in words if not alts <= STOP_WORDS]
+    if not search_tables_ready(con):
+        return _text_lines(con, words, _scan_in_order(con, kind, own_only, since), width, limit)
+    if content:
+        # each content word's terms (a letters-and-digits word is its runs: any one of them will do),
+        # with or without a possessive "s"; the word whose terms the fewest passages hold is read
+        terms = [sorted({max(terms_of(x), key=len) for w in alts for x in (w, w + "s") if terms_of(x)}) for alts in content]
+        found = {t: (int(tid), df) for tid, t, df in con.execute(
+            f"SELECT termid, term, df FROM {TERMS} WHERE term = ANY(?)", [sorted({t for ts in terms for t in ts})]).fetchall()}
+        anchor = min(terms, key=lambda ts: sum(found.get(t, (0, 0))[1] for t in ts))
+        termids = [found[t][0] for t in anchor if t in found]
+        # a literal list of our own integers: DuckDB then reads only those terms' rows
+        holders = f"SELECT pid, docidx FROM {POSTINGS} WHERE termid IN ({', '.join(map(str, termids)) or 'NULL'})"
+        params: list[Any] = []
+    else:  # only stop words: what all forms of the longest share, inside a passage's normalised text
+        longest = max(words, key=lambda alts: min(len(w) for w in alts))
+        holders = (f"SELECT t.pid, s.docidx FROM {PTEXT} t JOIN {PASSAGES} s USING (pid) "
+                   "WHERE strpos(t.norm || ' ' || t.head, ?) > 0")
+        params = [os.path.commonprefix(sorted(longest))]
+    rows = con.execute(
+        f"""
+        SELECT d.doc_id, list(DISTINCT h.pid)
+        FROM ({holders}) h JOIN {DOCS} d ON d.docidx = h.docidx
+        WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
+          AND (NOT ? OR d.is_own)
+          AND (?::DATE IS NULL OR (d.published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
+        GROUP BY d.doc_id, d.published_at
+        ORDER BY d.published_at NULLS LAST, d.doc_id
+        """,
+        [*params, kind, kind, own_only, since, since],
+    ).fetchall()
+    return _text_lines(con, words, _fetch_passages_in_order(con, rows), width, limit)
 
 
-# doc_id, kind, title, published_at, url, text
-_DocRow = tuple[str, str, str | None, Any, str | None, str | None]
+def _fetch_passages_in_order(con: duckdb.DuckDBPyConnection, doc_pids: list[tuple[str, list[int]]]) -> Iterator[_DocRow]:
+    """The documents' rows in the order given, each with the (start, end) of its passages named,
+    read FETCH_BATCH documents at a time (most queries stop early)."""
+    for i in range(0, len(doc_pids), FETCH_BATCH):
+        chunk = doc_pids[i : i + FETCH_BATCH]
+        pids = sorted(int(p) for _, ps in chunk for p in ps)
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for doc_id, a, b in con.execute(  # a literal list of our own integers: read through the pid index
+            f"SELECT doc_id, start_char, end_char FROM {PASSAGES} WHERE pid IN ({', '.join(map(str, pids)) or 'NULL'}) ORDER BY pid"
+        ).fetchall():
+            spans.setdefault(doc_id, []).append((a, b))
+        rows = {r[0]: r for r in con.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ANY(?)", [[d for d, _ in chunk]]).fetchall()}
+        for doc_id, _ in chunk:
+            yield (*rows[doc_id], spans.get(doc_id, []))
 
 
-def _fetch_in_order(con: duckdb.DuckDBPyConnection, doc_ids: list[str], limit: int) -> Iterator[_DocRow]:
-    """The documents' rows in the order given, read in growing batches (most queries stop early)."""
-    i, batch = 0, max(limit, 16)
-    while i < len(doc_ids):
-        chunk = doc_ids[i : i + batch]
-        rows = {
-            r[0]: r
-            for r in con.execute(
-                "SELECT doc_id, kind, title, published_at, url, text FROM documents WHERE doc_id = ANY(?)", [chunk]
-            ).fetchall()
-        }
-        for doc_id in chunk:
-            yield rows[doc_id]
-        i += batch
-        batch = min(batch * 2, 2000)
+WINDOW_TAIL = 400  # characters read past a passage: a match starting in it may end in the next
 
 
-def _scan_in_order(
-    con: duckdb.DuckDBPyConnection, anchor: str, kind: str | None, own_only: bool, since: date | None
-) -> Iterator[_DocRow]:
-    """Every document whose lowered text contains the anchor, oldest first (no index: every text is read)."""
+def _spans(text: str, words: list[frozenset[str]], windows: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+    """find_words over the whole text, or over the passages given (each with a tail), as one list."""
+    if windows is None:
+        return find_words(text, words)
+    out: list[tuple[int, int]] = []
+    for a, b in windows:
+        for s, e in find_words(text[a : b + WINDOW_TAIL], words):
+            if a + s < b and (not out or a + s >= out[-1][1]):
+                out.append((a + s, a + e))
+    return out
+
+
+# doc_id, kind, title, published_at, url, timed, text
+_DocRow = tuple[str, str, str | None, Any, str | None, bool, str | None]
+_DOC_COLUMNS = "doc_id, kind, title, published_at, url, coalesce(timed, false), text"
+
+
+FETCH_BATCH = 40  # documents read at a time: few enough for DuckDB to look them up by the key's index
+
+
+def _scan_in_order(con: duckdb.DuckDBPyConnection, kind: str | None, own_only: bool, since: date | None) -> Iterator[_DocRow]:
+    """Every document with text, oldest first (no search index: every text is read)."""
     cur = con.cursor()
     try:
         cur.execute(
-            """
-            SELECT doc_id, kind, title, published_at, url, text FROM documents d
-            WHERE strpos(lower(text), ?) > 0
+            f"""
+            SELECT {_DOC_COLUMNS} FROM documents d
+            WHERE text IS NOT NULL
               AND (?::VARCHAR IS NULL OR kind = ?::VARCHAR)
               AND (NOT ? OR coalesce(is_own, false))
               AND (?::DATE IS NULL OR (published_at AT TIME ZONE 'UTC')::DATE >= ?::DATE)
             ORDER BY published_at NULLS LAST, doc_id
             """,
-            [anchor, kind, kind, own_only, since, since],
+            [kind, kind, own_only, since, since],
         )
         while batch := cur.fetchmany(200):
             yield from batch
@@ -337,13 +324,14 @@ def _scan_in_order(
 
 
 def _text_lines(
-    con: duckdb.DuckDBPyConnection, rx: re.Pattern[str], docs: Iterator[_DocRow], width: int, limit: int
+    con: duckdb.DuckDBPyConnection, words: list[frozenset[str]], docs: Iterator[Any], width: int, limit: int
 ) -> list[dict[str, Any]]:
-    """The first ``limit`` regex matches in the documents, in order, each with the caption second of
-    the segment it starts in (the last segment starting at or before it)."""
+    """The first ``limit`` matches in the documents (only in the passages a row names after its
+    columns, when it does), in order, each with the caption second of the segment it starts in (the
+    last segment starting at or before it)."""
     found: list[tuple[_DocRow, int, int]] = []
     for row in docs:
-        for s, e in _spans(rx, row[5] or ""):
+        for s, e in _spans(row[6] or "", words, row[7] if len(row) > 7 else None):
             found.append((row, s, e))
             if len(found) >= limit:
                 break
@@ -365,42 +353,8 @@ def _text_lines(
             ).fetchall()
         )
     out: list[dict[str, Any]] = []
-    for i, ((doc_id, k, title, published, url, raw), s, e) in enumerate(found):
+    for i, ((doc_id, k, title, published, url, timed, raw, *_), s, e) in enumerate(found):
         text = raw or ""
         left, match, right = text[max(0, s - width) : s], text[s:e], text[e : e + width]
-        out.append(_line(doc_id, k, title, published, url, s, e, left, match, right, seconds.get(i), None))
+        out.append(_line(doc_id, k, title, published, url, timed, s, e, left, match, right, seconds.get(i), None))
     return out
-
-
-_LOOKBEHIND = r"(?<!\w)"
-
-
-@lru_cache(maxsize=64)
-def _without_lookbehind(pattern: str, flags: int) -> re.Pattern[str] | None:
-    """The pattern without its leading look-behind: it matches wherever the pattern does."""
-    if not pattern.startswith(_LOOKBEHIND):
-        return None
-    try:
-        return re.compile(pattern[len(_LOOKBEHIND) :], flags)
-    except re.error:
-        return None
-
-
-def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    """``[m.span() for m in rx.finditer(text)]``, faster: a pattern starting with a look-behind is
-    tried at every position; without it ``re`` jumps to where its first word can start, and the
-    look-behind is then checked there."""
-    fast = _without_lookbehind(rx.pattern, rx.flags)
-    if fast is None:
-        return [m.span() for m in rx.finditer(text)]
-    spans, pos = [], 0
-    while (m := fast.search(text, pos)) is not None:
-        full = rx.match(text, m.start())  # the look-behind sees the text before m.start()
-        if full is None:
-            pos = m.start() + 1
-        elif full.end() == full.start():  # an empty match (not from query_regex): re's own rules
-            return [m.span() for m in rx.finditer(text)]
-        else:
-            spans.append(full.span())
-            pos = full.end()
-    return spans

@@ -17,6 +17,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.core import charts
+from pipelines.core.tweetpage import write_tweet_page
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_ORDER = ["contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"]
@@ -152,7 +153,7 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
             "SELECT * FROM citation_tallies WHERE kind = '*' ORDER BY documents DESC, mentions DESC, entity_id",
         )
     if _exists(con, "mentions") and _exists(con, "sentences"):
-        from pipelines.core.kwic import evidence_link
+        from pipelines.core.links import evidence_link
 
         rows = _rows(
             con,
@@ -301,8 +302,9 @@ def write_report(
     con: duckdb.DuckDBPyConnection, out_dir: Path, *, published_at: str | None = None, thinker: str | None = None,
     profile: Path | None = None,
 ) -> dict[str, Any]:
-    """Write reports/index.html and reports/claims.md; ``thinker`` (the catalog's name) titles them.
-    With the ``profile`` file, also reports/profile.html: the profile annotated with its verdicts."""
+    """Write reports/index.html, reports/claims.md and the searchable tweet archive reports/tweets.html;
+    ``thinker`` (the catalog's name) titles them. With the ``profile`` file, also reports/profile.html:
+    the profile annotated with its verdicts."""
     data = collect(con, published_at=published_at)
     data.thinker = thinker
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -317,9 +319,11 @@ def write_report(
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    tweets_path = write_tweet_page(con, out_dir, thinker=thinker, state=data.state)
     return {
         "html": str(html_path),
         "markdown": str(md_path),
+        "tweets": str(tweets_path),
         "claims": len(data.claims),
         "verdicts": data.verdict_counts,
         "state": data.state,

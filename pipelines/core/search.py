@@ -1,160 +1,92 @@
-"""Full-text search over documents: DuckDB's FTS extension (BM25), loaded offline by path.
+"""Search that finds the passage: ranking over passages, grouped by document.
 
-The index is built in the working database before it is published, so readers of
-``warehouse/corpus.duckdb`` get it for free. Queries are always parameterised.
+The passage index (``pipelines/core/searchindex.py``) holds every document's passages (caption
+windows, paragraphs, whole tweets), their words normalised by ``pipelines/core/textnorm.py`` (the
+one normalisation: case, quotes, dashes, ellipses, whitespace) and a posting list of word stems
+with each posting's BM25 weight. A query is scored per passage:
+
+    passage score = coverage + bm25 / (bm25 + BM25_HALF) + PHRASE_BONUS * phrase
+    result score  = its best passage's score + the document's title bonus
+
+* ``coverage``: the idf-weighted share of the query's content words (``STOP_WORDS`` left out) the
+  passage holds, in [0, 1];
+* ``bm25``: Okapi BM25 of those words over passages, squashed into [0, 1);
+* ``phrase``: the whole query, stop words included, occurs in the passage as normalised words (2+
+  words; a passage's last words are read with the next passage's first ones, so a phrase across
+  the boundary is found). A phrase match always scores above scattered words (>= 2 against < 2);
+* the title bonus: ``TITLE_EXACT`` when the query is the document's title or one of its source's
+  catalog aliases, which puts it above every other result (a passage scores < 3, any other title
+  bonus < 2); else, when the query is a phrase of a title (2+ words) or a title holding a content
+  word is a phrase of the query, 1 + the shorter's share of the longer's words.
+
+A result is a document: its best passage (link, snippet, score) and up to ``per_doc - 1`` more of
+its passages that score at least ``EXTRA_SHARE`` of the best, best first. A result whose document
+carries the same text as a better one's (a post and the tweet or day file carrying it:
+``searchindex.copy_signatures``) is folded into it as a copy. Results are ordered by the score
+printed (ties: newer first, then doc_id). Snippets mark the phrase and the words whose stems
+matched, never a stop word on its own. Queries are always parameterised.
 """
+
+# SQL text is assembled only from table names, numbers and fragments defined in this module and in
+# searchindex; every value (user text, ids, dates) is passed as a parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 import duckdb
 
+from pipelines.core.links import passage_link
+from pipelines.core.periods import parse_period
+from pipelines.core.searchindex import (
+    COPIES,
+    DOCS,
+    INDEX_VERSION,
+    PASSAGES,
+    POSTINGS,
+    PTEXT,
+    STATS,
+    TERMS,
+    TITLES,
+    build_fts_index,
+    content_words,
+    index_state,
+    search_tables_ready,
+    terms_of,
+)
+from pipelines.core.textnorm import find_words, norm_map, normalize_quote_text
 
-def build_fts_index(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the BM25 index over documents(title, text), then the tables that make queries fast.
-    No stop words: every query word must match (conjunctive search), and "the" in "bicycle for the
-    mind" is part of what the user asked for."""
-    drop_search_tables(con)  # never left beside an index they were not built from
-    con.execute(
-        "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
-        "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
-    )
-    build_search_tables(con)
+__all__ = ["SearchHit", "PassageHit", "SearchIndexMissing", "search", "build_fts_index", "index_state",
+           "search_tables_ready", "snippet", "match_spans", "parse_query"]
 
-
-# Side tables of the FTS index (docs/warehouse.md, "Internal tables"), rebuilt with it. Documents
-# are named by the index's own docids (fts_main_documents.docs).
-POSTINGS_TABLE = "_fts_postings"  # (termid, docid, tf), sorted by termid
-WORDS_TABLE = "_text_words"  # (word, docids): every word of lower(text), the documents holding it
-PAIRS_TABLE = "_text_pairs"  # (pair, docid), sorted by pair: adjacent words of lower(text), cut short
-# lower(text) is cut into words at these characters (one class for RE2 and Python). A string without
-# them occurs in lower(text) exactly when it occurs inside one of the document's words.
-WORD_SPLIT_CHARS = " \t\n\r\f"
-_WORD_SPLIT_RE = re.compile(r"[ \t\n\r\f]+")
-_PAIR_CHARS = 4
-_DOC_WORDS = r"""
-    SELECT f.docid, string_split_regex(lower(d.text), '[ \t\n\r\f]+') AS w
-    FROM documents d JOIN fts_main_documents.docs f ON f.name = d.doc_id
-"""
-
-
-def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table in (PAIRS_TABLE, WORDS_TABLE, POSTINGS_TABLE):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+BM25_HALF = 8.0  # the BM25 at which its share of the score is one half
+PHRASE_BONUS = 1.0
+TITLE_EXACT = 6.0  # above any passage (< 3) plus any other title bonus (< 2): a title query finds its document first
+PER_DOC = 3
+EXTRA_SHARE = 0.7  # a document's other passages are shown when they score at least this share of its best
 
 
-def build_search_tables(con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000) -> None:
-    """Build the side tables of the FTS index from ``fts_main_documents`` and ``documents``.
-
-    * ``_fts_postings(termid, docid, tf)``: how often each index term occurs in each document (title
-      and text, as ``match_bm25`` counts), sorted by termid so the rows of a query's terms are read
-      without scanning the index: BM25 is computed for the documents holding every query term only.
-    * ``_text_words(word, docids)``: every distinct word of ``lower(text)`` (cut at whitespace) with
-      the documents holding it: "which texts contain this string" without lowering every text.
-    * ``_text_pairs(pair, docid)``: for every two adjacent words of ``lower(text)``, the last 4
-      characters of the first, a space and the first 4 of the second ("king memo" for "working
-      memory"), per document, sorted: a phrase can only be in texts holding its pairs.
-
-    Built one after the other, the pairs last: queries use them only when all three are there.
-    """
-    drop_search_tables(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {POSTINGS_TABLE} AS
-        SELECT termid, docid, count(*) AS tf FROM fts_main_documents.terms GROUP BY termid, docid
-        ORDER BY termid, docid
-        """  # noqa: S608 - table names are module constants
-    )
-    # Words and pairs come from per-document lists of words, which DuckDB does not count against its
-    # memory limit: documents go in batches of about `batch_chars` characters (memory stays bounded
-    # at any corpus size), and the batches' rows are sorted once at the end (that sort can spill).
-    con.execute("CREATE OR REPLACE TEMP TABLE _words_in (docid BIGINT, word VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _pairs_in (docid BIGINT, pair VARCHAR)")
-    for lo, hi in _docid_batches(con, batch_chars):
-        con.execute(
-            f"INSERT INTO _words_in SELECT docid, unnest(list_distinct(w)) FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?",  # noqa: S608 - a module constant
-            [lo, hi],
-        )
-        con.execute(
-            f"""
-            INSERT INTO _pairs_in
-            SELECT docid, unnest(list_distinct(list_transform(
-                       range(1, len(w)), i -> right(w[i], {_PAIR_CHARS}) || ' ' || left(w[i + 1], {_PAIR_CHARS}))))
-            FROM ({_DOC_WORDS}) WHERE docid BETWEEN ? AND ?
-            """,  # noqa: S608 - table names and fragments are module constants
-            [lo, hi],
-        )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {WORDS_TABLE} AS
-        SELECT word, list(docid ORDER BY docid) AS docids FROM _words_in GROUP BY word ORDER BY word
-        """  # noqa: S608 - table names are module constants
-    )
-    con.execute(f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT pair, docid FROM _pairs_in ORDER BY pair, docid")  # noqa: S608 - a module constant
-    con.execute("DROP TABLE _words_in")
-    con.execute("DROP TABLE _pairs_in")
+# --------------------------------------------------------------------------- queries
 
 
-def _docid_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> list[tuple[int, int]]:
-    """Ranges of FTS docids holding about ``batch_chars`` characters of text each (a long document is alone)."""
-    return [
-        (int(lo), int(hi))
-        for lo, hi in con.execute(
-            """
-            SELECT min(docid), max(docid) FROM (
-                SELECT f.docid, sum(coalesce(length(d.text), 0)) OVER (ORDER BY f.docid) AS cum
-                FROM documents d JOIN fts_main_documents.docs f ON f.name = d.doc_id)
-            GROUP BY cum // ? ORDER BY 1
-            """,
-            [max(1, int(batch_chars))],
-        ).fetchall()
-    ]
+class SearchIndexMissing(RuntimeError):
+    """The warehouse has no passage index of this version (built by an older version)."""
 
 
-def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the FTS index and its side tables are all there (else queries take the slow path)."""
-    row = con.execute(
-        """
-        SELECT count(*) FROM duckdb_tables()
-        WHERE database_name = current_database()
-          AND ((schema_name = 'fts_main_documents' AND table_name IN ('dict', 'docs', 'stats'))
-               OR (schema_name = 'main' AND table_name IN (?, ?, ?)))
-        """,
-        [POSTINGS_TABLE, WORDS_TABLE, PAIRS_TABLE],
-    ).fetchone()
-    return bool(row and row[0] == 6)
-
-
-def holder_docids(con: duckdb.DuckDBPyConnection, low: str) -> set[int]:
-    """FTS docids of the documents whose ``lower(text)`` may contain ``low`` (a lower-cased string
-    without leading or trailing whitespace): every document that does, plus a few that do not.
-
-    Exact for a string without whitespace (it is inside one word). For more words, each two adjacent
-    ones are a pair of ``_text_pairs`` (when the 4 characters on each side of the space are known:
-    the first word may end a longer one, the last may start one); failing that, the words between
-    the spaces are whole words, the first ends a word and the last starts one."""
-    pieces = _WORD_SPLIT_RE.split(low)
-    last = len(pieces) - 1
-    parts: list[tuple[str, str]] = []  # (SQL for docids, its parameter); table names are constants
-    for i in range(last):
-        left, right = pieces[i], pieces[i + 1]
-        if (i == 0 and len(left) < _PAIR_CHARS) or (i + 1 == last and len(right) < _PAIR_CHARS):
-            continue  # a cut word: its 4 characters next to the space are not known
-        pair = left[-_PAIR_CHARS:] + " " + right[:_PAIR_CHARS]
-        parts.append((f"SELECT docid FROM {PAIRS_TABLE} WHERE pair = ?", pair))  # noqa: S608
-    if not parts:  # one word, or no pair known: the words (long lists for common ones)
-        if last == 0:
-            words = [("strpos(word, ?) > 0", pieces[0])]
-        else:
-            words = [("ends_with(word, ?)", pieces[0])] + [("word = ?", p) for p in pieces[1:-1]]
-            words.append(("starts_with(word, ?)", pieces[-1]))
-        parts = [(f"SELECT unnest(docids) AS docid FROM {WORDS_TABLE} WHERE {cond}", v) for cond, v in words]  # noqa: S608
-    sql = " INTERSECT ".join(p for p, _ in parts)
-    return {r[0] for r in con.execute(sql, [v for _, v in parts]).fetchall()}
+@dataclass
+class PassageHit:
+    start_char: int
+    end_char: int
+    start_s: float | None
+    link: str | None
+    score: float
+    phrase: bool
+    snippet: str  # the matched words are wrapped in [[ ]] for highlighting
 
 
 @dataclass
@@ -163,46 +95,81 @@ class SearchHit:
     kind: str
     title: str | None
     published_at: datetime | None
-    link: str | None
-    score: float
-    snippet: str  # the matched words are wrapped in [[ ]] for highlighting
+    link: str | None  # of the best passage
+    score: float  # of the best passage, with the document's title bonus
+    snippet: str
+    title_bonus: float = 0.0
+    passages: list[PassageHit] = field(default_factory=list)  # the best first (passages[0] is this hit's)
+    copies: list[tuple[str, str | None]] = field(default_factory=list)  # (doc_id, link) of results repeating it
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "kind": self.kind,
+            "date": self.published_at.date().isoformat() if self.published_at else None,
+            "title": self.title,
+            "link": self.link,
+            "snippet": self.snippet,
+            "score": round(self.score, 4),
+            "passages": [
+                {"link": p.link, "start_char": p.start_char, "start_s": p.start_s, "snippet": p.snippet,
+                 "score": round(p.score, 4), "phrase": p.phrase}
+                for p in self.passages
+            ],
+            "copies": [{"doc_id": d, "link": link} for d, link in self.copies],
+        }
 
 
-def _snippet(text: str, terms: list[str], phrase: str | None, window: int = 90) -> str:
-    low = text.lower()
-    pos = low.find(phrase.lower()) if phrase else -1
-    if pos < 0:
-        phrase = None
-        # centre on the rarest (longest) query word, matched as a whole word
-        for t in sorted(terms, key=len, reverse=True):
-            found = _find_word(t, text)
-            if found is not None:
-                pos = found
-                break
-        pos = max(pos, 0)
-    start, end = max(0, pos - window), min(len(text), pos + window)
-    piece = " ".join(text[start:end].split())
-    patterns = [re.escape(phrase)] if phrase else [rf"\b{re.escape(t)}\b" for t in sorted(terms, key=len, reverse=True) if t]
-    for pattern in patterns:
-        piece = re.sub(f"(?i)({pattern})", r"[[\1]]", piece)
-    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+@dataclass(frozen=True)
+class _Query:
+    norm: str
+    words: tuple[str, ...]
+    stems: tuple[str, ...]  # distinct stems of the content words, in query order
 
 
-@lru_cache(maxsize=256)
-def _word_patterns(word: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return re.compile(rf"(?i)\b{re.escape(word)}\b"), re.compile(rf"(?i){re.escape(word)}\b")
+def parse_query(query: str) -> _Query:
+    norm = normalize_quote_text(query or "")
+    words = tuple(norm.split())
+    stems = tuple(dict.fromkeys(t for w in words for t in terms_of(w)))
+    return _Query(norm, words, stems)
 
 
-def _find_word(word: str, text: str) -> int | None:
-    """Where ``re.search(rf"(?i)\\b{re.escape(word)}\\b", text)`` starts, faster: a pattern starting
-    with ``\\b`` is tried at every position; without it ``re`` jumps to where the word can start."""
-    full, fast = _word_patterns(word)
-    pos = 0
-    while (m := fast.search(text, pos)) is not None:
-        if full.match(text, m.start()):  # its \b sees the character before m.start()
-            return m.start()
-        pos = m.start() + 1
-    return None
+def _day(value: str | date | datetime | None, end: bool = False) -> date | None:
+    """The first day of a 'YYYY[-MM[-DD]]' period (or a date), or with ``end`` its last day."""
+    if value is None or value == "":
+        return None
+    period = parse_period(value)
+    return period.end if end else period.start
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """The filters of a search as a WHERE fragment over ``_search_docs d`` (fixed text) and its values."""
+
+    kind: str | None = None
+    own_only: bool = False
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kind or self.own_only or self.since or self.until)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        parts: list[str] = ["true"]
+        params: list[Any] = []
+        if self.kind:
+            parts.append("d.kind = ?")
+            params.append(self.kind)
+        if self.own_only:
+            parts.append("d.is_own")
+        if self.since:
+            parts.append("(d.published_at AT TIME ZONE 'UTC')::DATE >= ?")
+            params.append(self.since)
+        if self.until:
+            parts.append("(d.published_at AT TIME ZONE 'UTC')::DATE <= ?")
+            params.append(self.until)
+        return " AND ".join(parts), params
 
 
 def search(
@@ -213,163 +180,300 @@ def search(
     limit: int = 20,
     exact: bool = False,
     own_only: bool = False,
+    since: str | date | datetime | None = None,
+    until: str | date | datetime | None = None,
+    per_doc: int = PER_DOC,
 ) -> list[SearchHit]:
-    """Ranked documents for a query: every query word required (BM25, ``match_bm25`` with
-    ``conjunctive := 1``), documents containing the whole query verbatim (case-insensitive) first,
-    then by score, then by doc_id. ``exact`` keeps only documents containing the phrase verbatim,
-    still ranked by BM25."""
-    query = query.strip()
-    if not query:
+    """Ranked results for a query (see the module's docstring). ``exact`` keeps only passages
+    holding the whole query as normalised words; ``since``/``until`` ('YYYY[-MM[-DD]]') keep
+    documents published in that range (undated ones are then left out)."""
+    q = parse_query(query)
+    limit, per_doc = max(0, int(limit)), max(1, int(per_doc))
+    if not q.words or limit == 0:
         return []
-    if int(limit) >= 0 and search_tables_ready(con):
-        ranked = _ranked_indexed(con, query, kind, int(limit), exact, own_only)
-    else:  # no side tables (an index built by an older version): score every document
-        ranked = _ranked_scan(con, query, kind, int(limit), exact, own_only)
-    if not ranked:
-        return []
-    first_term = query if exact else query.split()[0]
-    # texts, and the caption second of the first term, for the rows shown only
-    rows = con.execute(
-        """
-        SELECT d.doc_id, d.kind, d.title, d.published_at, d.url, d.text,
-               (SELECT min(start_s) FROM segments g WHERE g.doc_id = d.doc_id
-                  AND g.start_char <= strpos(lower(d.text), lower(?)) - 1
-                  AND g.end_char > strpos(lower(d.text), lower(?)) - 1) AS start_s
-        FROM documents d
-        WHERE d.doc_id = ANY(?)
-        """,
-        [first_term, first_term, [doc_id for doc_id, _ in ranked]],
-    ).fetchall()
-    by_id = {r[0]: r for r in rows}
-    terms = re.findall(r"\w+", query)
-    out = []
-    for doc_id, score in ranked:
-        _, k, title, published, url, text, start_s = by_id[doc_id]
-        out.append(
-            SearchHit(
-                doc_id=doc_id,
-                kind=k,
-                title=title,
-                published_at=published,
-                link=_link(k, url, start_s),
-                score=float(score),
-                snippet=_snippet(text, terms, query),
-            )
-        )
+    flt = _Filters(kind or None, bool(own_only), _day(since), _day(until, end=True))
+    try:
+        idf = _idfs(con, q)
+        titles = _title_bonuses(con, q, flt) if not exact else {}
+        ranked = _ranked_passages(con, q, idf, flt, exact, titles, limit + COPY_SLACK, per_doc)
+        return _hits(con, q, ranked, limit)
+    except duckdb.CatalogException as e:  # a table of the index is missing
+        raise SearchIndexMissing(_MISSING) from e
+
+
+_MISSING = "the warehouse has no passage index of this version: run `corpus run` to build it"
+
+
+def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> dict[str, tuple[int | None, float]]:
+    """stem -> (termid or None when no passage has it, its BM25 idf over passages)."""
+    row = con.execute(f"SELECT passages, version FROM {STATS}").fetchone()
+    if not row or row[1] != INDEX_VERSION:
+        raise SearchIndexMissing(_MISSING)
+    n = float(row[0])
+    found = {t: (tid, df) for tid, t, df in con.execute(
+        f"SELECT termid, term, df FROM {TERMS} WHERE term = ANY(?)", [list(q.stems)]).fetchall()}
+    out: dict[str, tuple[int | None, float]] = {}
+    for st in q.stems:
+        tid, df = found.get(st, (None, 0))
+        out[st] = (tid, math.log(1 + (n - df + 0.5) / (df + 0.5)))
     return out
 
 
-def _ranked_scan(
-    con: duckdb.DuckDBPyConnection, query: str, kind: str | None, limit: int, exact: bool, own_only: bool
-) -> list[tuple[str, float]]:
-    """(doc_id, score) of the hits, best first, with ``match_bm25`` evaluated for every document."""
-    sql = """
-        SELECT d.doc_id, s.score
-        FROM (SELECT doc_id, fts_main_documents.match_bm25(doc_id, ?, conjunctive := 1) AS score FROM documents) s
-        JOIN documents d USING (doc_id)
-        WHERE s.score IS NOT NULL
-          AND (? IS NULL OR d.kind = ?)
-          AND (NOT ? OR strpos(lower(d.text), lower(?)) > 0)
-          AND (NOT ? OR d.is_own)
-        ORDER BY strpos(lower(d.text), lower(?)) > 0 DESC, s.score DESC, d.doc_id
-        LIMIT ?
-    """
-    rows = con.execute(sql, [query, kind, kind, exact, query, own_only, query, limit]).fetchall()
-    return [(doc_id, score) for doc_id, score in rows]
-
-
-# BM25 as the fts extension's match_bm25 macro computes it (k := 1.2, b := 0.75: the same expression
-# and types, so each term's part is the same double), for the documents holding every query term
-# (its ``conjunctive := 1``), from the query's postings only. The macro adds the parts in whatever
-# order its parallel hash aggregate meets them, so for 3+ terms its scores vary in the last bit from
-# run to run; here they are added smallest first, so a score is the same on every run.
-_BM25_CANDIDATES = f"""
-    WITH p AS (SELECT termid, docid, tf FROM {POSTINGS_TABLE} WHERE termid = ANY(?)),
-    s AS (
-        SELECT p.docid,
-               list_sum(list_sort(list(
-                   log((((st.num_docs - t.df) + 0.5) / (t.df + 0.5)) + 1)
-                   * ((p.tf * (1.2 + 1)) / (p.tf + (1.2 * ((1 - 0.75) + (0.75 * (f.len / st.avgdl))))))))) AS score
-        FROM p
-        JOIN fts_main_documents.dict t ON t.termid = p.termid
-        JOIN fts_main_documents.docs f ON f.docid = p.docid
-        CROSS JOIN fts_main_documents.stats st
-        GROUP BY p.docid
-        HAVING count(*) = ?
-    )
-    SELECT d.doc_id, s.docid, s.score
-    FROM s
-    JOIN fts_main_documents.docs f ON f.docid = s.docid
-    JOIN documents d ON d.doc_id = f.name
-    WHERE (?::VARCHAR IS NULL OR d.kind = ?::VARCHAR)
-      AND (NOT ? OR d.is_own)
-    ORDER BY s.score DESC, d.doc_id
-"""  # noqa: S608 - the table name is a module constant; values are parameters
-
-
-def _ranked_indexed(
-    con: duckdb.DuckDBPyConnection, query: str, kind: str | None, limit: int, exact: bool, own_only: bool
-) -> list[tuple[str, float]]:
-    """What ``_ranked_scan`` returns, from the side tables: BM25 for the documents holding every
-    query term only (``_fts_postings``), and the phrase looked for only in the texts that can hold it
-    (``_text_pairs``, ``_text_words``), best-scored first, until the page is full."""
-    # the query's terms, tokenised and stemmed by the index's own macro (as match_bm25 does)
-    ntokens, termids, low_query = con.execute(
-        """
-        WITH tokens AS (SELECT DISTINCT stem(unnest(fts_main_documents.tokenize(?)), 'porter') AS t)
-        SELECT (SELECT count(*) FROM tokens), list(d.termid), lower(?)
-        FROM fts_main_documents.dict d JOIN tokens ON d.term = tokens.t
+def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: _Filters) -> dict[int, tuple[float, int]]:
+    """docidx -> (title bonus, first pid) for the documents whose title (or one of its source's
+    catalog aliases) is the query (TITLE_EXACT), holds the query as a phrase (2+ words), or is a
+    phrase of the query holding a content word: then 1 + the shorter's share of the longer."""
+    where, params = flt.sql()
+    rows = con.execute(
+        f"""
+        SELECT t.docidx, t.title_norm, d.first_pid FROM {TITLES} t JOIN {DOCS} d USING (docidx)
+        WHERE (strpos(' ' || t.title_norm || ' ', ' ' || ?::VARCHAR || ' ') > 0
+               OR strpos(' ' || ?::VARCHAR || ' ', ' ' || t.title_norm || ' ') > 0)
+          AND {where}
         """,
-        [query, query],
-    ).fetchone() or (0, None, query)
-    if not termids or len(termids) != ntokens or limit == 0:
-        return []  # a word the index never saw: no document has every word
-    candidates = con.execute(_BM25_CANDIDATES, [termids, len(termids), kind, kind, own_only]).fetchall()
-    if not candidates:
-        return []
-    holds = _phrase_holders(con, [(doc_id, docid) for doc_id, docid, _ in candidates], low_query, limit)
-    first = [(doc_id, score) for doc_id, _, score in candidates if holds.get(doc_id) is True]
-    if exact or len(first) >= limit:
-        return first[:limit]
-    # every candidate is known now: those without the phrase next, those without text last
-    rest = [(doc_id, score) for doc_id, _, score in candidates if holds[doc_id] is False]
-    rest += [(doc_id, score) for doc_id, _, score in candidates if holds[doc_id] is None]
-    return (first + rest)[:limit]
-
-
-def _phrase_holders(
-    con: duckdb.DuckDBPyConnection, candidates: list[tuple[str, int]], low_query: str, limit: int
-) -> dict[str, bool | None]:
-    """For the candidates (doc_id, FTS docid, best first): does ``lower(text)`` contain ``low_query``
-    (``strpos(lower(text), lower(query)) > 0``; None for a document without text)? Known for every
-    candidate up to the ``limit``-th that does; the texts of the few that may are read, in order."""
-    possible = holder_docids(con, low_query)
-    holds: dict[str, bool | None] = {}
-    to_check = []
-    for doc_id, docid in candidates:
-        if docid in possible:
-            to_check.append(doc_id)
+        [q.norm, q.norm, *params],
+    ).fetchall()
+    out: dict[int, tuple[float, int]] = {}
+    for docidx, title_norm, first_pid in rows:
+        tw = title_norm.split()
+        if title_norm == q.norm:
+            bonus = TITLE_EXACT
         else:
-            holds[doc_id] = False
-    found, i, batch = 0, 0, max(limit, 16)
-    while i < len(to_check) and found < limit:
-        chunk = to_check[i : i + batch]
-        for doc_id, has in con.execute(
-            "SELECT doc_id, strpos(lower(text), ?) > 0 FROM documents WHERE doc_id = ANY(?)", [low_query, chunk]
-        ).fetchall():
-            holds[doc_id] = has
-            found += bool(has)
-        i += batch
-        batch *= 2
-    if found < limit:  # documents without text (they have no words) sort last; there are rarely any
-        no_text = {r[0] for r in con.execute("SELECT doc_id FROM documents WHERE text IS NULL").fetchall()}
-        for doc_id, _ in candidates:
-            if doc_id in no_text:
-                holds[doc_id] = None
-    return holds
+            shorter = q.words if len(q.words) < len(tw) else tw
+            if (shorter is q.words and len(q.words) < 2) or not content_words(shorter):
+                continue
+            bonus = 1.0 + len(shorter) / max(len(q.words), len(tw))
+        if bonus > out.get(docidx, (0.0, 0))[0]:
+            out[docidx] = (bonus, int(first_pid))
+    return out
 
 
-def _link(kind: str, url: str | None, start_s: float | None) -> str | None:
-    from pipelines.core.kwic import evidence_link  # one rule for deep links, shared with KWIC
+VERIFY_MAX = 1000  # passages holding every content word that may be read to look for the phrase
+VERIFY_BATCH = 100  # read this many at a time, best first, until enough documents hold the phrase
 
-    return evidence_link(kind, url, start_s)
+
+def _in_list(ints: Sequence[int]) -> str:
+    """A literal IN list of integers (from the index itself, never from a user): DuckDB looks such a
+    list up in the table's index (a list parameter would make it scan the table)."""
+    return ", ".join(str(int(i)) for i in ints) or "NULL"
+
+
+def _phrase_holders(con: duckdb.DuckDBPyConnection, q: _Query, pids: Sequence[int]) -> list[int]:
+    """Of these passages, those holding the query as normalised words, starting in the passage's own
+    words (the next passage's head completes a phrase across the boundary)."""
+    if not pids:
+        return []
+    needle = f" {q.norm} "
+    rows = con.execute(f"SELECT pid, norm_len, norm, head FROM {PTEXT} WHERE pid IN ({_in_list(pids)})").fetchall()
+    return [pid for pid, norm_len, norm, head in rows if 0 <= f" {norm} {head} ".find(needle) <= norm_len]
+
+
+def _find_phrase(con: duckdb.DuckDBPyConnection, q: _Query, titles: dict[int, tuple[float, int]], need: int) -> list[int]:
+    """The candidates (``_search_cand``) holding the phrase. Those holding every content word all have
+    full coverage, so by BM25 the best of them are the best phrase holders: they are read best first,
+    VERIFY_BATCH at a time, until ``need`` documents hold the phrase or VERIFY_MAX were read (a phrase
+    holder further down is then scored without its phrase). Title documents' passages are read too."""
+    complete = [(pid, docidx) for pid, docidx in con.execute(
+        f"SELECT pid, docidx FROM _search_cand WHERE complete ORDER BY base DESC, pid LIMIT {VERIFY_MAX}").fetchall()]
+    if not q.stems:
+        return [pid for pid, _ in complete]  # found by their text already
+    docs_of = dict(complete)
+    found: list[int] = []
+    docs: set[int] = set()
+    for i in range(0, len(complete), VERIFY_BATCH):
+        hits = _phrase_holders(con, q, [pid for pid, _ in complete[i : i + VERIFY_BATCH]])
+        found += hits
+        docs.update(docs_of[p] for p in hits)
+        if len(docs) >= need:
+            break
+    title_pids = [r[0] for r in con.execute(
+        f"SELECT pid FROM _search_cand WHERE complete AND docidx IN ({_in_list(list(titles))}) LIMIT {VERIFY_MAX}").fetchall()]
+    return sorted(set(found) | set(_phrase_holders(con, q, [p for p in title_pids if p not in set(found)])))
+
+
+def _ranked_passages(
+    con: duckdb.DuckDBPyConnection,
+    q: _Query,
+    idf: dict[str, tuple[int | None, float]],
+    flt: _Filters,
+    exact: bool,
+    titles: dict[int, tuple[float, int]],
+    limit: int,
+    per_doc: int,
+) -> list[tuple[str, int, float, bool, float]]:
+    """(doc_id, pid, passage score, phrase, title bonus) of the passages shown, in result order.
+
+    The candidates (passages holding a content word, within the filters) are scored from their
+    postings alone into a temporary table; the phrase is looked for in some of their texts
+    (``_find_phrase``); documents are ranked by their best passage plus their title bonus, and the
+    passages of the first ``limit`` are returned. A query of stop words only reads every passage's
+    text for its phrase (slow on a large corpus)."""
+    known = [(tid, w) for tid, w in idf.values() if tid is not None]
+    total_idf = sum(w for _, w in idf.values()) or 1.0
+    if q.stems:
+        if len(known) < len(q.stems) and exact:
+            return []  # a word no passage holds: no passage holds the phrase
+        cand = f"""
+            SELECT p.pid, any_value(p.docidx) AS docidx,
+                   sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} + sum(p.w) / (sum(p.w) + {BM25_HALF}) AS base,
+                   count(*) = {len(q.stems)} AND {len(known) == len(q.stems)} AS complete
+            FROM {POSTINGS} p JOIN (SELECT unnest(?::INTEGER[]) AS termid, unnest(?::DOUBLE[]) AS idf) q USING (termid)
+            GROUP BY p.pid
+        """
+        cand_params: list[Any] = [[t for t, _ in known], [w for _, w in known]]
+    else:
+        cand = f"""
+            SELECT t.pid, s.docidx, 1.0 AS base, true AS complete
+            FROM {PTEXT} t JOIN {PASSAGES} s USING (pid)
+            WHERE strpos(' ' || t.norm || ' ' || t.head || ' ', ?) BETWEEN 1 AND t.norm_len + 1
+        """
+        cand_params = [f" {q.norm} "]
+    where, fparams = flt.sql()
+    filtered = f"SELECT c.* FROM ({cand}) c JOIN {DOCS} d ON d.docidx = c.docidx WHERE {where}" if flt.active else cand
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _search_cand AS {filtered}", [*cand_params, *fparams])
+    try:
+        phrase = _find_phrase(con, q, titles, limit + per_doc) if (len(q.words) >= 2 or exact) else []
+        if exact and not phrase:
+            return []
+        title_ids = list(titles)
+        sql = f"""
+            WITH ph AS (SELECT unnest(?::INTEGER[]) AS pid),
+            t AS (SELECT unnest(?::INTEGER[]) AS docidx, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
+            k AS (
+                SELECT c.pid, c.docidx, c.base + CASE WHEN ph.pid IS NOT NULL THEN {PHRASE_BONUS} ELSE 0 END AS pscore,
+                       ph.pid IS NOT NULL AS phrase
+                FROM (SELECT pid, docidx, base FROM _search_cand
+                      UNION ALL  -- a document found by its title alone: its first passage
+                      SELECT pid, docidx, 0.0 FROM t WHERE pid NOT IN (SELECT pid FROM _search_cand)) c
+                LEFT JOIN ph ON ph.pid = c.pid
+                WHERE NOT ? OR ph.pid IS NOT NULL
+            ),
+            best AS (SELECT docidx, max(pscore) AS best FROM k GROUP BY docidx),
+            top AS (
+                SELECT b.docidx, b.best, b.best + coalesce(t.bonus, 0) AS dscore, coalesce(t.bonus, 0) AS bonus,
+                       d.doc_id, d.published_at
+                FROM best b JOIN {DOCS} d USING (docidx) LEFT JOIN t USING (docidx)
+                ORDER BY dscore DESC, d.published_at DESC NULLS LAST, d.doc_id LIMIT ?
+            )
+            SELECT top.doc_id, k.pid, k.pscore, k.phrase, top.bonus
+            FROM k JOIN top USING (docidx)
+            WHERE k.pscore >= {EXTRA_SHARE} * top.best
+            QUALIFY row_number() OVER (PARTITION BY k.docidx ORDER BY k.pscore DESC, k.pid) <= ?
+            ORDER BY top.dscore DESC, top.published_at DESC NULLS LAST, top.doc_id, k.pscore DESC, k.pid
+        """
+        params = [phrase, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids],
+                  exact, limit, per_doc]
+        rows = con.execute(sql, params).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _search_cand")
+    return [(d, int(p), float(sc), bool(ph), float(b)) for d, p, sc, ph, b in rows]
+
+
+def _hits(
+    con: duckdb.DuckDBPyConnection,
+    q: _Query,
+    ranked: list[tuple[str, int, float, bool, float]],
+    limit: int,
+) -> list[SearchHit]:
+    if not ranked:
+        return []
+    rows = con.execute(
+        f"""
+        SELECT s.pid, s.doc_id, s.start_char, s.end_char, s.start_s, d.kind, d.title, d.url, d.published_at, d.timed
+        FROM {PASSAGES} s JOIN {DOCS} d ON d.docidx = s.docidx
+        WHERE s.pid IN ({_in_list([pid for _, pid, _, _, _ in ranked])})
+        """,
+    ).fetchall()
+    by_pid = {r[0]: r for r in rows}
+    texts = dict(con.execute("SELECT doc_id, text FROM documents WHERE doc_id = ANY(?)", [list({r[1] for r in rows})]).fetchall())
+    hits: list[SearchHit] = []
+    current: SearchHit | None = None
+    for doc_id, pid, pscore, phrase, bonus in ranked:
+        _, _, a, b, start_s, kind, title, url, published, timed = by_pid[pid]
+        ph = PassageHit(
+            start_char=a, end_char=b, start_s=start_s if timed else None, link=passage_link(kind, url, start_s, timed),
+            score=pscore + bonus, phrase=phrase, snippet=snippet((texts.get(doc_id) or "")[a:b], q),
+        )
+        if current is None or current.doc_id != doc_id:
+            current = SearchHit(doc_id, kind, title, published, ph.link, ph.score, ph.snippet, bonus, [ph])
+            hits.append(current)
+        else:
+            current.passages.append(ph)
+    return _fold_copies(con, hits)[:limit]
+
+
+COPY_SLACK = 5  # results read beyond the limit, so that folding copies still fills the page
+
+
+def _fold_copies(con: duckdb.DuckDBPyConnection, hits: list[SearchHit]) -> list[SearchHit]:
+    """A result whose document is a copy of a better result's (``_search_copies``) is folded into it."""
+    ids = [h.doc_id for h in hits]
+    pairs = con.execute(f"SELECT doc_a, doc_b FROM {COPIES} WHERE doc_a = ANY(?) AND doc_b = ANY(?)", [ids, ids]).fetchall()
+    if not pairs:
+        return hits
+    same = {frozenset(p) for p in pairs}
+    kept: list[SearchHit] = []
+    for h in hits:
+        into = next((k for k in kept if frozenset((k.doc_id, h.doc_id)) in same), None)
+        if into is None:
+            kept.append(h)
+        else:
+            into.copies.append((h.doc_id, h.link))
+    return kept
+
+
+# --------------------------------------------------------------------------- snippets
+
+
+def match_spans(text: str, q: _Query) -> list[tuple[int, int]]:
+    """What a snippet highlights: the whole query where it occurs as a phrase, and every content
+    word of the query (any word with the same stem) elsewhere; never a stop word on its own."""
+    mapped = norm_map(text)
+    spans = find_words(text, [{w} for w in q.words], mapped=mapped) if len(q.words) >= 2 else []
+    if q.stems:
+        wanted = set(q.stems)
+        out, idx = mapped
+        pos = 0
+        for w in out.split(" "):
+            if len(w) > 1 and wanted.intersection(terms_of(w)):  # a lone "2" or "0" is noise, unless in the phrase
+                a, b = int(idx[pos]), int(idx[pos + len(w) - 1]) + 1
+                if not any(s <= a < e for s, e in spans):
+                    spans.append((a, b))
+            pos += len(w) + 1
+    return sorted(spans)
+
+
+def snippet(text: str, q: _Query, width: int = 220) -> str:
+    """About ``width`` characters of the passage around its best match, matched words in [[ ]]."""
+    if not text:
+        return ""
+    spans = match_spans(text, q)
+    if spans:
+        phrase = [s for s in spans if len(text[s[0] : s[1]].split()) >= len(q.words) >= 2]
+        # the window holding the most matched words (a phrase first), starting a little before its first
+        best, best_n = spans[0], -1
+        for s in phrase or spans:
+            n = sum(1 for a, _ in spans if s[0] <= a < s[0] + width)
+            if n > best_n:
+                best, best_n = s, n
+        start = max(0, best[0] - width // 4)
+    else:
+        start = 0
+    end = min(len(text), start + width)
+    if start > 0:
+        sp = text.find(" ", start, best[0] if spans else start + 20)
+        start = sp + 1 if sp != -1 else start
+    if end < len(text):
+        sp = text.rfind(" ", start, end)
+        end = sp if sp > start else end
+    out, last = [], start
+    for a, b in spans:
+        if a < start or b > end or a < last:
+            continue
+        out.append(text[last:a])
+        out.append("[[" + text[a:b] + "]]")
+        last = b
+    out.append(text[last:end])
+    piece = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+

@@ -4,13 +4,15 @@
 whitespace into one space, so curly and straight quotes, dashes, ellipses, line breaks and double
 spaces all compare equal. ``norm_map`` does the same and says, for every output character, where it
 came from in the original text (for snippets and timestamps). ``norm_words`` splits the normalised
-text into words with their original offsets (for word-level alignment of quotes).
+text into words with their original offsets (for word-level alignment of quotes). ``find_words``
+says where a sequence of normalised words occurs in a text (KWIC, search snippets and phrases).
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Collection, Sequence
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -117,3 +119,51 @@ def norm_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
             spans.append((a, b))
         pos += len(w) + 1
     return words, spans
+
+
+def find_words(
+    text: str,
+    words: Sequence[Collection[str]],
+    *,
+    mapped: tuple[str, np.ndarray] | None = None,
+) -> list[tuple[int, int]]:
+    """Where a sequence of normalised words occurs in ``text``: (start, end) offsets in ``text``.
+
+    ``words[i]`` holds the normalised words accepted at position i (one word for plain text, every
+    form of its lemma for a lemma search). The words must follow each other in
+    ``normalize_quote_text(text)`` as whole words, so punctuation, quotes, dashes, ellipses, case
+    and whitespace between or around them do not matter ("bicycle for the mind" is found inside
+    curly quotes, "from scratch" as "from-scratch"). A possessive ``'s`` after a word does not
+    make it another word ("Licklider" is found in "Licklider’s"). Matches do not overlap.
+    ``mapped`` is ``norm_map(text)`` when the caller has it already.
+    """
+    pattern = _words_pattern(tuple(tuple(sorted(set(alts), key=lambda w: (-len(w), w))) for alts in words))
+    if pattern is None:
+        return []
+    out, idx = mapped if mapped is not None else norm_map(text)
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while (m := pattern.search(out, pos)) is not None:
+        possessive_ok = all(
+            m.group(g) == "" or (int(idx[m.start(g)]) > 0 and text[int(idx[m.start(g)]) - 1] in _APOSTROPHES)
+            for g in range(1, len(words) + 1)
+        )
+        if possessive_ok:
+            last = len(words)
+            end = int(idx[m.start(last)]) - 1 if m.group(last) else int(idx[m.end() - 1]) + 1
+            spans.append((int(idx[m.start()]), end))  # a possessive's "'s" is left out of the span
+            pos = m.end()
+        else:  # an "s" that is part of the word ("models" is not "model"): look again one word on
+            nxt = out.find(" ", m.start())
+            if nxt < 0:
+                break
+            pos = nxt + 1
+    return spans
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(words: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
+    if not words or any(not alts for alts in words):
+        return None
+    parts = ["(?:" + "|".join(re.escape(w) for w in alts) + ")(s?)" for alts in words]
+    return re.compile(r"(?<![^ ])" + " ".join(parts) + r"(?![^ ])")

@@ -25,7 +25,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
-from pipelines.core.search import build_fts_index, search_tables_ready
+from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -167,11 +167,9 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
     p = corpus.project
     with corpus.work_db() as con:
-        # the BM25 index is rebuilt only when documents changed (it costs minutes at 100x)
-        fts_state = con.execute(
-            "SELECT md5(coalesce(string_agg(doc_id || content_sha256 || coalesce(title, ''), ',' ORDER BY doc_id), ''))"
-            " FROM documents"
-        ).fetchone()[0]  # type: ignore[index]
+        # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
+        aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
+        fts_state = index_state(con, aliases)
         has_index = con.execute(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
         ).fetchone()[0]  # type: ignore[index]
@@ -179,7 +177,7 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
         rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)
         if rebuilt:
-            build_fts_index(con)
+            build_fts_index(con, aliases=aliases)
             con.execute("DELETE FROM _fts_state")
             con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pipelines.core.kwic import evidence_link as _kwic_link
+from pipelines.core.links import evidence_link as _kwic_link
 
 if TYPE_CHECKING:
     from pipelines.core.claims.config import Claim

@@ -1,0 +1,357 @@
+"""The passage index behind search and KWIC: built from ``documents`` and ``segments`` before the
+warehouse is published (``build_fts_index``), so every reader of corpus.duckdb has it.
+
+* ``_search_passages``: every document's passages (``pipelines/core/passages.py``: caption windows,
+  paragraphs, whole tweets), with their text normalised by ``pipelines/core/textnorm.py`` (``norm``)
+  and the first ``HEAD_WORDS`` normalised words of the next passage (``head``: a phrase across the
+  boundary is found in the first one);
+* ``_search_terms`` / ``_search_postings``: index terms (``terms_of``: Snowball English stems of
+  the words that are not ``STOP_WORDS``) and, per passage holding one, its count and Okapi BM25
+  weight (k1 = 1.2, b = 0.75, over passages), sorted by term so a query reads its terms' rows only;
+* ``_search_docs``, ``_search_titles``: per document its filters, link and first passage, and its
+  titles (its own and the catalog's aliases of its source), normalised;
+* ``_search_copies``: pairs of documents that carry one text (``copy_signatures``);
+* ``_search_stats``: the index version, the number of passages and their mean length.
+
+DuckDB's BM25 index over whole documents (``fts_main_documents``, ``match_bm25``) is built beside
+it for SQL users and as the relevance benchmark's baseline. Documents stream in batches, so memory
+stays bounded at any corpus size.
+"""
+
+# SQL text is assembled only from table names, numbers and fragments defined in this module; every
+# value is passed as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.core.passages import Segment, split_passages
+from pipelines.core.textnorm import normalize_quote_text
+
+INDEX_VERSION = 3  # bump when the index's tables or rules change: the next run rebuilds it
+PASSAGES = "_search_passages"  # one row per passage (pid in document order), without its text
+PTEXT = "_search_ptext"  # (pid, norm_len, norm, head): a passage's normalised words, and the next one's first
+TERMS = "_search_terms"  # (termid, term, df): every index term, the number of passages holding it
+POSTINGS = "_search_postings"  # (termid, pid, docidx, tf, w), sorted by termid: w = BM25 weight, tf 0 = head only
+DOCS = "_search_docs"  # one row per document with passages (docidx): filters, title, timed, url, first pid
+TITLES = "_search_titles"  # (docidx, title_norm): a document's title and the catalog's aliases of its source
+COPIES = "_search_copies"  # (doc_a, doc_b): documents that carry the same text (a post and its tweet copy)
+STATS = "_search_stats"  # (version, passages, avgdl), written last
+TABLES = (PASSAGES, PTEXT, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATS)
+
+K1, B = 1.2, 0.75
+HEAD_WORDS = 16  # words of the next passage kept with a passage: phrases of up to 17 words cross a boundary
+
+# Function words: left out of the posting lists, of coverage and of highlighting; still part of
+# a phrase. In normalised form (apostrophes dropped: "don't" -> "dont").
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did didnt do does doesnt doing dont down during each few for from further
+    had has have having he her here hers herself him himself his how i if im in into is isnt it its itself
+    ive just me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    s same she should so some such t than that thats the their theirs them themselves then there theres these
+    they this those through to too under until up very was wasnt we were what when where which while who whom
+    why will with would you youre your yours yourself yourselves""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball English stem of a normalised word ("models" -> "model", "building" -> "build")."""
+    return str(_stemmer().stemWord(word))
+
+
+def content_words(words: Sequence[str]) -> list[str]:
+    return [w for w in words if w not in STOP_WORDS]
+
+
+_COMPOUND_RE = re.compile(r"[^\W\d_]+\d+|\d+[^\W\d_]+")
+_RUN_RE = re.compile(r"\d+|[^\W\d_]+")
+
+
+@lru_cache(maxsize=200_000)
+def terms_of(word: str) -> tuple[str, ...]:
+    """The index terms of a normalised word: its stem, none for a stop word; a word of letters
+    and digits ("cifar10", "gpt2", "3d") is its runs ("cifar" "10"), as "CIFAR-10" is."""
+    if word in STOP_WORDS:
+        return ()
+    if _COMPOUND_RE.fullmatch(word):
+        return tuple(stem(p) for p in _RUN_RE.findall(word) if p not in STOP_WORDS)
+    return (stem(word),)
+
+
+def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (*TABLES, "_search_biwords", "_fts_postings", "_text_words", "_text_pairs"):  # older versions' tables
+        # (dropping a table drops its index)
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> str:
+    """A fingerprint of what the indexes are built from: the documents' and segments' columns they
+    read, the catalog's aliases, and the code that builds them (this module, passages, textnorm)."""
+    import sys
+
+    from pipelines.core import fingerprint as fp
+
+    return fp.fingerprint(
+        con,
+        modules=[sys.modules[__name__], sys.modules[split_passages.__module__], sys.modules[normalize_quote_text.__module__]],
+        tables=[
+            ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
+            ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
+        ],
+        extra=[f"v{INDEX_VERSION}", repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))],
+    )
+
+
+def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every table of the passage index is there, of this version."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        f"AND table_name IN ({', '.join('?' * len(TABLES))})",
+        list(TABLES),
+    ).fetchone()
+    if not row or row[0] != len(TABLES):
+        return False
+    version = con.execute(f"SELECT max(version) FROM {STATS}").fetchone()
+    return bool(version and version[0] == INDEX_VERSION)
+
+
+def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:
+    """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
+    for SQL users, and the relevance benchmark's baseline), then the passage index search uses.
+    ``aliases``: source id -> the catalog's other titles of that source (searched as titles)."""
+    drop_search_tables(con)
+    con.execute(
+        "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
+        "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
+    )
+    build_search_index(con, aliases=aliases)
+
+
+def build_search_index(
+    con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None
+) -> None:
+    """Build the passage index from ``documents`` and ``segments``, documents in batches of about
+    ``batch_chars`` characters (memory stays bounded at any corpus size). ``aliases``: as for
+    ``build_fts_index`` (URLs among them are left out). The stats table is written last: while it
+    is missing, the index is not there."""
+    drop_search_tables(con)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _pass_in (pid INTEGER, docidx INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER,
+           end_char INTEGER, start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, docidx INTEGER, tf SMALLINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _sig_in (doc_id VARCHAR, sig BIGINT)")
+    termids: dict[str, int] = {}
+    pid = docidx = 0
+    for doc_ids in _doc_batches(con, batch_chars):
+        passages: dict[str, list[Any]] = {f.name: [] for f in _PASSAGE_SCHEMA}
+        post: dict[str, list[int]] = {"termid": [], "pid": [], "docidx": [], "tf": []}
+        sigs: dict[str, list[Any]] = {"doc_id": [], "sig": []}
+        for doc_id, kind, text, timed, segs in _batch_rows(con, doc_ids):
+            parts = split_passages(kind, text, segs, timed)
+            norms = [normalize_quote_text(text[p.start_char : p.end_char]) for p in parts]
+            for sig in copy_signatures(" ".join(norms).split()):
+                sigs["doc_id"].append(doc_id)
+                sigs["sig"].append(sig)
+            for i, p in enumerate(parts):
+                words = norms[i].split()
+                head_words = norms[i + 1].split()[:HEAD_WORDS] if i + 1 < len(parts) else []
+                counts = Counter(t for w in words for t in terms_of(w))
+                for w in head_words:
+                    for t in terms_of(w):
+                        counts.setdefault(t, 0)
+                for term, tf in counts.items():
+                    post["termid"].append(termids.setdefault(term, len(termids)))
+                    post["pid"].append(pid)
+                    post["docidx"].append(docidx)
+                    post["tf"].append(min(tf, 32767))
+                for k, v in (("pid", pid), ("docidx", docidx), ("doc_id", doc_id), ("seq", p.seq),
+                             ("start_char", p.start_char), ("end_char", p.end_char), ("start_s", p.start_s),
+                             ("n_terms", sum(counts.values())), ("norm_len", len(norms[i])), ("norm", norms[i]),
+                             ("head", " ".join(head_words))):
+                    passages[k].append(v)
+                pid += 1
+            docidx += 1
+        _insert(con, "_pass_in", pa.table(passages, schema=_PASSAGE_SCHEMA))
+        _insert(con, "_post_in", pa.table(post, schema=_POST_SCHEMA))
+        _insert(con, "_sig_in", pa.table(sigs, schema=pa.schema([("doc_id", pa.string()), ("sig", pa.int64())])))
+    # the narrow passages (read for every query) and their texts (read for a few) apart, each with an
+    # index on pid so that looking up the passages shown reads those rows only
+    con.execute(f"CREATE TABLE {PASSAGES} AS SELECT * EXCLUDE (norm_len, norm, head) FROM _pass_in ORDER BY pid")
+    con.execute(f"CREATE TABLE {PTEXT} AS SELECT pid, norm_len, norm, head FROM _pass_in ORDER BY pid")
+    con.execute("DROP TABLE _pass_in")
+    con.execute(f"CREATE UNIQUE INDEX {PASSAGES}_pid ON {PASSAGES} (pid)")
+    con.execute(f"CREATE UNIQUE INDEX {PTEXT}_pid ON {PTEXT} (pid)")
+    terms = pa.table({"termid": list(termids.values()), "term": list(termids.keys())},
+                     schema=pa.schema([("termid", pa.int32()), ("term", pa.string())]))
+    _insert(con, "_terms_in", terms, create=True)
+    con.execute(
+        f"""
+        CREATE TEMP TABLE _stats_in AS
+        SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl
+        FROM {PASSAGES}
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {TERMS} AS
+        SELECT t.termid, t.term, coalesce(d.df, 0)::INTEGER AS df
+        FROM _terms_in t LEFT JOIN (SELECT termid, count(*) AS df FROM _post_in WHERE tf > 0 GROUP BY termid) d USING (termid)
+        ORDER BY t.term
+        """
+    )
+    # BM25 weight of each posting (Okapi, as match_bm25 computes it, with passages for documents)
+    con.execute(
+        f"""
+        CREATE TABLE {POSTINGS} AS
+        SELECT p.termid, p.pid, p.docidx, p.tf,
+               CASE WHEN p.tf = 0 THEN 0 ELSE
+                 ln(1 + (st.passages - t.df + 0.5) / (t.df + 0.5))
+                 * (p.tf * ({K1} + 1)) / (p.tf + {K1} * (1 - {B} + {B} * s.n_terms / greatest(st.avgdl, 1e-9))) END::FLOAT AS w
+        FROM _post_in p
+        JOIN {TERMS} t USING (termid)
+        JOIN {PASSAGES} s USING (pid)
+        CROSS JOIN _stats_in st
+        ORDER BY p.termid, p.pid
+        """
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {DOCS} AS
+        SELECT s.docidx, d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
+               coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid
+        FROM documents d JOIN {PASSAGES} s USING (doc_id)
+        GROUP BY ALL ORDER BY docidx
+        """
+    )
+    con.execute(f"CREATE UNIQUE INDEX {DOCS}_docidx ON {DOCS} (docidx)")
+    titles: dict[int, list[str]] = {}
+    for idx, source_id, title in con.execute(f"SELECT docidx, source_id, title FROM {DOCS}").fetchall():
+        names = [title] if title else []
+        names += [a for a in (aliases or {}).get(source_id, []) if a and not _URL_RE.match(a)]
+        for n in dict.fromkeys(normalize_quote_text(x) for x in names):
+            if n:
+                titles.setdefault(idx, []).append(n)
+    rows = [(d, t) for d, ts in titles.items() for t in ts]
+    table = pa.table({"docidx": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
+                     schema=pa.schema([("docidx", pa.int32()), ("title_norm", pa.string())]))
+    _insert(con, TITLES, table, create=True, temp=False)
+    _build_copies(con)
+    con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
+    for tmp in ("_post_in", "_terms_in", "_sig_in", "_stats_in"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+
+_PASSAGE_SCHEMA = pa.schema([
+    ("pid", pa.int32()), ("docidx", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()),
+    ("end_char", pa.int32()), ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()),
+    ("norm", pa.string()), ("head", pa.string()),
+])
+_URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
+_POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("docidx", pa.int32()), ("tf", pa.int16())])
+
+
+COPY_SHINGLE = 8  # words in a shingle of the copy signature
+COPY_SAMPLE = 8  # a shingle is kept when its first word's crc32 is a multiple of this (1 in 8 words)
+COPY_MIN = 4  # documents with fewer kept shingles are not compared (short texts)
+COPY_SHARE = 0.5  # two documents are copies when they share this share of the smaller one's shingles
+
+
+@lru_cache(maxsize=200_000)
+def _anchors(word: str) -> bool:
+    return zlib.crc32(word.encode()) % COPY_SAMPLE == 0
+
+
+def copy_signatures(words: Sequence[str]) -> set[int]:
+    """A document's copy signature: the 64-bit hashes of the COPY_SHINGLE-word shingles starting at
+    the words a content-defined rule picks (about 1 in COPY_SAMPLE), so that two texts carrying the
+    same passage pick the same shingles wherever the passage sits in them."""
+    out = set()
+    for i in range(len(words) - COPY_SHINGLE + 1):
+        if _anchors(words[i]):
+            b = " ".join(words[i : i + COPY_SHINGLE]).encode()
+            out.add(((zlib.crc32(b) << 32) | zlib.adler32(b)) - (1 << 63))
+    return out
+
+
+def _build_copies(con: duckdb.DuckDBPyConnection) -> None:
+    """``_search_copies(doc_a, doc_b)``, doc_a < doc_b: pairs of documents that are copies of one text
+    (shingles that 50+ documents share are boilerplate and left out)."""
+    con.execute(
+        f"""
+        CREATE TABLE {COPIES} AS
+        WITH s AS (SELECT DISTINCT doc_id, sig FROM _sig_in),
+        common AS (SELECT sig FROM s GROUP BY sig HAVING count(*) BETWEEN 2 AND 50),
+        k AS (SELECT doc_id, count(*) AS n FROM s GROUP BY doc_id),
+        pairs AS (
+            SELECT a.doc_id AS doc_a, b.doc_id AS doc_b, count(*) AS shared
+            FROM s a JOIN common USING (sig) JOIN s b ON b.sig = a.sig AND a.doc_id < b.doc_id
+            GROUP BY ALL
+        )
+        SELECT doc_a, doc_b FROM pairs
+        JOIN k ka ON ka.doc_id = doc_a JOIN k kb ON kb.doc_id = doc_b
+        WHERE least(ka.n, kb.n) >= {COPY_MIN} AND shared >= {COPY_SHARE} * least(ka.n, kb.n)
+        ORDER BY doc_a, doc_b
+        """
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table, create: bool = False, temp: bool = True) -> None:
+    con.register("_arrow_in", data)
+    try:
+        if create:
+            kind = "TEMP TABLE" if temp else "TABLE"
+            con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM _arrow_in")
+        else:
+            con.execute(f"INSERT INTO {table} SELECT * FROM _arrow_in")
+    finally:
+        con.unregister("_arrow_in")
+
+
+def _doc_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> Iterator[list[str]]:
+    """Document ids in order, in batches of about ``batch_chars`` characters of text."""
+    rows = con.execute(
+        "SELECT doc_id, coalesce(length(text), 0) FROM documents WHERE text IS NOT NULL AND text <> '' ORDER BY doc_id"
+    ).fetchall()
+    batch: list[str] = []
+    size = 0
+    for doc_id, n in rows:
+        batch.append(doc_id)
+        size += n
+        if size >= batch_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _batch_rows(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> Iterator[tuple[str, str, str, bool, list[Segment]]]:
+    segs: dict[str, list[Segment]] = {}
+    for doc_id, a, b, s0, s1 in con.execute(
+        "SELECT doc_id, start_char, end_char, start_s, end_s FROM segments WHERE doc_id = ANY(?) "
+        "AND start_char IS NOT NULL ORDER BY doc_id, seq",
+        [doc_ids],
+    ).fetchall():
+        segs.setdefault(doc_id, []).append((a, b, s0, s1))
+    for doc_id, kind, text, timed in con.execute(
+        "SELECT doc_id, kind, text, coalesce(timed, false) FROM documents WHERE doc_id = ANY(?) ORDER BY doc_id", [doc_ids]
+    ).fetchall():
+        yield doc_id, kind, text, bool(timed), segs.get(doc_id, [])
