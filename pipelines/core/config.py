@@ -265,6 +265,9 @@ def error_message(err: Any, model: type[BaseModel]) -> str:
 
 
 Where = Callable[[Any, tuple[Any, ...]], str]
+# libyaml's safe loader parses the same documents ~10x faster than the pure-Python one (claims.yaml
+# alone took 1.1 s on every load of the code location).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml_model(path: Path, model: type[M], where: Where | None = None) -> M:
@@ -277,7 +280,7 @@ def load_yaml_model(path: Path, model: type[M], where: Where | None = None) -> M
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: file not found") from e
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where_ = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

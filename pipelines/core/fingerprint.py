@@ -14,6 +14,7 @@ rebuilds on the next run.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -45,24 +46,31 @@ def fingerprint(
     con: duckdb.DuckDBPyConnection,
     *,
     files: Iterable[Path] = (),
-    modules: Iterable[ModuleType] = (),
+    modules: Iterable[ModuleType | str] = (),
     tables: Iterable[str | tuple[str, str]] = (),
     extra: Iterable[str] = (),
 ) -> str:
     """sha256 of the files' bytes, the modules' source, the tables' digests and any extra strings.
-    A table is a name (every column) or (name, column expression)."""
+    A table is a name (every column) or (name, column expression). A module is a module or its
+    dotted name: a name is hashed from its source file without importing it (so a step that keeps its
+    tables does not pay for importing spaCy)."""
     h = hashlib.sha256()
     for path in files:
         p = Path(path)
         h.update(p.name.encode() + b"\0")
         h.update(p.read_bytes() if p.is_file() else b"(absent)")
     for mod in modules:
-        src = getattr(mod, "__file__", None)
-        if getattr(mod, "__path__", None) and src:  # a package: every module in it
+        if isinstance(mod, str):
+            spec = importlib.util.find_spec(mod)
+            src, is_package = (spec.origin if spec else None), bool(spec and spec.submodule_search_locations)
+            name = mod
+        else:
+            src, is_package, name = getattr(mod, "__file__", None), bool(getattr(mod, "__path__", None)), mod.__name__
+        if is_package and src:  # a package: every module in it
             for f in sorted(Path(src).parent.rglob("*.py")):
                 h.update(f.relative_to(Path(src).parent).as_posix().encode() + b"\0" + f.read_bytes())
         else:
-            h.update(Path(src).read_bytes() if src else mod.__name__.encode())
+            h.update(Path(src).read_bytes() if src else name.encode())
     for t in tables:
         name, cols = (t, "*") if isinstance(t, str) else t
         h.update(table_digest(con, name, cols).encode() + b"\0")

@@ -4,13 +4,15 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.core import warehouse as wh
-from pipelines.core.report import profile_path, write_report
 from pipelines.defs.resources import CorpusProject
 
 
 @asset(group_name="reports", kinds={"html"}, deps=[AssetKey("published_warehouse")])
 def report(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """A self-contained HTML report on {thinker}'s corpus and profile, and its Markdown twin, built from the published warehouse."""
+    # matplotlib is imported when a report is written, not when the code location loads
+    from pipelines.core.report import profile_path, write_report
+
     p = corpus.project
     published_at = (wh.published_info(p.published_db) or {}).get("published_at")
     con = wh.connect(p.published_db, read_only=True)
