@@ -301,6 +301,9 @@ def build_citation_tallies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> 
     return _count(con, "citation_tallies")
 
 
+NGRAM_BUCKETS = 32  # documents are hashed into this many buckets; a change recounts its bucket only
+
+
 def build_ngrams(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -309,6 +312,7 @@ def build_ngrams(
     top_n: int | None = None,
     stopwords: Sequence[str] | None = None,
     batch_words: int = 1_000_000,
+    keep: str | None = None,
 ) -> int:
     """Word n-grams of the author's own sentences (never across a sentence), computed in DuckDB.
 
@@ -322,6 +326,12 @@ def build_ngrams(
     them. Batches partition the documents, so documents = the sum of per-batch distinct counts.
     The window operator's memory is bounded by a batch instead of the corpus; the merge is a
     plain GROUP BY, which DuckDB can spill to disk under a memory_limit.
+
+    Incremental with ``keep`` (a schema or attached database, e.g. the NLP cache): the partial
+    aggregates are kept there per bucket of documents (``hash(doc_id) % NGRAM_BUCKETS``) with a
+    digest of each bucket's input (own sentences and dates). A later call recounts only the buckets
+    whose digest moved (a document added, changed or deleted) and merges again; a change of the
+    query, stop words or n drops every bucket. The table equals a full recount.
     """
     ns = sorted({int(n) for n in ns})
     if not ns or ns[0] < 1 or ns[-1] > MAX_NGRAM:
@@ -339,9 +349,43 @@ def build_ngrams(
         gram = " || ' ' || ".join(f"w{i}" for i in range(1, n + 1))
         all_stop = " AND ".join(f"s{i}" for i in range(1, n + 1))
         parts.append(
-            f"SELECT {n} AS n, {gram} AS ngram, doc_id, published_at FROM g WHERE w{n} IS NOT NULL AND NOT ({all_stop})"
+            f"SELECT {n} AS n, {gram} AS ngram, bucket, doc_id, published_at FROM g WHERE w{n} IS NOT NULL AND NOT ({all_stop})"
         )
-    docs = con.execute(f"SELECT doc_id, words FROM ({_OWN_DOCS}) ORDER BY doc_id").fetchall()  # noqa: S608 - module constant
+    bucket = f"(hash(doc_id) % {NGRAM_BUCKETS})::INTEGER"
+    table = f"{keep}.ngram_parts" if keep else "_ngram_parts"
+    count_sql = f"""
+        INSERT INTO {table}
+        WITH stop AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS word),
+        words AS (
+            SELECT s.doc_id, {bucket} AS bucket, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
+            FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id)
+            WHERE s.doc_id IN (SELECT unnest(?::VARCHAR[]))
+        ),
+        toks AS (
+            SELECT doc_id, bucket, sent_id, published_at, unnest(ws) AS w, generate_subscripts(ws, 1) AS pos FROM words
+        ),
+        t AS (SELECT toks.*, stop.word IS NOT NULL AS is_stop FROM toks LEFT JOIN stop ON stop.word = toks.w),
+        g AS (
+            SELECT doc_id, bucket, published_at, w AS w1, is_stop AS s1{"," if leads else ""}
+                   {leads}
+            FROM t WINDOW win AS (PARTITION BY doc_id, sent_id ORDER BY pos)
+        ),
+        grams AS ({" UNION ALL ".join(parts)})
+        SELECT bucket, n, ngram, count(*), count(DISTINCT doc_id), min(published_at), max(published_at)
+        FROM grams GROUP BY bucket, n, ngram
+        """
+    columns = ("(bucket INTEGER, n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
+               "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
+    if keep is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} {columns}")
+        todo = None  # every document
+    else:
+        todo = _ngram_buckets_to_count(con, keep, table, columns, count_sql, list(stopwords), bucket)
+    docs = con.execute(
+        f"SELECT doc_id, words FROM ({_OWN_DOCS}) WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], {bucket}) "
+        "ORDER BY doc_id",
+        [todo, todo],
+    ).fetchall()
     batches: list[list[str]] = []
     cur: list[str] = []
     acc = 0
@@ -353,42 +397,17 @@ def build_ngrams(
             cur, acc = [], 0
     if cur:
         batches.append(cur)
-    con.execute(
-        "CREATE OR REPLACE TABLE _ngram_parts (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
-        "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)"
-    )
     try:
         for batch in batches:
-            con.execute(
-                f"""
-                INSERT INTO _ngram_parts
-                WITH stop AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS word),
-                words AS (
-                    SELECT s.doc_id, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
-                    FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id)
-                    WHERE s.doc_id IN (SELECT unnest(?::VARCHAR[]))
-                ),
-                toks AS (
-                    SELECT doc_id, sent_id, published_at, unnest(ws) AS w, generate_subscripts(ws, 1) AS pos FROM words
-                ),
-                t AS (SELECT toks.*, stop.word IS NOT NULL AS is_stop FROM toks LEFT JOIN stop ON stop.word = toks.w),
-                g AS (
-                    SELECT doc_id, published_at, w AS w1, is_stop AS s1{"," if leads else ""}
-                           {leads}
-                    FROM t WINDOW win AS (PARTITION BY doc_id, sent_id ORDER BY pos)
-                ),
-                grams AS ({" UNION ALL ".join(parts)})
-                SELECT n, ngram, count(*), count(DISTINCT doc_id), min(published_at), max(published_at)
-                FROM grams GROUP BY n, ngram
-                """,
-                [list(stopwords), WORD_RE_SQL, batch],
-            )
+            con.execute(count_sql, [list(stopwords), WORD_RE_SQL, batch])
+        if keep is not None:
+            _record_ngram_digests(con, keep, todo or [], bucket)
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TABLE ngrams AS
             SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
                    min(first_seen) AS first_seen, max(last_seen) AS last_seen
-            FROM _ngram_parts
+            FROM {table}
             GROUP BY n, ngram
             HAVING sum(frequency) >= ?
             QUALIFY ?::BIGINT IS NULL OR row_number() OVER (PARTITION BY n ORDER BY sum(frequency) DESC, ngram) <= ?::BIGINT
@@ -397,8 +416,49 @@ def build_ngrams(
             [int(min_frequency), top_n, top_n],
         )
     finally:
-        con.execute("DROP TABLE IF EXISTS _ngram_parts")
+        if keep is None:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     return int(con.execute("SELECT count(*) FROM ngrams").fetchone()[0])  # type: ignore[index]
+
+
+def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str]:
+    """Per bucket: a digest of what its n-grams are counted from (own sentences and their dates)."""
+    rows = con.execute(
+        f"""SELECT {bucket} AS b, count(*), sum(hash(doc_id, sent_id, s.text, o.published_at))
+            FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id) GROUP BY b"""
+    ).fetchall()
+    return {int(b): f"{n}:{h}" for b, n, h in rows}
+
+
+def _ngram_buckets_to_count(
+    con: duckdb.DuckDBPyConnection, keep: str, table: str, columns: str, count_sql: str, stopwords: list[str], bucket: str
+) -> list[int]:
+    """The buckets to recount; their kept parts (and digests) are dropped first, so a run killed
+    half-way recounts them next time."""
+    import hashlib
+
+    seen = f"{keep}.ngram_buckets"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} {columns}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {seen} (bucket INTEGER, digest VARCHAR)")
+    key = hashlib.sha256(repr((count_sql, stopwords, WORD_RE_SQL, NGRAM_BUCKETS, duckdb.__version__)).encode()).hexdigest()
+    kept = dict(con.execute(f"SELECT bucket, digest FROM {seen}").fetchall())
+    if kept.get(-1) != key:  # counted another way: start afresh
+        con.execute(f"DELETE FROM {seen}")
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {seen} VALUES (-1, ?)", [key])
+        kept = {}
+    now = _ngram_digests(con, bucket)
+    todo = sorted(b for b in range(NGRAM_BUCKETS) if kept.get(b) != now.get(b))
+    con.execute(f"DELETE FROM {seen} WHERE list_contains(?::INTEGER[], bucket)", [todo])
+    con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], bucket)", [todo])
+    return todo
+
+
+def _record_ngram_digests(con: duckdb.DuckDBPyConnection, keep: str, counted: list[int], bucket: str) -> None:
+    now = _ngram_digests(con, bucket)
+    rows = [(b, now[b]) for b in counted if b in now]
+    if rows:
+        con.executemany(f"INSERT INTO {keep}.ngram_buckets VALUES (?, ?)", rows)
 
 
 def build_first_uses(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:
@@ -580,7 +640,8 @@ def build_all(
     out["mentions"] = _count(con, "mentions")
     out["phrase_frequencies"] = build_phrase_frequencies(con, lexicon)
     out["citation_tallies"] = build_citation_tallies(con, lexicon)
-    out["ngrams"] = build_ngrams(con, ns=ngram_ns, min_frequency=ngram_min_frequency, top_n=ngram_top_n)
+    out["ngrams"] = build_ngrams(con, ns=ngram_ns, min_frequency=ngram_min_frequency, top_n=ngram_top_n,
+                                 keep=cache.NAME if cache is not None and cache.path is not None else None)
     out["first_uses"] = build_first_uses(con, lexicon)
     out["timeline"] = build_timeline(con, eras)
     return out

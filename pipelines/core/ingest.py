@@ -8,6 +8,7 @@ Dedup against other files happens later (``assemble``) and may mark a snapshot `
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core import isolation
+from pipelines.core.hashcache import HashCache, file_key, now_ns
 from pipelines.core.parsecache import ParseCache, summarize
 from pipelines.core.parsers import ParserSpec, all_parsers, find_parser
 from pipelines.core.rawstore import ManifestEvent, RawStore, sha256_file
@@ -121,15 +123,16 @@ def _symlink(store: RawStore, path: Path) -> ParsedFile:
     )
 
 
-def _new_snapshot(store: RawStore, path: Path, origins: dict[str, ManifestEvent]) -> Snapshot:
-    """A file's snapshot before parsing: where it came from, its size and content hash (rejected until parsed)."""
+def _new_snapshot(store: RawStore, path: Path, origins: dict[str, ManifestEvent], known_sha: str | None = None) -> Snapshot:
+    """A file's snapshot before parsing: where it came from, its size and content hash (rejected until parsed).
+    ``known_sha`` is the hash the hash cache holds for the file's unchanged stat."""
     rel = display_path(store.relpath(path))
     stat = path.stat()
     event = origins.get(rel)
     origin = event.origin if event else f"inbox:{rel.removeprefix('inbox/')}" if rel.startswith("inbox/") else rel
     fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"
     seen_at = datetime.fromisoformat(event.at) if event else datetime.fromtimestamp(stat.st_mtime, UTC)
-    sha = sha256_file(path)  # in chunks: a file over the limit is never read whole
+    sha = known_sha or sha256_file(path)  # in chunks: a file over the limit is never read whole
     return Snapshot(
         snapshot_id=snapshot_id(rel, sha),
         path=rel,
@@ -170,17 +173,38 @@ def parse_path(
     origins: dict[str, ManifestEvent],
     max_bytes: int | None = None,
     keep_result: bool = True,
+    known_sha: str | None = None,
 ) -> ParsedFile:
-    """One file: its snapshot and (with ``keep_result``) its vetted parse result.
+    """One file: its snapshot and (with ``keep_result``) its vetted parse result. ``known_sha``: its
+    content hash from the hash cache (the file is then not hashed again).
 
     Every step for the file — reading, sniffing, parsing, vetting, writing the parse cache — runs inside
     one guard: whatever the file holds, the outcome is this file's snapshot (``rejected`` with the
     stage and the reason), never an exception for the caller."""
+    done = _parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
+                       keep_result=keep_result, known_sha=known_sha)
+    assert done is not None  # noqa: S101 - only cached_only returns None
+    return done
+
+
+def _parse_path(
+    store: RawStore,
+    path: Path,
+    *,
+    cache: ParseCache,
+    parsers: list[ParserSpec],
+    origins: dict[str, ManifestEvent],
+    max_bytes: int | None = None,
+    keep_result: bool = True,
+    known_sha: str | None = None,
+    cached_only: bool = False,
+) -> ParsedFile | None:
+    """``parse_path``; with ``cached_only``, None instead of parsing a file the parse cache lacks."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     try:
         if path.is_symlink():
             return _symlink(store, path)
-        snap = _new_snapshot(store, path, origins)
+        snap = _new_snapshot(store, path, origins, known_sha)
     except Exception as e:
         return failed_file(store, path, origins, f"cannot read the file: {type(e).__name__}: {e}")
     stage = ["reading"]
@@ -212,6 +236,8 @@ def parse_path(
                 _set_status(snap, summary)
                 return ParsedFile(snap, None)
         result = cache.get(sha, spec.name, spec.version)
+        if result is None and cached_only:
+            return None
         if result is None:
             stage[0] = "reading"
             data = path.read_bytes()
@@ -263,7 +289,10 @@ def scan_and_parse(
 
     Files are parsed in worker processes (``isolation``): a parser that crashes the interpreter, runs
     past its time budget or past the memory limit costs its own file, recorded on its snapshot.
-    ``CORPUS_PARSE_WORKERS=0`` parses in this process (no time or memory limit)."""
+    ``CORPUS_PARSE_WORKERS=0`` parses in this process (no time or memory limit).
+
+    With a cache directory, a file whose stat is unchanged since it was last hashed is not hashed
+    again (``hashcache``), and one whose parse is cached gets its snapshot here, without a worker."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     custom = parsers is not None
     parsers = parsers if parsers is not None else all_parsers()
@@ -274,19 +303,57 @@ def scan_and_parse(
         if e.path:
             origins.setdefault(e.path, e)  # the first landing is the file's provenance
     files = store.files()
-    out: list[ParsedFile] = []
+    hashes = HashCache(cache_dir) if cache_dir is not None else None
+    slots: list[ParsedFile | None] = [None] * len(files)
+    pending: list[tuple[int, str, os.stat_result | None, int, str | None]] = []  # index, rel path, stat before hashing, when, known hash
+    done = 0
+    for i, path in enumerate(files):
+        rel, st, when = "", None, now_ns()
+        with contextlib.suppress(OSError, ValueError):  # parse_path names what is wrong with the file
+            rel = display_path(store.relpath(path))
+            st = None if path.is_symlink() else path.stat()
+        known = hashes.lookup(rel, st) if hashes and st is not None else None
+        if known is not None:
+            slots[i] = _parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
+                                   keep_result=keep_results, known_sha=known, cached_only=True)
+        if slots[i] is None:
+            pending.append((i, rel, st, when, known))
+        else:
+            done += 1
+            if progress:
+                progress(done, len(files), slots[i].snapshot.path or "")  # type: ignore[union-attr]
+    todo = [(files[i], known) for i, _, _, _, known in pending]
+
+    def advance(j: int, n: int, path: str) -> None:
+        if progress:
+            progress(done + j, len(files), path)
+
     workers = isolation.parse_workers()
     if workers and not _picklable(parsers):
         workers = 0  # parsers that cannot be sent to a worker (lambdas) run here, unisolated
-    if workers == 0:
-        for i, path in enumerate(files, 1):
-            out.append(
-                parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes, keep_result=keep_results)
+    if not todo:
+        parsed: list[ParsedFile] = []
+    elif workers == 0:
+        parsed = []
+        for j, (path, known) in enumerate(todo, 1):
+            parsed.append(
+                parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
+                           keep_result=keep_results, known_sha=known)
             )
-            if progress:
-                progress(i, len(files), out[-1].snapshot.path or "")
+            advance(j, len(todo), parsed[-1].snapshot.path or "")
     else:
-        out.extend(_parse_isolated(store, files, cache_dir, parsers if custom else None, origins, max_bytes, keep_results, workers, progress))
+        parsed = _parse_isolated(store, todo, cache_dir, parsers if custom else None, origins, max_bytes, keep_results, workers, advance)
+    for (i, rel, st, when, _), pf in zip(pending, parsed, strict=True):
+        slots[i] = pf
+        if hashes is not None and st is not None and pf.snapshot.sha256:
+            with contextlib.suppress(OSError):
+                if file_key(files[i].stat()) == file_key(st):  # unchanged while it was hashed
+                    hashes.remember(rel, st, when, pf.snapshot.sha256)
+    if hashes is not None:
+        hashes.keep_only({display_path(store.relpath(f)) for f in files})
+        with contextlib.suppress(OSError):  # a read-only cache costs speed only
+            hashes.save()
+    out: list[ParsedFile] = [pf for pf in slots if pf is not None]
     # Fetch outcomes that landed no bytes: keep the newest per origin.
     byteless: dict[str, ManifestEvent] = {}
     for e in events:
@@ -336,26 +403,26 @@ def _picklable(parsers: list[ParserSpec]) -> bool:
 
 def _parse_in_worker(
     root: str, path: str, cache_dir: str | None, parsers: list[ParserSpec] | None,
-    event: ManifestEvent | None, max_bytes: int, keep_result: bool,
+    event: ManifestEvent | None, max_bytes: int, keep_result: bool, known_sha: str | None = None,
 ) -> ParsedFile:
     """One file's ``parse_path``, run in a worker process (arguments are plain data)."""
     store = RawStore(Path(root))
     rel = display_path(store.relpath(Path(path)))
     return parse_path(
         store, Path(path), cache=ParseCache(Path(cache_dir) if cache_dir else None), parsers=parsers or all_parsers(),
-        origins={rel: event} if event else {}, max_bytes=max_bytes, keep_result=keep_result,
+        origins={rel: event} if event else {}, max_bytes=max_bytes, keep_result=keep_result, known_sha=known_sha,
     )
 
 
 def _parse_isolated(
-    store: RawStore, files: list[Path], cache_dir: Path | None, parsers: list[ParserSpec] | None,
+    store: RawStore, files: list[tuple[Path, str | None]], cache_dir: Path | None, parsers: list[ParserSpec] | None,
     origins: dict[str, ManifestEvent], max_bytes: int, keep_results: bool, workers: int,
     progress: Callable[[int, int, str], None] | None,
 ) -> list[ParsedFile]:
     out: list[ParsedFile] = []
     with isolation.WorkerPool(workers) as pool:
         jobs = []
-        for path in files:
+        for path, known in files:
             try:
                 size = path.lstat().st_size
                 event = origins.get(display_path(store.relpath(path)))
@@ -364,7 +431,7 @@ def _parse_isolated(
             budget = isolation.file_budget_seconds(min(size, max_bytes))
             future = pool.submit(
                 _parse_in_worker, budget, str(store.root), str(path), str(cache_dir) if cache_dir else None,
-                parsers, event, max_bytes, keep_results,
+                parsers, event, max_bytes, keep_results, known,
             )
             jobs.append((path, budget, future))
         for i, (path, budget, future) in enumerate(jobs, 1):

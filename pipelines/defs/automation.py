@@ -24,11 +24,10 @@ from pipelines.project import Project
 TIMEZONE = "UTC"
 
 # Everything downstream of the parsed files: no network, so a file drop is ingested in seconds.
-ingest_job = define_asset_job(
-    "corpus_ingest",
-    selection=AssetSelection.assets("raw_files").downstream(),
-    description="Parse raw/ and rebuild everything downstream (no fetching). Started by inbox_sensor.",
-)
+INGEST_JOB = "corpus_ingest"
+INGEST_SELECTION = AssetSelection.assets("raw_files").downstream()
+INGEST_DESCRIPTION = "Parse raw/ and rebuild everything downstream (no fetching). Started by inbox_sensor."
+ingest_job = define_asset_job(INGEST_JOB, selection=INGEST_SELECTION, description=INGEST_DESCRIPTION)
 report_job = define_asset_job(
     "corpus_report",
     selection=AssetSelection.assets("report"),
@@ -57,10 +56,10 @@ def build_schedules(everything_job) -> list[ScheduleDefinition]:
     ]
 
 
-def make_inbox_sensor(project_root: str = ""):
+def make_inbox_sensor(project_root: str = "", job=ingest_job):
     @sensor(
         name="inbox_sensor",
-        job=ingest_job,
+        job=job,
         minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.STOPPED,
         description="Starts corpus_ingest when files are dropped into raw/inbox/ (each content hash once).",

@@ -23,7 +23,14 @@ from pipelines.core.claims import load_claims
 from pipelines.core.config import load_catalog
 from pipelines.core.validate import InvalidProject, validate_project
 from pipelines.defs import analysis, claims, fetch, ingest, reports, warehouse
-from pipelines.defs.automation import build_schedules, ingest_job, make_inbox_sensor, report_job
+from pipelines.defs.automation import (
+    INGEST_DESCRIPTION,
+    INGEST_JOB,
+    INGEST_SELECTION,
+    build_schedules,
+    make_inbox_sensor,
+    report_job,
+)
 from pipelines.defs.resources import CorpusProject
 from pipelines.project import Project
 
@@ -55,19 +62,25 @@ def build_defs(root: str = "") -> Definitions:
         for a in [*load_assets_from_modules(ASSET_MODULES), fetch.build_youtube_transcript(fetch.catalog_video_ids(catalog))]
     ]
     checks = [*load_asset_checks_from_modules(ASSET_MODULES)]
+    # The per-claim checks are listed in the UI but not run as a step of the jobs: verified_claims
+    # reports a claim's result when it changes (claims.report_claim_checks).
+    not_run = AssetSelection.checks()  # none
     if claim_ids:
-        checks.append(claims.build_claim_checks(claim_ids))
+        claim_checks = claims.build_claim_checks(claim_ids)
+        checks.append(claim_checks)
+        not_run = AssetSelection.checks(claim_checks)
+    ingest = define_asset_job(INGEST_JOB, selection=INGEST_SELECTION - not_run, description=INGEST_DESCRIPTION)
     everything = define_asset_job(
         "corpus_everything",
-        selection=AssetSelection.all() - PARTITIONED,
+        selection=AssetSelection.all() - PARTITIONED - not_run,
         description=f"Fetch, parse, build the warehouse, analyse, verify claims, report on {catalog.thinker.name}: "
         "what `corpus run` does.",
     )
     return Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[everything, ingest_job, report_job],
+        jobs=[everything, ingest, report_job],
         schedules=build_schedules(everything),
-        sensors=[make_inbox_sensor(root)],
+        sensors=[make_inbox_sensor(root, ingest)],
         resources={"corpus": CorpusProject(root=root)},
     )

@@ -1,0 +1,85 @@
+"""Content hashes of raw files, kept by (size, mtime_ns, ctime_ns, inode) so an unchanged file is
+not re-read on every run (the idea of git's index).
+
+A file's entry holds the stat taken *before* it was hashed and the time of that stat. It is used
+again only when the file's stat is identical and the file was already older than
+``RACY_SECONDS`` when it was hashed: a file written in the same clock tick as its hashing could be
+rewritten with the same size and mtime, so such an entry is re-hashed once more ("racily clean" in
+git). Anything else — another size, mtime, ctime or inode, a replaced file — is hashed again.
+
+The table is one JSON file beside the parse cache, written atomically; a damaged one is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RACY_SECONDS = 2.0
+FILE = "hashes.json"
+VERSION = 1
+
+
+def file_key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+class HashCache:
+    """rel path -> [size, mtime_ns, ctime_ns, inode, dev, checked_ns, sha256]."""
+
+    def __init__(self, root: Path | None):
+        self.path = root / FILE if root else None
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        if self.path and self.path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("version") == VERSION and isinstance(data.get("files"), dict):
+                    self.entries = data["files"]
+
+    def lookup(self, rel: str, st: os.stat_result) -> str | None:
+        """The recorded sha256 when ``st`` is the stat it was recorded with and not racy, else None."""
+        e = self.entries.get(rel)
+        if not isinstance(e, list) or len(e) != 7 or e[:5] != file_key(st):
+            return None
+        if e[1] > e[5] - RACY_SECONDS * 1e9:  # modified within RACY_SECONDS of being hashed
+            return None
+        return str(e[6])
+
+    def remember(self, rel: str, before: os.stat_result, checked_ns: int, sha: str) -> None:
+        """Record ``sha`` for the file whose stat before hashing (at ``checked_ns``) was ``before``."""
+        entry = [*file_key(before), checked_ns, sha]
+        if self.entries.get(rel) != entry:
+            self.entries[rel] = entry
+            self.dirty = True
+
+    def keep_only(self, rels: set[str]) -> None:
+        """Forget files no longer in raw/."""
+        gone = set(self.entries) - rels
+        for rel in gone:
+            del self.entries[rel]
+        self.dirty = self.dirty or bool(gone)
+
+    def save(self) -> None:
+        if not self.path or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-hashes-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": VERSION, "files": self.entries}, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.dirty = False
+
+
+def now_ns() -> int:
+    return time.time_ns()
