@@ -390,3 +390,52 @@ def test_kept_ngram_counts_recount_only_what_moved_and_equal_a_full_count() -> N
             _ngram_corpus(con, docs)
             both()
             assert len(recounted[-1]) == 1, change  # one document's bucket
+
+
+def _published_tables(root: Path) -> dict[str, list[tuple]]:
+    """Every table and view of the published warehouse (search index schema included), rows sorted.
+    Left out: _publish_info and _step_inputs, which record when (not what) was published and
+    computed."""
+    con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
+    try:
+        names = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_name NOT IN ('_publish_info', '_step_inputs') ORDER BY 1, 2"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall() for s, t in names}  # noqa: S608 - names from the catalog
+    finally:
+        con.close()
+
+
+def _cold_twin(root: Path, where: Path) -> Path:
+    """A fresh project on the same inputs (raw/ copied with its mtimes), run from nothing."""
+    twin = make_project(where)
+    shutil.rmtree(twin / "raw")
+    shutil.copytree(root / "raw", twin / "raw")
+    assert main(["--project", str(twin), "run", "--offline"]) == 0
+    return twin
+
+
+def test_after_adding_changing_or_deleting_one_file_every_published_table_equals_a_cold_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "incremental")
+    assert main(["--project", str(root), "run", "--offline"]) == 0
+    inbox = root / "raw" / "inbox"
+    post = inbox / "blog" / "2020-01-02-hello.markdown"
+    edits = {
+        "add": lambda: (inbox / "blog" / "2024-05-06-later.markdown").write_text(
+            "---\nlayout: post\ntitle: Later\ndate: 2024-05-06\n---\n\n"
+            "Training a tokenizer from scratch again. Quillon Marr kept the lattice of vellum notes.\n"
+        ),
+        "change": lambda: post.write_text(post.read_text().replace("\n\n", "\n\nA new first line, from scratch.\n\n", 1)),
+        "delete": lambda: (inbox / "talks" / "AAAAAAAAAAA.youtube-transcript.json").unlink(),
+    }
+    for name, edit in edits.items():
+        before = _published_tables(root)
+        edit()
+        assert main(["--project", str(root), "run", "--offline"]) == 0
+        got = _published_tables(root)
+        assert got != before, name  # the edit is visible
+        want = _published_tables(_cold_twin(root, tmp_path / f"cold-{name}"))
+        assert set(got) == set(want), name
+        for table in want:
+            assert got[table] == want[table], f"{name}: {table} differs from a cold run"
