@@ -439,3 +439,28 @@ def test_after_adding_changing_or_deleting_one_file_every_published_table_equals
         assert set(got) == set(want), name
         for table in want:
             assert got[table] == want[table], f"{name}: {table} differs from a cold run"
+
+
+def test_a_check_is_computed_again_only_when_the_step_it_reads_recorded_new_inputs(tmp_path: Path) -> None:
+    from pipelines.defs.util import reused_check
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE documents AS SELECT 'd1' AS doc_id, '' AS text")
+    store = tmp_path / "cache" / "checks.json"
+    calls: list[int] = []
+
+    def compute() -> tuple[bool, dict]:
+        calls.append(1)
+        n = con.execute("SELECT count(*) FROM documents WHERE text = ''").fetchone()[0]  # type: ignore[index]
+        return n == 0, {"empty_text": n}
+
+    assert reused_check(con, store, "docs", ["warehouse_tables"], compute) == (False, {"empty_text": 1})
+    assert len(calls) == 1  # no fingerprint recorded: computed, not kept
+    fp.record(con, "warehouse_tables", "v1")
+    assert reused_check(con, store, "docs", ["warehouse_tables"], compute) == (False, {"empty_text": 1})
+    assert reused_check(con, store, "docs", ["warehouse_tables"], compute) == (False, {"empty_text": 1})
+    assert len(calls) == 2  # kept for v1
+    con.execute("UPDATE documents SET text = 'x'")
+    fp.record(con, "warehouse_tables", "v2")  # the step rewrote its tables
+    assert reused_check(con, store, "docs", ["warehouse_tables"], compute) == (True, {"empty_text": 0})
+    assert len(calls) == 3

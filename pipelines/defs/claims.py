@@ -35,7 +35,7 @@ from pipelines.core.claims.audit import load_audit
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
 from pipelines.core.validate import lexicon_path
 from pipelines.defs.resources import CorpusProject
-from pipelines.defs.util import preview
+from pipelines.defs.util import CHECK_RESULTS, preview, reused_check
 
 UPSTREAM = ["documents", "segments", "sources", "snapshots", "tweets", "sentences", "phrase_hits",
             "phrase_frequencies", "mentions", "citation_tallies", "timeline", "first_uses"]
@@ -49,7 +49,7 @@ TABLES = {
 
 @asset_check(asset=AssetKey("sentences"), pool="warehouse", blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
 def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
-    with corpus.work_db() as con:
+    def compute() -> tuple[bool, dict[str, Any]]:
         outside = con.execute(
             """SELECT count(*) FROM sentences s JOIN documents d USING (doc_id)
                WHERE s.start_char < 0 OR s.end_char > length(d.text) OR s.end_char <= s.start_char"""
@@ -58,10 +58,12 @@ def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: Corp
         without = con.execute(
             "SELECT count(*) FROM documents WHERE word_count > 0 AND doc_id NOT IN (SELECT DISTINCT doc_id FROM sentences)"
         ).fetchone()[0]  # type: ignore[index]
-    return AssetCheckResult(
-        passed=(outside, orphans, without) == (0, 0, 0),
-        metadata={"outside_document": outside, "orphan_sentences": orphans, "documents_without_sentences": without},
-    )
+        return (outside, orphans, without) == (0, 0, 0), {
+            "outside_document": outside, "orphan_sentences": orphans, "documents_without_sentences": without}
+
+    with corpus.work_db() as con:  # documents and sentences come from these two steps
+        passed, metadata = reused_check(con, corpus.project.cache_dir / CHECK_RESULTS, "sentences_inside_documents", ["warehouse_tables", "text_analysis"], compute)
+    return AssetCheckResult(passed=passed, metadata=metadata)
 
 
 def _inputs_fingerprint(con, paths: list) -> str:

@@ -28,7 +28,7 @@ from pipelines.core.parsecache import ParseCache
 from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
-from pipelines.defs.util import preview
+from pipelines.defs.util import CHECK_RESULTS, preview, reused_check
 
 # Published only once the derived tables are rebuilt, so readers never see new documents with old counts.
 ANALYSIS_DEPS = ["sentences", "phrase_frequencies", "citation_tallies", "ngrams", "timeline", "first_uses",
@@ -129,32 +129,33 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
 
 @asset_check(asset=AssetKey("documents"), pool="warehouse", blocking=True, description="doc_id unique, text and kind present.")
 def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
-    with corpus.work_db() as con:
+    def compute() -> tuple[bool, dict[str, Any]]:
         bad = con.execute(
             """SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0),
                       count(*) FILTER (WHERE kind NOT IN ('video','podcast','blog_post','tweet','paper','repo','other')),
                       count(*) - count(DISTINCT doc_id)
                FROM documents"""
         ).fetchone()
-    empty, badkind, dup = bad  # type: ignore[misc]
-    return AssetCheckResult(
-        passed=(empty, badkind, dup) == (0, 0, 0),
-        metadata={"empty_text": empty, "bad_kind": badkind, "duplicate_ids": dup},
-    )
+        empty, badkind, dup = bad  # type: ignore[misc]
+        return (empty, badkind, dup) == (0, 0, 0), {"empty_text": empty, "bad_kind": badkind, "duplicate_ids": dup}
+
+    with corpus.work_db() as con:
+        passed, metadata = reused_check(con, corpus.project.cache_dir / CHECK_RESULTS, "documents_are_well_formed", [STEP], compute)
+    return AssetCheckResult(passed=passed, metadata=metadata)
 
 
 @asset_check(asset=AssetKey("snapshots"), pool="warehouse", description="Every raw file has a status; rejected ones have a reason.")
 def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
-    with corpus.work_db() as con:
+    def compute() -> tuple[bool, dict[str, Any]]:
         missing = con.execute(
             "SELECT count(*) FROM snapshots WHERE status IN ('rejected','skipped','duplicate','failed','not_collectable') AND error IS NULL"
         ).fetchone()[0]  # type: ignore[index]
         rejected = con.execute("SELECT count(*) FROM snapshots WHERE status = 'rejected'").fetchone()[0]  # type: ignore[index]
-    return AssetCheckResult(
-        passed=missing == 0,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"without_reason": missing, "rejected": rejected},
-    )
+        return missing == 0, {"without_reason": missing, "rejected": rejected}
+
+    with corpus.work_db() as con:
+        passed, metadata = reused_check(con, corpus.project.cache_dir / CHECK_RESULTS, "snapshots_have_reasons", [STEP], compute)
+    return AssetCheckResult(passed=passed, severity=AssetCheckSeverity.WARN, metadata=metadata)
 
 
 @asset(
