@@ -291,8 +291,10 @@ def scan_and_parse(
     past its time budget or past the memory limit costs its own file, recorded on its snapshot.
     ``CORPUS_PARSE_WORKERS=0`` parses in this process (no time or memory limit).
 
-    With a cache directory, a file whose stat is unchanged since it was last hashed is not hashed
-    again (``hashcache``), and one whose parse is cached gets its snapshot here, without a worker."""
+    With a cache directory, a file whose stat is unchanged since it was last hashed (and that was
+    not rejected) is not hashed again (``hashcache``); when its parse is cached it gets its snapshot
+    here, without a worker (its head is sniffed again in this process: it was sniffed and parsed
+    without trouble in a worker before)."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     custom = parsers is not None
     parsers = parsers if parsers is not None else all_parsers()
@@ -345,7 +347,9 @@ def scan_and_parse(
         parsed = _parse_isolated(store, todo, cache_dir, parsers if custom else None, origins, max_bytes, keep_results, workers, advance)
     for (i, rel, st, when, _), pf in zip(pending, parsed, strict=True):
         slots[i] = pf
-        if hashes is not None and st is not None and pf.snapshot.sha256:
+        # A rejected file is hashed (and sniffed, in a worker) again next time: whatever rejected it,
+        # a crash or a time-out included, never runs in this process.
+        if hashes is not None and st is not None and pf.snapshot.sha256 and pf.snapshot.status != "rejected":
             with contextlib.suppress(OSError):
                 if file_key(files[i].stat()) == file_key(st):  # unchanged while it was hashed
                     hashes.remember(rel, st, when, pf.snapshot.sha256)
