@@ -312,6 +312,8 @@ def compare(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
 
 
 def warehouse_counts(project: Path) -> dict[str, Any]:
+    from pipelines.core import db
+
     con = _published(project)
     try:
         out: dict[str, Any] = {"documents": {}, "own_documents": {}, "phrases": {}, "entities": {}}
@@ -320,7 +322,7 @@ def warehouse_counts(project: Path) -> dict[str, Any]:
         ).fetchall():
             out["documents"][kind] = n
             out["own_documents"][kind] = own
-        out["words"] = int(con.execute("SELECT coalesce(sum(word_count), 0) FROM documents").fetchone()[0])  # type: ignore[index]
+        out["words"] = int(db.scalar(con, "SELECT coalesce(sum(word_count), 0) FROM documents"))
         for pid, kind, hits, docs in con.execute(
             "SELECT phrase_id, kind, hits, documents FROM phrase_frequencies WHERE period_month IS NULL"
         ).fetchall():

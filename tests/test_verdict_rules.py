@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.core import warehouse as wh
+from pipelines.core.schema import CORE
 from pipelines.core.assemble import Tables, assemble
 from pipelines.core.claims import evaluate_claims
 from pipelines.core.claims.config import ClaimsConfig
@@ -42,7 +43,7 @@ def tweet(tid: str, when: str, text: str, **kw: Any) -> ParsedDocument:
 
 def load(tables: Tables) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for t in wh.SCHEMAS:
+    for t in CORE:
         wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
     return con
 

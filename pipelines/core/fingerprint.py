@@ -20,6 +20,8 @@ from types import ModuleType
 
 import duckdb
 
+from pipelines.core import db
+
 TABLE = "_step_inputs"
 
 
@@ -29,10 +31,7 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*") -> str:
     """Row count plus an order-independent sum of row hashes: one vectorised scan, no sort."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not db.table_exists(con, table):
         return f"{table}:absent"
     if columns == "*":
         row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{table}" t').fetchone()
@@ -95,13 +94,7 @@ def unchanged(con: duckdb.DuckDBPyConnection, step: str, value: str, outputs: It
     """True when the step's recorded fingerprint equals ``value`` and its output tables exist."""
     if previous(con, step) != value:
         return False
-    for t in outputs:
-        row = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [t]
-        ).fetchone()
-        if not row or not row[0]:
-            return False
-    return True
+    return all(db.table_exists(con, t) for t in outputs)
 
 
 def state(con: duckdb.DuckDBPyConnection) -> str:

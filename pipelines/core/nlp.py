@@ -55,6 +55,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.pipeline import Lemmatizer, Sentencizer
 from spacy.tokens import Doc, Span
 
+from pipelines.core import db
 from pipelines.core.lexicon import Entity, Lexicon, Phrase, lexicon_hash
 
 log = logging.getLogger(__name__)
@@ -697,9 +698,9 @@ class NlpCache:
 
     def prune(self, keep_table: str) -> int:
         """Delete entries whose cache_key is not in ``keep_table`` (e.g. the current documents)."""
-        n = self.con.execute(
+        n = db.scalar(self.con,
             f"SELECT count(*) FROM {self.t('docs')} WHERE cache_key NOT IN (SELECT cache_key FROM {keep_table})"
-        ).fetchone()[0]  # type: ignore[index]
+        )
         if n:
             for table in CACHE_TABLES:
                 self.con.execute(
@@ -771,7 +772,7 @@ def process_documents(
     cache = cache or NlpCache(con)
     keys = document_keys(con, lexicon)
     lex_hash = lexicon_hash(lexicon)
-    total_docs = con.execute(f"SELECT count(*) FROM {keys}").fetchone()[0]  # type: ignore[index]
+    total_docs = db.scalar(con, f"SELECT count(*) FROM {keys}")
     todo = con.execute(
         f"""SELECT k.cache_key, min(k.doc_id) AS first_doc, any_value(k.content_sha256) AS sha,
                    max(length(d.text)) AS chars, max(coalesce(d.word_count, 0)) AS words
@@ -779,7 +780,7 @@ def process_documents(
             WHERE k.cache_key NOT IN (SELECT cache_key FROM {cache.t("docs")})
             GROUP BY k.cache_key ORDER BY first_doc"""
     ).fetchall()
-    distinct = con.execute(f"SELECT count(DISTINCT cache_key) FROM {keys}").fetchone()[0]  # type: ignore[index]
+    distinct = db.scalar(con, f"SELECT count(DISTINCT cache_key) FROM {keys}")
     cached = int(distinct) - len(todo)
 
     chunks: list[list[tuple[str, str, str]]] = []

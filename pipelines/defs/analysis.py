@@ -5,14 +5,16 @@ document in warehouse/cache/nlp.duckdb, so a re-run processes only what changed)
 table as its own asset with row counts and a preview.
 """
 
+from typing import Any
+
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 import pipelines.core.analysis as analysis_mod
 import pipelines.core.eras as eras_mod
 import pipelines.core.lexicon as lexicon_mod
 import pipelines.core.nlp as nlp_mod
+from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
-from pipelines.core import progress
 from pipelines.core.analysis import build_all
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
@@ -101,8 +103,8 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
                 )
             fp.record(con, STEP, inputs)
         for t in ANALYSIS_TABLES:
-            n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - identifiers are module constants, never user input
-            meta = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input
+            n = db.count(con, t)
+            meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input
             if t == "sentences" and stats is not None:
                 meta["nlp"] = MetadataValue.json(
                     {"documents": stats.documents, "processed": stats.processed, "cached": stats.cached,

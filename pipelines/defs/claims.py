@@ -25,8 +25,8 @@ from dagster import (
     multi_asset_check,
 )
 
+from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
-from pipelines.core import progress
 from pipelines.core.claims import check_references, load_claims, write_claim_tables
 from pipelines.core.claims.audit import load_audit
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
@@ -47,14 +47,14 @@ TABLES = {
 @asset_check(asset=AssetKey("sentences"), pool="warehouse", blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
 def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
-        outside = con.execute(
+        outside = db.scalar(con,
             """SELECT count(*) FROM sentences s JOIN documents d USING (doc_id)
                WHERE s.start_char < 0 OR s.end_char > length(d.text) OR s.end_char <= s.start_char"""
-        ).fetchone()[0]  # type: ignore[index]
-        orphans = con.execute("SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]  # type: ignore[index]
-        without = con.execute(
+        )
+        orphans = db.scalar(con, "SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+        without = db.scalar(con,
             "SELECT count(*) FROM documents WHERE word_count > 0 AND doc_id NOT IN (SELECT DISTINCT doc_id FROM sentences)"
-        ).fetchone()[0]  # type: ignore[index]
+        )
     return AssetCheckResult(
         passed=(outside, orphans, without) == (0, 0, 0),
         metadata={"outside_document": outside, "orphan_sentences": orphans, "documents_without_sentences": without},
@@ -90,9 +90,9 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
         if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
             context.log.info("claims: inputs unchanged since the last run; verdicts kept")
             rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
-            evidence: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM claim_evidence").fetchone()[0])]  # type: ignore[index]
-            cov_rows: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage").fetchone()[0])]  # type: ignore[index]
-            by_kind: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0])]  # type: ignore[index]
+            evidence: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM claim_evidence"))]
+            cov_rows: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage"))]
+            by_kind: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage_by_kind"))]
         else:
             fp.forget(con, STEP)
             con.execute("DROP TABLE IF EXISTS _claims_inputs")  # the fingerprint table of older versions
@@ -151,10 +151,10 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
 @asset_check(asset=AssetKey("claims"), pool="warehouse", description="Every claim has a verdict and an explanation; data claims point at evidence.")
 def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
-        missing = con.execute("SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''").fetchone()[0]  # type: ignore[index]
-        unbacked = con.execute(
+        missing = db.scalar(con, "SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''")
+        unbacked = db.scalar(con,
             "SELECT count(*) FROM claims WHERE verdict = 'supported' AND type IN ('phrase_count', 'citation') AND evidence_count = 0"
-        ).fetchone()[0]  # type: ignore[index]
+        )
     return AssetCheckResult(
         passed=missing == 0 and unbacked == 0,
         severity=AssetCheckSeverity.WARN,

@@ -19,8 +19,8 @@ from dagster import (
 )
 
 from pipelines.core import assemble as assemble_mod
+from pipelines.core import db, records
 from pipelines.core import fingerprint as fp
-from pipelines.core import records
 from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
@@ -72,7 +72,7 @@ def _staged_snapshots(con) -> tuple[list[Snapshot], dict[str, int | None]]:
 
 
 def _table_meta(con, t: str) -> dict[str, Any]:
-    n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # noqa: S608 - identifiers are module constants, never user input
+    n = db.count(con, t)
     meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}  # noqa: S608 - identifiers are module constants, never user input
     if t == "documents":
         meta["by_kind"] = MetadataValue.json(
@@ -146,10 +146,10 @@ def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: Corpu
 @asset_check(asset=AssetKey("snapshots"), pool="warehouse", description="Every raw file has a status; rejected ones have a reason.")
 def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
-        missing = con.execute(
+        missing = db.scalar(con,
             "SELECT count(*) FROM snapshots WHERE status IN ('rejected','skipped','duplicate','failed','not_collectable') AND error IS NULL"
-        ).fetchone()[0]  # type: ignore[index]
-        rejected = con.execute("SELECT count(*) FROM snapshots WHERE status = 'rejected'").fetchone()[0]  # type: ignore[index]
+        )
+        rejected = db.scalar(con, "SELECT count(*) FROM snapshots WHERE status = 'rejected'")
     return AssetCheckResult(
         passed=missing == 0,
         severity=AssetCheckSeverity.WARN,
@@ -170,9 +170,9 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
         # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
         aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
         fts_state = index_state(con, aliases)
-        has_index = con.execute(
+        has_index = db.scalar(con,
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
-        ).fetchone()[0]  # type: ignore[index]
+        )
         con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
         previous = con.execute("SELECT state FROM _fts_state").fetchone()
         rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)

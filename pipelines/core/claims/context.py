@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
+from pipelines.core import db
 from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
 
 if TYPE_CHECKING:
@@ -36,12 +37,7 @@ class Context:
         self.con = con
         self.max_evidence = max(1, max_evidence)
         self.as_of = as_of
-        self.tables = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()
-        }
+        self.tables = db.table_names(con)
         self._texts: dict[str, str] | None = None
         self._norm: dict[str, str] = {}
         self._maps: dict[str, tuple[str, np.ndarray]] = {}
@@ -59,22 +55,14 @@ class Context:
 
     def columns(self, table: str) -> set[str]:
         if table not in self._columns:
-            self._columns[table] = {
-                r[0]
-                for r in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-                    [table],
-                ).fetchall()
-            }
+            self._columns[table] = db.column_names(self.con, table)
         return self._columns[table]
 
     def has(self, table: str, column: str | None = None) -> bool:
         return table in self.tables and (column is None or column in self.columns(table))
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, list(params))
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        return db.rows(self.con, sql, params)
 
     def texts(self) -> dict[str, str]:
         if self._texts is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pipelines.core import db
 from pipelines.core.claims.context import Context, ph, utc
 from pipelines.core.config import DOC_KIND_OF_SOURCE
 from pipelines.core.periods import as_date
@@ -196,7 +197,7 @@ def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
         f"{cte} SELECT count(*), coalesce(sum(word_count), 0), list(DISTINCT kind) FROM scope", params
     ).fetchone()  # type: ignore[misc]
     cte, params = scope_cte(ctx, scope, later=True)
-    st.later_docs = int(ctx.con.execute(f"{cte} SELECT count(*) FROM scope", params).fetchone()[0])  # type: ignore[index]
+    st.later_docs = int(db.scalar(ctx.con, f"{cte} SELECT count(*) FROM scope", params))
     kinds = set(scope.kinds) or {k for k in (kinds_seen or []) if k}
     cov_window = (
         scope.coverage_from.start if scope.coverage_from else None,
