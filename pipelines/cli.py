@@ -296,6 +296,7 @@ def _audit_report(con, project: Project) -> int:
 
 
 from pipelines.core.claims.spec import VERDICTS  # noqa: E402 - plain data, cheap to import
+from pipelines.core.records import DOC_KINDS  # noqa: E402 - plain data, cheap to import
 
 VERDICT_STYLE = {"supported": "green", "contradicted": "bold red", "lower_bound": "yellow",
                  "not_checkable": "dim", "inconsistent": "magenta"}
@@ -489,7 +490,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 PROJECT_HELP = "project folder (default: CORPUS_PROJECT_DIR or this checkout); before or after the command"
-KINDS = ["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
+KINDS = list(DOC_KINDS)
 
 
 def _version() -> str:

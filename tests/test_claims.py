@@ -18,7 +18,6 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.core.schema import create_table
 from pipelines.core.claims import (
     Context,
     compare,
@@ -37,6 +36,8 @@ from pipelines.core.claims.config import (
     load_claims,
     referenced_ids,
 )
+from pipelines.core.claims.scope import cached_scope_stats
+from pipelines.core.schema import create_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "analysis" / "claims.yaml"
@@ -1105,7 +1106,8 @@ TRICKY_TEXTS = [
 
 
 def test_normalize_with_map_matches_the_plain_loop() -> None:
-    from pipelines.core.textnorm import norm_map as _norm_map, normalize_with_map as _normalize_with_map
+    from pipelines.core.textnorm import norm_map as _norm_map
+    from pipelines.core.textnorm import normalize_with_map as _normalize_with_map
 
     for text in TRICKY_TEXTS:
         assert _normalize_with_map(text) == _ref_normalize_with_map(text), repr(text)
@@ -1241,7 +1243,7 @@ def test_scope_stats_are_shared_but_never_aliased(con: duckdb.DuckDBPyConnection
     ctx = Context(con)
     claim = {"id": "x", "type": "corpus_size", "metric": "documents", "comparator": "ge", "expected": 1}
     scope = cfg({**claim, "scope": TWEET_SCOPE}).claims[0].scope
-    a = ctx.scope_stats(scope)
+    a = cached_scope_stats(ctx, scope)
     a.missing_sources.append("changed")
-    b = ctx.scope_stats(scope)
+    b = cached_scope_stats(ctx, scope)
     assert b == scope_stats(ctx, scope) and "changed" not in b.missing_sources

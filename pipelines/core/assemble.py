@@ -41,13 +41,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from pipelines.core.authorship import ThinkerNames, document_authors
 from pipelines.core.config import Catalog, Source
+from pipelines.core.ids import is_youtube_id
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.records import DOC_KINDS, ParsedDocument, ParseResult
 from pipelines.core.textutil import word_count
 from pipelines.core.transcript_facts import speaker_turns, timing_facts
 from pipelines.core.tweet_merge import Keyed, TwinIndex, merge_key
 
-YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -74,7 +74,7 @@ def youtube_id_of(url: str) -> str | None:
         vid = (parse_qs(parts.query).get("v") or [""])[0]
     else:
         return None
-    return vid if YOUTUBE_ID.match(vid) else None
+    return vid if is_youtube_id(vid) else None
 
 
 def norm_title(title: str) -> str:
@@ -216,7 +216,7 @@ def identity_key(doc: ParsedDocument) -> tuple[str, str]:
     ext = (doc.external_id or "").strip()
     if doc.kind == "tweet" and ext:
         return ("tweet", ext)
-    if ext and YOUTUBE_ID.match(ext) and doc.kind in (None, "video", "podcast"):
+    if ext and is_youtube_id(ext) and doc.kind in (None, "video", "podcast"):
         return ("youtube", ext)
     if ext.startswith("github:"):
         return ("github", ext.removeprefix("github:").lower())

@@ -17,10 +17,11 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.core import charts, db
+from pipelines.core.claims.spec import VERDICT_SEVERITY
 from pipelines.core.tweetpage import write_tweet_page
 
 TEMPLATES = Path(__file__).parent / "templates"
-VERDICT_ORDER = ["contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"]
+VERDICT_ORDER = list(VERDICT_SEVERITY)
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:

@@ -29,6 +29,7 @@ from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
 from pipelines.core.claims import check_references, load_claims, write_claim_tables
 from pipelines.core.claims.audit import load_audit
+from pipelines.core.claims.spec import FAILING_VERDICTS
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
 from pipelines.core.validate import lexicon_path
 from pipelines.defs.resources import CorpusProject
@@ -166,7 +167,7 @@ def check_name(claim_id: str) -> str:
     return "claim_" + re.sub(r"[^A-Za-z0-9_]", "_", claim_id)
 
 
-_FAILING = {"contradicted", "lower_bound", "inconsistent"}
+_FAILING = FAILING_VERDICTS
 
 
 def build_claim_checks(claim_ids: list[str]) -> AssetChecksDefinition:

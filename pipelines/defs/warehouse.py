@@ -25,6 +25,7 @@ from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
+from pipelines.core.records import DOC_KINDS
 from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
@@ -132,9 +133,10 @@ def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: Corpu
     with corpus.work_db() as con:
         bad = con.execute(
             """SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0),
-                      count(*) FILTER (WHERE kind NOT IN ('video','podcast','blog_post','tweet','paper','repo','other')),
+                      count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[]))),
                       count(*) - count(DISTINCT doc_id)
-               FROM documents"""
+               FROM documents""",
+            [list(DOC_KINDS)],
         ).fetchone()
     empty, badkind, dup = bad  # type: ignore[misc]
     return AssetCheckResult(

@@ -4,7 +4,6 @@ normalisations, document metadata, and the profile's frame (the date it speaks a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from copy import deepcopy
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from pipelines.core import db
 from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
 
 if TYPE_CHECKING:
-    from pipelines.core.claims.config import Scope
     from pipelines.core.claims.scope import ScopeStats
 
 
@@ -108,15 +106,6 @@ class Context:
             n = max(1, len(ids))
             self._idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
         return self._idf
-
-    def scope_stats(self, scope: Scope) -> ScopeStats:
-        """``scope.scope_stats`` of the scope, measured once per run for the claims that share it."""
-        from pipelines.core.claims.scope import scope_stats
-
-        key = scope.model_dump_json()
-        if key not in self._scope_stats:
-            self._scope_stats[key] = scope_stats(self, scope)
-        return deepcopy(self._scope_stats[key])
 
     def meta(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         need = [d for d in dict.fromkeys(doc_ids) if d not in self._meta]

@@ -17,6 +17,7 @@ missing is listed source by source (``Missing``), with the date the catalog or a
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,14 @@ def _listed_dates(ctx: Context, source_ids: list[str]) -> dict[str, date]:
         source_ids,
     ).fetchall()
     return {s: d for s, when in rows if (d := as_date(when)) is not None}
+
+
+def cached_scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
+    """``scope_stats`` of the scope, measured once per run (per Context) for the claims that share it."""
+    key = scope.model_dump_json()
+    if key not in ctx._scope_stats:
+        ctx._scope_stats[key] = scope_stats(ctx, scope)
+    return deepcopy(ctx._scope_stats[key])
 
 
 def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
