@@ -4,7 +4,7 @@ A fingerprint is a sha256 over what a step reads: configuration files, the code 
 and digests of the tables it reads. It is stored in the working database (``_step_inputs``), with
 one rule that keeps it safe: a step *forgets* its fingerprint before it rewrites anything and
 records the new one only after every table is written. A run killed half-way therefore always
-rebuilds on the next run.
+rebuilds on the next run. ``rebuild_unless_unchanged`` is that sequence, for the steps to call.
 """
 
 # SQL identifiers here are module constants or come from the pipeline's own table list; values
@@ -14,15 +14,17 @@ rebuilds on the next run.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 import duckdb
 
 from pipelines.core import db
 
 TABLE = "_step_inputs"
+T = TypeVar("T")
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,6 +97,21 @@ def unchanged(con: duckdb.DuckDBPyConnection, step: str, value: str, outputs: It
     if previous(con, step) != value:
         return False
     return all(db.table_exists(con, t) for t in outputs)
+
+
+def rebuild_unless_unchanged(
+    con: duckdb.DuckDBPyConnection, step: str, inputs: str, outputs: Iterable[str], build: Callable[[], T]
+) -> tuple[bool, T | None]:
+    """The skip-if-unchanged sequence of a step: when ``unchanged`` (same inputs, outputs there),
+    returns ``(False, None)`` and builds nothing; otherwise forgets the step's fingerprint, calls
+    ``build()``, records ``inputs`` once it has returned, and returns ``(True, its result)``. An
+    exception in ``build`` leaves the step forgotten, so the next run rebuilds."""
+    if unchanged(con, step, inputs, outputs):
+        return False, None
+    forget(con, step)
+    result = build()
+    record(con, step, inputs)
+    return True, result
 
 
 def state(con: duckdb.DuckDBPyConnection) -> str:

@@ -72,11 +72,8 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             modules=[analysis_mod, nlp_mod, lexicon_mod, eras_mod],
             tables=[("documents", "*COLUMNS(* EXCLUDE (text))"), "segments"],
         )
-        stats = None
-        if fp.unchanged(con, STEP, inputs, list(ANALYSIS_TABLES)):
-            context.log.info("analysis: documents, segments, lexicon and eras unchanged since the last run; tables kept")
-        else:
-            fp.forget(con, STEP)
+
+        def build() -> Any:
             cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
             ng = lexicon.ngrams
             bar: list[progress.Task] = []
@@ -101,7 +98,11 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
                     f"nlp: {stats.documents} documents, {stats.processed} processed, {stats.cached} from cache, "
                     f"{stats.words:,} words in {stats.seconds:.1f}s"
                 )
-            fp.record(con, STEP, inputs)
+            return stats
+
+        rebuilt, stats = fp.rebuild_unless_unchanged(con, STEP, inputs, list(ANALYSIS_TABLES), build)
+        if not rebuilt:
+            context.log.info("analysis: documents, segments, lexicon and eras unchanged since the last run; tables kept")
         for t in ANALYSIS_TABLES:
             n = db.count(con, t)
             meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input

@@ -88,14 +88,9 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
     with corpus.work_db() as con:
         audit_path = p.analysis / "audit.yaml"
         fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, lexicon_path(p.analysis), audit_path])
-        if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
-            context.log.info("claims: inputs unchanged since the last run; verdicts kept")
-            rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
-            evidence: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM claim_evidence"))]
-            cov_rows: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage"))]
-            by_kind: list[dict[str, Any]] = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage_by_kind"))]
-        else:
-            fp.forget(con, STEP)
+        Rows = list[dict[str, Any]]
+
+        def build() -> tuple[Rows, Rows, Rows, Rows]:
             con.execute("DROP TABLE IF EXISTS _claims_inputs")  # the fingerprint table of older versions
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():
@@ -117,7 +112,17 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
 
                 rows, evidence = [], []
                 replace_claim_tables(con, rows, evidence)
-            fp.record(con, STEP, fingerprint)
+            return rows, evidence, cov_rows, by_kind
+
+        _, built = fp.rebuild_unless_unchanged(con, STEP, fingerprint, list(TABLES), build)
+        if built is not None:
+            rows, evidence, cov_rows, by_kind = built
+        else:
+            context.log.info("claims: inputs unchanged since the last run; verdicts kept")
+            rows = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
+            evidence = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM claim_evidence"))]
+            cov_rows = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage"))]
+            by_kind = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage_by_kind"))]
         verdicts: dict[str, int] = {}
         for r in rows:
             verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
@@ -167,9 +172,6 @@ def check_name(claim_id: str) -> str:
     return "claim_" + re.sub(r"[^A-Za-z0-9_]", "_", claim_id)
 
 
-_FAILING = FAILING_VERDICTS
-
-
 def build_claim_checks(claim_ids: list[str]) -> AssetChecksDefinition:
     """One check per claim of the project's analysis/claims.yaml (the ids it is built with)."""
 
@@ -198,7 +200,7 @@ def build_claim_checks(claim_ids: list[str]) -> AssetChecksDefinition:
             verdict, explanation, n_ev, measured, expected = row
             yield AssetCheckResult(
                 check_name=name,
-                passed=verdict not in _FAILING,
+                passed=verdict not in FAILING_VERDICTS,
                 severity=AssetCheckSeverity.WARN,
                 metadata={"verdict": verdict, "explanation": explanation or "", "evidence_count": int(n_ev or 0),
                           "measured": measured or "", "expected": expected or ""},

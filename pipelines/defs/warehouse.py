@@ -26,7 +26,7 @@ from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
 from pipelines.core.records import DOC_KINDS
-from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
+from pipelines.core.searchindex import refresh_search_index
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
@@ -101,10 +101,8 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
     p = corpus.project
     with corpus.work_db() as con:
         inputs = fp.fingerprint(con, files=[p.catalog_path], modules=[assemble_mod, wh, records], tables=[STAGE_TABLE])
-        if fp.unchanged(con, STEP, inputs, CORE_TABLES):
-            context.log.info("warehouse tables: raw files and catalog unchanged since the last run; tables kept")
-        else:
-            fp.forget(con, STEP)
+
+        def build() -> None:
             catalog = corpus.catalog()
             cache = ParseCache(p.cache_dir / "parse")
             snaps, versions = _staged_snapshots(con)
@@ -123,7 +121,10 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                     big[t].swap()
                 else:
                     wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
-            fp.record(con, STEP, inputs)
+
+        rebuilt, _ = fp.rebuild_unless_unchanged(con, STEP, inputs, CORE_TABLES, build)
+        if not rebuilt:
+            context.log.info("warehouse tables: raw files and catalog unchanged since the last run; tables kept")
         for t in CORE_TABLES:
             yield MaterializeResult(asset_key=AssetKey(t), metadata=_table_meta(con, t))
 
@@ -171,18 +172,8 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     with corpus.work_db() as con:
         # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
         aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
-        fts_state = index_state(con, aliases)
-        has_index = db.scalar(con,
-            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
-        )
-        con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
-        previous = con.execute("SELECT state FROM _fts_state").fetchone()
-        rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)
-        if rebuilt:
-            build_fts_index(con, aliases=aliases)
-            con.execute("DELETE FROM _fts_state")
-            con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
-        else:
+        rebuilt = refresh_search_index(con, aliases)
+        if not rebuilt:
             context.log.info("search index: documents unchanged, index kept")
         state = fp.state(con)
     if not rebuilt and state == wh.published_state(p.published_db):
