@@ -430,12 +430,12 @@ def cmd_sql(args: argparse.Namespace, project: Project) -> int:
 def cmd_report(args: argparse.Namespace, project: Project) -> int:
 
     from pipelines.core.report import profile_path, write_report
-    from pipelines.core.warehouse import published_info
+    from pipelines.core.warehouse import published_at as published_time
 
     con = _published(project)
     if con is None:
         return NO_WAREHOUSE
-    published_at = (published_info(project.published_db) or {}).get("published_at")
+    published_at = published_time(project.published_db)
     try:
         thinker = load_catalog(project.catalog_path).thinker.name
     except ConfigError:

@@ -323,10 +323,19 @@ def published_info(published_db: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+def _published_field(published_db: Path, name: str) -> str | None:
+    value = (published_info(published_db) or {}).get(name)
+    return value if isinstance(value, str) else None
+
+
 def published_state(published_db: Path) -> str | None:
     """The ``state`` recorded by the last publish, if any."""
-    state = (published_info(published_db) or {}).get("state")
-    return state if isinstance(state, str) else None
+    return _published_field(published_db, "state")
+
+
+def published_at(published_db: Path) -> str | None:
+    """When the last publish happened (ISO 8601, seconds), if any."""
+    return _published_field(published_db, "published_at")
 
 
 def publish(work_db: Path, published_db: Path, state: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pipelines.defs.resources import CorpusProject
 def report(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """A self-contained HTML report on {thinker}'s corpus and profile, and its Markdown twin, built from the published warehouse."""
     p = corpus.project
-    published_at = (wh.published_info(p.published_db) or {}).get("published_at")
+    published_at = wh.published_at(p.published_db)
     con = wh.connect(p.published_db, read_only=True)
     try:
         out = write_report(con, p.reports, published_at=published_at, thinker=corpus.catalog().thinker.name,
