@@ -14,13 +14,13 @@ import duckdb
 import pytest
 
 from pipelines.core import warehouse as wh
-from pipelines.core.schema import CORE
 from pipelines.core.assemble import Tables, assemble
 from pipelines.core.claims import evaluate_claims
 from pipelines.core.claims.config import ClaimsConfig
 from pipelines.core.config import Catalog, Source, Thinker
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.records import ParsedDocument, ParseResult, Segment, TweetFields
+from pipelines.core.schema import CORE
 
 ADA = Thinker(name="Ada Lovelace", twitter="ada", aliases=["Ada"])
 
@@ -328,7 +328,7 @@ def test_a_replaced_content_word_is_not_near_verbatim() -> None:
 
 def test_a_caption_spelling_counts_through_the_lexicon() -> None:
     from pipelines.core.lexicon import load_lexicon
-    from pipelines.core.nlp import TextProcessor
+    from pipelines.core.nlp.processor import TextProcessor
 
     proc = TextProcessor(load_lexicon())  # the shipped lexicon: ten-terabytes lists the caption form "10 terab"
     for text, found in (("you should be thinking 10 terab of text", "10 terab"), ("about 10TB of text", "10TB"),

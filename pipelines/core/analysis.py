@@ -57,7 +57,8 @@ import polars as pl
 from pipelines.core import db
 from pipelines.core.lexicon import Lexicon
 from pipelines.core.links import evidence_link
-from pipelines.core.nlp import DOC_KEYS_TABLE, NlpCache, ProcessStats, TextProcessor, process_documents
+from pipelines.core.nlp.cache import DOC_KEYS_TABLE, NlpCache, ProcessStats, process_documents
+from pipelines.core.nlp.processor import TextProcessor
 
 # The project's word tokenisation (textutil.WORD_RE) in RE2 syntax, for DuckDB.
 WORD_RE_SQL = r"[\p{L}\p{N}\p{M}_]+(?:['’\-][\p{L}\p{N}\p{M}_]+)*"

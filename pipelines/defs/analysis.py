@@ -12,13 +12,13 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 import pipelines.core.analysis as analysis_mod
 import pipelines.core.eras as eras_mod
 import pipelines.core.lexicon as lexicon_mod
-import pipelines.core.nlp as nlp_mod
+import pipelines.core.nlp as nlp_mod  # the package: every module of it
 from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
 from pipelines.core.analysis import build_all
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
-from pipelines.core.nlp import NlpCache
+from pipelines.core.nlp.cache import NlpCache
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import preview
 
