@@ -49,13 +49,8 @@ def parse_period(value: Any) -> Period:
     if isinstance(value, date):
         return Period(value, value, value.isoformat())
     text = str(value).strip()
-    try:
-        bounds = _bounds(text)
-    except ValueError as e:
-        raise ValueError(f"{value!r} is not a valid date: {e}") from e
-    if bounds is None:
-        raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
-    return Period(bounds[0], bounds[1], text)
+    start, end = _checked_bounds(text, value)
+    return Period(start, end, text)
 
 
 def coerce_partial_date(v: Any) -> str | None:
@@ -66,19 +61,20 @@ def coerce_partial_date(v: Any) -> str | None:
     if isinstance(v, date):  # an unquoted YAML 2023-05-01 arrives as a date (or datetime)
         v = v.isoformat()[:10]
     v = str(v)
-    if not _PERIOD_RE.match(v):
-        raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-    first_day(v)  # month 13, day 31 of April, ... are not dates
+    _checked_bounds(v)  # the shape, and month 13, day 31 of April, ... are not dates
     return v
 
 
-def _checked_bounds(v: str) -> tuple[date, date]:
+def _checked_bounds(text: str, value: Any = None) -> tuple[date, date]:
+    """``_bounds`` of ``text``; ValueError naming ``value`` (default: ``text``) when it has not the
+    shape of a partial date or is no real day."""
+    shown = text if value is None else value
     try:
-        bounds = _bounds(v)
+        bounds = _bounds(text)
     except ValueError as e:
-        raise ValueError(f"{v!r} is not a real date: {e}") from e
+        raise ValueError(f"{shown!r} is not a real date: {e}") from e
     if bounds is None:
-        raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(f"{shown!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
     return bounds
 
 
