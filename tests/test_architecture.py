@@ -120,3 +120,16 @@ def test_the_core_imports_neither_dagster_nor_the_dagster_layer() -> None:
 def test_every_module_has_a_docstring() -> None:
     missing = [n for n, p in modules().items() if p.stat().st_size and not ast.get_docstring(ast.parse(p.read_text()))]
     assert missing == []
+
+
+def test_docs_architecture_names_only_modules_that_exist() -> None:
+    """Every module path docs/architecture.md names exists: ``core/x.py``, ``defs/y.py``, ``core/nlp/``,
+    or a path relative to ``pipelines/core`` or ``pipelines/core/claims`` (``fetch/session.py``)."""
+    import re
+
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`([\w/]+\.py|(?:core|defs)/[\w/]+/)[`:]", text))
+    assert len(named) > 30
+    roots = [PACKAGE, PACKAGE / "core", PACKAGE / "core" / "claims", PACKAGE.parent]
+    missing = sorted(n for n in named if not any((r / n).exists() for r in roots))
+    assert missing == []
