@@ -13,6 +13,8 @@ import sys
 
 import duckdb
 
+from pipelines.core import db
+
 TIMESTAMPS = {"seen_at", "recorded_at"}
 
 
@@ -38,10 +40,10 @@ def compare(a: str, b: str) -> list[tuple[str, int | None, int | None, bool]]:
         cols_a, cols_b = _columns(con, "a", t), _columns(con, "b", t)
         skip = TIMESTAMPS | ({"published_at"} if t == "_publish_info" else set())
         sel = ", ".join(f'"{c}"' for c in cols_a if c not in skip)
-        n_a = con.execute(f'SELECT count(*) FROM a."{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - names from the catalogs
-        n_b = con.execute(f'SELECT count(*) FROM b."{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608
+        n_a = db.scalar(con, f'SELECT count(*) FROM a."{t}"')  # noqa: S608 - names from the catalogs
+        n_b = db.scalar(con, f'SELECT count(*) FROM b."{t}"')  # noqa: S608
         same = cols_a == cols_b and n_a == n_b and all(
-            con.execute(f'SELECT count(*) FROM (SELECT {sel} FROM {x}."{t}" EXCEPT ALL SELECT {sel} FROM {y}."{t}")').fetchone()[0] == 0  # type: ignore[index]  # noqa: S608, E501
+            db.scalar(con, f'SELECT count(*) FROM (SELECT {sel} FROM {x}."{t}" EXCEPT ALL SELECT {sel} FROM {y}."{t}")') == 0  # noqa: S608
             for x, y in (("a", "b"), ("b", "a"))
         )
         out.append((t, n_a, n_b, same))

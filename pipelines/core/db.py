@@ -28,6 +28,17 @@ def table_names(con: duckdb.DuckDBPyConnection, schema: str = "main") -> set[str
     }
 
 
+def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The base tables (no views) of the main schema, sorted by name."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """True when ``table`` (or a view of that name) exists in the main schema."""
     row = con.execute(

@@ -350,14 +350,7 @@ def publish(work_db: Path, published_db: Path, state: str | None = None) -> dict
     published_at = datetime.now(UTC)
     con = connect(work_db)
     try:
-        counts = {
-            t: db.count(con, t)
-            for (t,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' "
-                "AND table_name <> ? ORDER BY 1",
-                [PUBLISH_INFO],
-            ).fetchall()
-        }
+        counts = {t: db.count(con, t) for t in db.base_tables(con) if t != PUBLISH_INFO}
         with db.transaction(con):
             con.execute(f"CREATE OR REPLACE TABLE {PUBLISH_INFO} (table_name VARCHAR, row_count BIGINT, published_at TIMESTAMPTZ)")
             con.executemany(

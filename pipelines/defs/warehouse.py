@@ -55,12 +55,9 @@ SNAPSHOT_FIELDS = list(Snapshot.__dataclass_fields__)
 
 def _staged_snapshots(con) -> tuple[list[Snapshot], dict[str, int | None]]:
     """The snapshots raw_files staged, and the parser version of each (for the parse cache)."""
-    cur = con.execute(f"SELECT * FROM {STAGE_TABLE}")  # noqa: S608 - identifiers are module constants, never user input
-    cols = [d[0] for d in cur.description]
     snaps: list[Snapshot] = []
     versions: dict[str, int | None] = {}
-    for row in cur.fetchall():
-        r = dict(zip(cols, row, strict=True))
+    for r in db.rows(con, f"SELECT * FROM {STAGE_TABLE}"):  # noqa: S608 - identifiers are module constants, never user input
         if r.get("snapshot_id") is None:
             continue
         snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})  # type: ignore[arg-type]  # columns of the staging table

@@ -181,8 +181,7 @@ class NlpCache:
             orient="row",
         )
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with db.transaction(con):
             con.register("_nlp_keys_in", docs.select("cache_key").to_arrow())
             for table in CACHE_TABLES:
                 con.execute(
@@ -201,10 +200,6 @@ class NlpCache:
                     params = [now] if table == "docs" else []
                     con.execute(f"INSERT INTO {self.t(table)} BY NAME SELECT *{extra} FROM _nlp_in", params)
                     con.unregister("_nlp_in")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def prune(self, keep_table: str) -> int:
         """Delete entries whose cache_key is not in ``keep_table`` (e.g. the current documents)."""
