@@ -227,15 +227,12 @@ PUBLIC_TABLES: tuple[str, ...] = (
     "_publish_info",
 )
 
+
 def columns(table: str) -> list[tuple[str, str]]:
     """The (column, DuckDB type) pairs of a registered table (KeyError for any other name)."""
     return TABLES[table]
 
 
-def create_table(con: duckdb.DuckDBPyConnection, table: str, *, keys: bool = True) -> None:
-    """CREATE OR REPLACE a registered table, empty; ``keys=False`` leaves out PRIMARY KEY
-    constraints (for a scratch table that takes rows in any order)."""
-    cols = columns(table)
-    if not keys:
-        cols = [(n, t.replace(" PRIMARY KEY", "")) for n, t in cols]
-    db.create_table(con, table, cols)
+def create_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """CREATE OR REPLACE a registered table, empty."""
+    db.create_table(con, table, columns(table))
