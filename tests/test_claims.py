@@ -765,8 +765,21 @@ def test_entity_rank_and_scope_stats(con: duckdb.DuckDBPyConnection) -> None:
     )
     assert by["top"]["verdict"] == "supported"
     assert "ranks 1 of 3" in by["top"]["explanation"]
-    assert by["second"]["verdict"] == "contradicted" and by["second"]["measured"] == "2"
+    # second, one document behind, with two documents not collected: the rank could still change
+    assert by["second"]["verdict"] == "lower_bound" and by["second"]["measured"] == "2"
     assert "ahead: lovelace 3" in by["second"]["explanation"]
+    assert "it would need 1 more citing document to equal lovelace's 3, and 2 uncollected documents" in by["second"]["explanation"]
+    # three documents behind: the two uncollected documents cannot close the gap
+    con.execute("""INSERT INTO mentions SELECT m.* REPLACE (d.doc_id AS doc_id)
+                   FROM (SELECT * FROM mentions WHERE entity_id = 'lovelace' LIMIT 1) m,
+                        (SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM mentions WHERE entity_id = 'lovelace')
+                         ORDER BY doc_id LIMIT 2) d""")
+    lovelace = con.execute("SELECT count(DISTINCT doc_id) FROM mentions WHERE entity_id = 'lovelace'").fetchone()[0]  # type: ignore[index]
+    assert lovelace >= 5
+    by, _ = run(con, {"id": "second", "type": "citation", "metric": "entity_rank", "params": {"entity": "babbage"},
+                      "comparator": "eq", "expected": 1})
+    assert by["second"]["verdict"] == "contradicted", by["second"]["explanation"]
+    assert f"it would need {lovelace - 2} more citing documents to equal lovelace's {lovelace}" in by["second"]["explanation"]
 
     c = Claim.model_validate(
         {

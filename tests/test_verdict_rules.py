@@ -48,9 +48,11 @@ def load(tables: Tables) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def judge(con: duckdb.DuckDBPyConnection, *claims: dict[str, Any], as_of: str | None = "2026-03") -> dict[str, dict[str, Any]]:
+def judge(con: duckdb.DuckDBPyConnection, *claims: dict[str, Any], as_of: str | None = "2026-03",
+          abbreviations: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     cfg = ClaimsConfig.model_validate(
-        {"as_of": as_of, "claims": [{"section": "test", "quote": c.get("quote", "q"), **c} for c in claims]}
+        {"as_of": as_of, "abbreviations": abbreviations or {},
+         "claims": [{"section": "test", "quote": c.get("quote", "q"), **c} for c in claims]}
     )
     rows, ev = evaluate_claims(con, cfg)
     out = {r["claim_id"]: r for r in rows}
@@ -276,10 +278,15 @@ QUOTE_TEXT = (
 )
 
 
+def _one_post_con(source_id: str, text: str) -> duckdb.DuckDBPyConnection:
+    url = f"https://ada.example/{source_id}/"
+    catalog = Catalog(thinker=ADA, sources=[Source(id=source_id, kind="blog_post", title=source_id.title(),
+                                                   date="2024-05-01", url=url)])
+    return load(assemble(catalog, [pfile(f"{source_id}.md", [_post(url, "2024-05-01", text)])]))
+
+
 def _quote_con() -> duckdb.DuckDBPyConnection:
-    catalog = Catalog(thinker=ADA, sources=[Source(id="essay", kind="blog_post", title="Essay", date="2024-05-01",
-                                                   url="https://ada.example/essay/")])
-    return load(assemble(catalog, [pfile("essay.md", [_post("https://ada.example/essay/", "2024-05-01", QUOTE_TEXT)])]))
+    return _one_post_con("essay", QUOTE_TEXT)
 
 
 @pytest.mark.parametrize(
@@ -321,6 +328,44 @@ def test_a_replaced_content_word_is_not_near_verbatim() -> None:
     by = judge(_quote_con(), {"id": "q", "quote": "the loom weaves algebraic flowers", "type": "quote", "metric": "quote_match",
                               "comparator": "ge", "expected": "near_verbatim", "scope": {"source_ids": ["essay"], "own_only": False}})
     assert by["q"]["quote_class"] != "near_verbatim" and by["q"]["verdict"] != "supported"
+
+
+ABBR_TEXT = (
+    "Some days I call what we build MA (mechanical augmentation) instead of MI, and it fits. "
+    "Elsewhere the weather was fine and the river rose. "
+    "Her method: a failure to use the loom well feels like a weaving issue, nothing more. "
+    "Weaving is hard. Some issue with the thread came up later, far from any loom."
+)
+
+
+def _abbr_con() -> duckdb.DuckDBPyConnection:
+    return _one_post_con("notes", ABBR_TEXT)
+
+
+def _q(quote: str) -> dict[str, Any]:
+    return {"id": "q", "quote": quote, "type": "quote", "metric": "quote_match", "comparator": "ge",
+            "expected": "paraphrase", "scope": {"source_ids": ["notes"], "own_only": False}}
+
+
+def test_an_abbreviation_stands_for_its_expansion_both_ways() -> None:
+    abbr = {"MA": "mechanical augmentation", "MI": "machine intelligence"}
+    quote = "Mechanical Augmentation, not Machine Intelligence"
+    without = judge(_abbr_con(), _q(quote))["q"]
+    assert without["quote_class"] == "absent"  # "machine intelligence" is written MI
+    with_table = judge(_abbr_con(), _q(quote), abbreviations=abbr)["q"]
+    assert (with_table["quote_class"], with_table["verdict"]) == ("paraphrase", "supported")
+    assert with_table["evidence"][0]["link"] == "https://ada.example/notes/"
+    # the other way: the quote abbreviates what the passage writes out
+    assert judge(_abbr_con(), _q("MA instead of machine intelligence"), abbreviations=abbr)["q"]["quote_class"] == "paraphrase"
+    with pytest.raises(ValueError, match="must be two words or more"):
+        ClaimsConfig.model_validate({"abbreviations": {"MA": "mechanics"}, "claims": []})
+
+
+def test_two_content_words_paraphrase_only_together_and_in_order() -> None:
+    assert judge(_abbr_con(), _q("Everything is a weaving issue."))["q"]["quote_class"] == "paraphrase"
+    # both words are in the text, but never side by side in this order: two scattered words prove nothing
+    assert judge(_abbr_con(), _q("Everything is a thread weaving."))["q"]["quote_class"] == "absent"
+    assert judge(_abbr_con(), _q("Everything is an issue weaving."))["q"]["quote_class"] == "absent"
 
 
 # ---------------------------------------------------------------- 9. spelling and caption variants

@@ -310,7 +310,19 @@ class ClaimsConfig(Strict):
     as_of: Period | None = None
     # Free-form YAML anchors (&name) for scopes several claims share; not read otherwise.
     anchors: dict[str, Any] | None = None
+    # Short forms quote matching reads as their expansion, both ways ("AI": "artificial intelligence").
+    abbreviations: dict[str, str] = Field(default_factory=dict)
     claims: list[Claim]
+
+    @field_validator("abbreviations")
+    @classmethod
+    def _abbreviations(cls, v: dict[str, str]) -> dict[str, str]:
+        for short, expansion in v.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.]*", short):
+                raise ValueError(f"abbreviation {short!r}: one word of letters and digits")
+            if len(expansion.split()) < 2:
+                raise ValueError(f"abbreviation {short!r}: its expansion {expansion!r} must be two words or more")
+        return v
 
     @field_validator("as_of", mode="before")
     @classmethod

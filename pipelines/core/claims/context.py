@@ -31,8 +31,12 @@ class Context:
     ``as_of`` is the last day the profile speaks for (claims.yaml ``as_of``): documents dated after
     it are never used to measure a claim about what exists."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, max_evidence: int = 10, as_of: date | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_evidence: int = 10, as_of: date | None = None,
+                 abbreviations: dict[str, str] | None = None):
+        from pipelines.core.claims.quotes import Abbreviations
+
         self.con = con
+        self.abbreviations = Abbreviations(abbreviations)
         self.max_evidence = max(1, max_evidence)
         self.as_of = as_of
         self.tables = db.table_names(con)

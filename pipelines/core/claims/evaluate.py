@@ -33,7 +33,8 @@ def evaluate_claims(
 
     ``con`` may be None: arithmetic and not_checkable claims still get their verdicts. With an
     ``audit``, each audited row records the audit's verdict and whether the pipeline agrees."""
-    ctx = Context(con, max_evidence, as_of=claims_cfg.as_of_day) if con is not None else None
+    ctx = (Context(con, max_evidence, as_of=claims_cfg.as_of_day, abbreviations=claims_cfg.abbreviations)
+           if con is not None else None)
     entries = audit.by_id() if audit is not None else {}
     rows: list[dict[str, Any]] = []
     evidence: list[dict[str, Any]] = []

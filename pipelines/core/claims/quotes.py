@@ -17,8 +17,13 @@ whitespace) and compared word by word:
   meets "compute"): all of them for a quote of up to ``PARA_ALL_UNTIL`` content words, else at least
   ``PARA_COVERAGE`` of them (and at least ``PARA_MIN_CONTENT``) carrying ``PARA_WEIGHT`` of their
   weight, each word weighted by its rarity in the corpus (IDF): three common words ("human",
-  "different", "model") do not paraphrase a quote whose rare word ("psychology") is missing. A quote of fewer than ``PARA_MIN_CONTENT`` content words is never a
-  paraphrase: two shared words prove nothing.
+  "different", "model") do not paraphrase a quote whose rare word ("psychology") is missing. A quote
+  of two content words is a paraphrase only where both stand together in the quote's order, with at
+  most one word more between them than in the quote (a set phrase: "feels like skill issue" for
+  "Everything is skill issue"); two
+  scattered shared words prove nothing, and one word never does.
+  An abbreviation stands for its expansion both ways (claims.yaml ``abbreviations``: "AI" meets
+  "artificial intelligence").
   A quote that negates ("not to people", "don't judge") is paraphrased only by a passage that
   negates too: "explaining things to people" does not paraphrase "explaining things to agents,
   not to people".
@@ -246,17 +251,74 @@ def _negates(words: Sequence[str], a: int, b: int) -> bool:
     return any(w in NEGATIONS for w in words[max(0, a - 3) : b])
 
 
+class Abbreviations:
+    """Short forms and what they stand for, as stems: "ai" <-> ("artifici", "intellig")."""
+
+    def __init__(self, table: dict[str, str] | None = None):
+        from pipelines.core.textnorm import norm_words
+
+        self.long: dict[str, tuple[str, ...]] = {}
+        for short, expansion in (table or {}).items():
+            s = content_stems(norm_words(short)[0])
+            e = tuple(content_stems(norm_words(expansion)[0]))
+            if len(s) == 1 and len(e) >= 2:
+                self.long[s[0]] = e
+
+    def __bool__(self) -> bool:
+        return bool(self.long)
+
+    def provided(self, d_stems: Sequence[str | None]) -> list[set[str]]:
+        """Per document word, the stems it stands for: its own, an abbreviation's expansion, and the
+        abbreviation at the first word of an expansion written out."""
+        out = [set() if s is None else {s} for s in d_stems]
+        if not self.long:
+            return out
+        content = [i for i, s in enumerate(d_stems) if s is not None]
+        for k, i in enumerate(content):
+            s = d_stems[i]
+            if s in self.long:
+                out[i].update(self.long[s])
+            for short, exp in self.long.items():
+                if s == exp[0] and tuple(d_stems[j] for j in content[k : k + len(exp)]) == exp:
+                    out[i].add(short)
+        return out
+
+
+NO_ABBREVIATIONS = Abbreviations()
+
+
+def _set_phrase(q_stems: Sequence[str], q_gap: int, provided: Sequence[set[str]],
+                words: Sequence[str], negated: bool) -> Match:
+    """A two-content-word quote: both words in the quote's order, with at most one word more between
+    them than the quote has ("skill issue" meets "skill issue" and "skill-related issue")."""
+    a, b = q_stems[0], q_stems[1]
+    for i, got in enumerate(provided):
+        if a not in got:
+            continue
+        for j in range(i + 1, min(len(provided), i + q_gap + 3)):
+            if b in provided[j]:
+                if not negated or _negates(words, i, j + 1):
+                    return Match("paraphrase", 100.0 - (j - i - 1 - q_gap), i, j + 1,
+                                 "its two content words, together, in other words")
+                break
+    return ABSENT
+
+
 def _paraphrase(
     q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int,
     words: Sequence[str] = (), negated: bool = False, weight: dict[str, float] | None = None,
+    abbreviations: Abbreviations = NO_ABBREVIATIONS, q_gap: int = 0,
 ) -> Match:
     need = set(q_stems)
+    provided = abbreviations.provided(d_stems)
+    if len(need) == 2 and len(q_stems) == 2:
+        return _set_phrase(q_stems, q_gap, provided, words, negated)
     if len(need) < PARA_MIN_CONTENT:
         return ABSENT
     w = {s: (weight or {}).get(s, 1.0) for s in need}
     total = sum(w.values()) or 1.0
     want = len(need) if len(need) <= PARA_ALL_UNTIL else max(PARA_MIN_CONTENT, int(PARA_COVERAGE * len(need) + 0.999))
-    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
+    positions = [(i, s) for i, got in enumerate(provided) for s in sorted(got & need)]
     if len({s for _, s in positions}) < want:
         return ABSENT
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
@@ -286,15 +348,19 @@ def _paraphrase(
 class QuoteMatcher:
     """Classifies one quote against many documents (their normalised words come from the caller)."""
 
-    def __init__(self, quote_words: list[str], weight: dict[str, float] | None = None):
+    def __init__(self, quote_words: list[str], weight: dict[str, float] | None = None,
+                 abbreviations: Abbreviations = NO_ABBREVIATIONS):
         self.q = quote_words
         self.weight = weight
+        self.abbreviations = abbreviations
         self.needle = " " + " ".join(quote_words) + " "
         self.q_stems = content_stems(quote_words)
         stops = _stop_words()
         keys = sorted({w for w in quote_words if w not in stops} or set(quote_words), key=lambda w: (-len(w), w))
         self.anchor_words = set(keys[:3])
         self.negated = any(w in NEGATIONS for w in quote_words)
+        content_at = [i for i, s in enumerate(aligned_stems(quote_words)) if s is not None]
+        self.q_gap = content_at[1] - content_at[0] - 1 if len(content_at) == 2 else 0
 
     def classify(self, words: list[str], stems: list[str | None], stem_set: set[str | None]) -> Match:
         if not self.q or not words:
@@ -305,14 +371,22 @@ class QuoteMatcher:
             start = hay.count(" ", 0, at)
             return Match("verbatim", 100.0, start, start + len(self.q))
         need = set(self.q_stems)
-        if need and len(need & stem_set) < max(1, len(need) // 2):
+        have = set(stem_set)
+        if self.abbreviations:
+            for short, exp in self.abbreviations.long.items():
+                if short in have:
+                    have.update(exp)
+                if set(exp) <= have:
+                    have.add(short)
+        if need and len(need & have) < max(1, len(need) // 2):
             return ABSENT  # most content words are not there: nothing below can match
         anchors = [i for i, w in enumerate(words) if w in self.anchor_words]
         best = _aligned(self.q, words, anchors) if anchors else ABSENT
         if best.cls == "absent" and anchors:
             best = _reordered(self.q, words, anchors)
         if best.cls == "absent":
-            best = _paraphrase(self.q_stems, stems, len(self.q), words, self.negated, self.weight)
+            best = _paraphrase(self.q_stems, stems, len(self.q), words, self.negated, self.weight, self.abbreviations,
+                              self.q_gap)
         return best
 
     def closest(self, stems: list[str | None]) -> tuple[float, int, int]:

@@ -86,3 +86,7 @@ class Measure:
     # A quote in no class: the share of its content words the closest passage in scope holds (a
     # reader must judge an idea in other words; lexical matching cannot prove it absent).
     closest_share: float | None = None
+    # A rank: how many more documents citing it the entity would need (the others gaining none) to
+    # reach the claimed rank, and what it would have to overtake; each uncollected document can add one.
+    needs_documents: int | None = None
+    needs_text: str = ""

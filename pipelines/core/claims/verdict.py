@@ -157,6 +157,11 @@ def reach(claim: Claim, spec: MetricSpec, m: Measure, st: ScopeStats) -> Reach:
         return Reach(False, f"no uncollected source is dated inside the claimed window (not collected: {_names(missing)})")
     if spec.value == "class":
         return Reach(True, f"the attributed scope is not fully collected: {_names(missing) or f'{st.gap_docs:,} items'}")
+    if m.needs_documents is not None:  # a rank: each uncollected document can lift it by one document
+        available = int(max(len(missing), st.gap_docs))
+        text = (f"it would need {m.needs_text}, and {n_of(available, 'uncollected ' + st.noun)}"
+                f"{' (' + _names(missing) + ')' if missing else ''} could add at most {available:,}")
+        return Reach(m.needs_documents <= available, text)
     value = float(m.value) if isinstance(m.value, int | float) else 0.0
     if claim.comparator in ("le", "lt"):
         return Reach(False, "more data can only add to the count")
@@ -319,6 +324,8 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
                     "date": "an earlier use may be in what is missing, so this is not a refutation",
                     "class": "not found in what is collected, which is not a refutation",
                 }.get(spec.value, "a lower bound, not a refutation")
+                if m.needs_documents is not None:
+                    what = "what is missing could still change the rank, so this is not a refutation"
                 if spec.value == "date" and spec.direction == "up":
                     what = "a later one may be in what is missing, so this is not a refutation"
                 tail = f": {what} — {r.text}"

@@ -163,8 +163,9 @@ def entity_mentions(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
 
 @metric(MetricSpec(
     "entity_rank",
-    "rank of the entity (1 = most cited) among `among` (default: every entity mentioned in scope), by documents or mentions",
-    "number", None, tables=("documents", "mentions"),
+    "rank of the entity (1 = most cited) among `among` (default: every entity mentioned in scope), by documents or mentions; "
+    "uncollected documents could only lift it by documents (each adds at most one), never by an unknown number of mentions",
+    "number", "down", tables=("documents", "mentions"),
     params={
         **_ENTITY,
         "among": Param("id_list", required=False, doc="entity ids to rank against", refers_to="entity"),
@@ -201,13 +202,28 @@ def entity_rank(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     elif ranked and not ties:
         parts.append(f"next is {ranked[0][1]} with {ranked[0][0]:,}")
     hits = first_per_doc(_table_hits(ctx, claim, "mentions", "entity_id", target))
+    needs, needs_text = _rank_needs(claim, by, mine, ranked)
     return Measure(
         float(rank),
         "; ".join(parts) + _later(st),
         hits=[hit(h) for h in hits],
         evidence_count=len(hits),
         display=str(rank),
+        needs_documents=needs,
+        needs_text=needs_text,
     )
+
+
+def _rank_needs(claim: Claim, by: str, mine: int, ranked: list[tuple[int, str]]) -> tuple[int | None, str]:
+    """Documents the entity would need to reach the claimed rank (its rivals gaining none): to rank
+    R it must at least equal the R-th of the others. None by mentions (one document may add many)."""
+    if by != "documents" or claim.comparator not in ("eq", "le", "lt") or not isinstance(claim.expected, int | float):
+        return None, ""
+    want = int(claim.expected) - (1 if claim.comparator == "lt" else 0)
+    if want < 1 or want > len(ranked):
+        return 0, ""
+    bar, rival = ranked[want - 1]
+    return max(0, bar - mine), f"{n_of(max(0, bar - mine), 'more citing documents')} to equal {rival}'s {bar:,}"
 
 
 def _pattern_hits(ctx: Context, claim: Claim) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ def _where(ctx: Context, m: Match, doc_id: str) -> str:
 ))
 def quote_match(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
     words = norm_words(claim.params.get("text") or claim.quote)[0]  # as the documents' words are made
-    matcher = QuoteMatcher(words, ctx.stem_weights())
+    matcher = QuoteMatcher(words, ctx.stem_weights(), ctx.abbreviations)
     need = QUOTE_RANK[str(claim.expected)] if isinstance(claim.expected, str) and claim.expected in QUOTE_RANK else 1
     scope = claim.scope.model_copy(update={"frame": "none"})  # later documents may show he said it
     cte, params = scope_cte(ctx, scope)
