@@ -236,7 +236,7 @@ def evaluate(db: Path, queries: list[Query], repeats: int) -> dict[str, Any]:
     try:
         offsets = resolve_all(con, queries)
         n_docs, n_words = con.execute("SELECT count(*), coalesce(sum(word_count), 0) FROM documents").fetchone()  # type: ignore[misc]
-        n_passages = con.execute("SELECT count(*) FROM _search_passages").fetchone()[0]  # type: ignore[index]
+        n_passages = db.scalar(con, "SELECT count(*) FROM _search_passages")
         unjudged = {r[0] for r in con.execute(
             "SELECT d.doc_id FROM documents d JOIN snapshots s USING (snapshot_id) WHERE starts_with(s.path, ?)", [SYNTHETIC]
         ).fetchall()}
@@ -479,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
                     for alt in it.alts:
                         if alt.anchor:
                             pos = offsets[(alt.doc, alt.anchor, alt.at)]
-                            text = con.execute("SELECT text FROM documents WHERE doc_id = ?", [alt.doc]).fetchone()[0]  # type: ignore[index]
+                            text = db.scalar(con, "SELECT text FROM documents WHERE doc_id = ?", [alt.doc])
                             print(f"   {alt.doc} @{pos}: {' '.join(text[pos : pos + 160].split())}")
                         else:
                             print(f"   {alt.doc}")

@@ -19,6 +19,7 @@ from typing import NoReturn
 
 import duckdb
 
+from pipelines.core import db
 from pipelines.core.config import ConfigError, load_catalog
 from pipelines.project import Project
 
@@ -270,9 +271,7 @@ def _audit_report(con, project: Project) -> int:
     if audit is None:
         _err(f"no audit: {project.analysis / 'audit.yaml'} does not exist")
         return USAGE
-    cur = con.execute("SELECT * FROM claims")
-    cols = [d[0] for d in cur.description]
-    rows = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+    rows = {r["claim_id"]: r for r in db.rows(con, "SELECT * FROM claims")}
     evidence: dict[str, list[str]] = {}
     for cid, doc in con.execute("SELECT claim_id, doc_id FROM claim_evidence ORDER BY claim_id, rank").fetchall():
         evidence.setdefault(cid, []).append(doc)
@@ -296,6 +295,7 @@ def _audit_report(con, project: Project) -> int:
 
 
 from pipelines.core.claims.spec import VERDICTS  # noqa: E402 - plain data, cheap to import
+from pipelines.core.records import DOC_KINDS  # noqa: E402 - plain data, cheap to import
 
 VERDICT_STYLE = {"supported": "green", "contradicted": "bold red", "lower_bound": "yellow",
                  "not_checkable": "dim", "inconsistent": "magenta"}
@@ -323,18 +323,14 @@ def cmd_claims(args: argparse.Namespace, project: Project) -> int:
         sql = "SELECT * FROM claims"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        cur = con.execute(sql + " ORDER BY claim_id", params)
-        cols = [d[0] for d in cur.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        rows = db.rows(con, sql + " ORDER BY claim_id", params)
         evidence: dict[str, list[dict]] = {}
         if args.evidence or args.json:
-            ecur = con.execute(
+            for e in db.rows(
+                con,
                 "SELECT claim_id, rank, doc_id, kind, link, url, published_at, snippet, match_class, difference "
-                "FROM claim_evidence ORDER BY claim_id, rank"
-            )
-            ecols = [d[0] for d in ecur.description]
-            for r in ecur.fetchall():
-                e = dict(zip(ecols, r, strict=True))
+                "FROM claim_evidence ORDER BY claim_id, rank",
+            ):
                 evidence.setdefault(e.pop("claim_id"), []).append(e)
         counts = con.execute("SELECT verdict, count(*) FROM claims GROUP BY 1 ORDER BY 1").fetchall()
     finally:
@@ -429,12 +425,12 @@ def cmd_sql(args: argparse.Namespace, project: Project) -> int:
 def cmd_report(args: argparse.Namespace, project: Project) -> int:
 
     from pipelines.core.report import profile_path, write_report
-    from pipelines.core.warehouse import published_info
+    from pipelines.core.warehouse import published_at as published_time
 
     con = _published(project)
     if con is None:
         return NO_WAREHOUSE
-    published_at = (published_info(project.published_db) or {}).get("published_at")
+    published_at = published_time(project.published_db)
     try:
         thinker = load_catalog(project.catalog_path).thinker.name
     except ConfigError:
@@ -489,7 +485,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 PROJECT_HELP = "project folder (default: CORPUS_PROJECT_DIR or this checkout); before or after the command"
-KINDS = ["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
+KINDS = list(DOC_KINDS)
 
 
 def _version() -> str:

@@ -13,9 +13,10 @@ import pytest
 
 from pipelines.core import analysis
 from pipelines.core.kwic import kwic
-from pipelines.core.links import evidence_link
 from pipelines.core.lexicon import load_lexicon
-from pipelines.core.nlp import CAPTION_MAX_WORDS, MAX_SENTENCE_WORDS, NlpCache
+from pipelines.core.links import evidence_link
+from pipelines.core.nlp.cache import NlpCache
+from pipelines.core.nlp.processor import CAPTION_MAX_WORDS, MAX_SENTENCE_WORDS
 from pipelines.core.textutil import WORD_RE, word_count
 from pipelines.core.warehouse import connect, create_table, frame, replace_table
 

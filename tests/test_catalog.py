@@ -248,7 +248,7 @@ def test_bearblog_posts(catalog: Catalog, by_id: dict[str, Source]) -> None:
 
 def test_titles_and_urls_identify_one_source_each(catalog: Catalog) -> None:
     """A title or URL two sources share would match neither when files are matched to sources."""
-    from pipelines.core.assemble import canonical_url, norm_title
+    from pipelines.core.matching import canonical_url, norm_title
 
     titles: dict[str, str] = {}
     urls: dict[str, str] = {}

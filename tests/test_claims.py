@@ -36,6 +36,8 @@ from pipelines.core.claims.config import (
     load_claims,
     referenced_ids,
 )
+from pipelines.core.claims.scope import cached_scope_stats
+from pipelines.core.schema import create_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "analysis" / "claims.yaml"
@@ -70,13 +72,9 @@ ENTITIES = {"lovelace": r"Lovelace", "babbage": r"Babbage"}
 
 
 def build_warehouse(con: duckdb.DuckDBPyConnection, *, with_mentions: bool = True) -> None:
-    con.execute(
-        """CREATE TABLE sources (source_id VARCHAR, kind VARCHAR, title VARCHAR, url VARCHAR, published_at DATE,
-             in_catalog BOOLEAN, in_profile BOOLEAN, known_gap BOOLEAN, claimed_words BIGINT, claimed_items BIGINT,
-             youtube_id VARCHAR, collection VARCHAR, notes VARCHAR)"""
-    )
+    create_table(con, "sources")
     con.executemany(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+        "INSERT INTO sources (source_id, kind, title, url, published_at, in_catalog, in_profile, known_gap, claimed_words, claimed_items, youtube_id, collection, notes) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)",
         [
             ["tweets-ada", "tweet_archive", "Posts of @ada", None, True, True, False, 200, 10, None],
             ["video-intro", "video", "Intro talk", YT, True, True, False, 40, None, None],
@@ -97,10 +95,7 @@ def build_warehouse(con: duckdb.DuckDBPyConnection, *, with_mentions: bool = Tru
             ["auto-x", "other", "Stray page", None, False, False, False, None, None, None],
         ],
     )
-    con.execute(
-        """CREATE TABLE documents (doc_id VARCHAR, source_id VARCHAR, kind VARCHAR, title VARCHAR, url VARCHAR,
-             published_at TIMESTAMPTZ, text VARCHAR, word_count INTEGER, is_own BOOLEAN, speakers_separated BOOLEAN)"""
-    )
+    create_table(con, "documents")
     docs = []
     for tid, created, text, own in TWEETS:
         docs.append(
@@ -159,18 +154,19 @@ def build_warehouse(con: duckdb.DuckDBPyConnection, *, with_mentions: bool = Tru
             True,
         ]
     )
-    con.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
-
-    con.execute(
-        """CREATE TABLE segments (doc_id VARCHAR, seq INTEGER, start_s DOUBLE, end_s DOUBLE,
-             start_char INTEGER, end_char INTEGER, text VARCHAR)"""
+    con.executemany(
+        "INSERT INTO documents (doc_id, source_id, kind, title, url, published_at, text, word_count, is_own, speakers_separated) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        docs,
     )
+
+    create_table(con, "segments")
     # Three caption cues over the video text, with timings.
     cuts = [0, VIDEO_TEXT.index("We will"), VIDEO_TEXT.index("As Lovelace"), len(VIDEO_TEXT)]
     times = [(0.0, 12.0), (12.5, 30.0), (61.2, 7300.0)]
     for i in range(3):
         con.execute(
-            "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO segments (doc_id, seq, start_s, end_s, start_char, end_char, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 "video-intro",
                 i,
@@ -181,6 +177,8 @@ def build_warehouse(con: duckdb.DuckDBPyConnection, *, with_mentions: bool = Tru
                 VIDEO_TEXT[cuts[i] : cuts[i + 1]],
             ],
         )
+    # As the warehouse step records them: the running time is the last caption's end.
+    con.execute("UPDATE documents SET timed = true, duration_s = 7300.0, duration_basis = 'captions' WHERE doc_id = 'video-intro'")
 
     con.execute(
         """CREATE TABLE phrase_hits (phrase_id VARCHAR, doc_id VARCHAR, sent_id INTEGER, start_char INTEGER,
@@ -988,7 +986,7 @@ def test_scope_selectors_exclusions_and_profile_corpus(con: duckdb.DuckDBPyConne
     con.execute("UPDATE sources SET in_profile = false WHERE source_id = 'blog-hello'")
     # A Known Gap the profile names is not part of the profile's corpus even when collected.
     con.execute(
-        "INSERT INTO documents VALUES ('gap-old', 'gap-old', 'video', 'Old lectures', NULL, NULL, 'old words', 2, true, true)"
+        "INSERT INTO documents (doc_id, source_id, kind, title, url, published_at, text, word_count, is_own, speakers_separated) VALUES ('gap-old', 'gap-old', 'video', 'Old lectures', NULL, NULL, 'old words', 2, true, true)"
     )
     by, _ = run(
         con,
@@ -1121,7 +1119,8 @@ TRICKY_TEXTS = [
 
 
 def test_normalize_with_map_matches_the_plain_loop() -> None:
-    from pipelines.core.textnorm import norm_map as _norm_map, normalize_with_map as _normalize_with_map
+    from pipelines.core.textnorm import norm_map as _norm_map
+    from pipelines.core.textnorm import normalize_with_map as _normalize_with_map
 
     for text in TRICKY_TEXTS:
         assert _normalize_with_map(text) == _ref_normalize_with_map(text), repr(text)
@@ -1186,7 +1185,7 @@ def test_quote_offsets_when_the_two_normalisations_differ(con: duckdb.DuckDBPyCo
     the original text."""
     text = "Ο ΣΟΦΟΣ ΕΙΠΕ: İstanbul is lovely in the spring, truly lovely, said ΟΔΥΣΣΕΥΣ."
     con.execute(
-        "INSERT INTO documents VALUES ('other-greek', 'auto-x', 'other', 'Greek', NULL, NULL, ?, 12, true, true)",
+        "INSERT INTO documents (doc_id, source_id, kind, title, url, published_at, text, word_count, is_own, speakers_separated) VALUES ('other-greek', 'auto-x', 'other', 'Greek', NULL, NULL, ?, 12, true, true)",
         [text],
     )
     quotes = ["İstanbul is lovely in the spring", "lovely said ΟΔΥΣΣΕΥΣ", "ΣΟΦΟΣ ΕΙΠΕ İstanbul"]
@@ -1257,7 +1256,7 @@ def test_scope_stats_are_shared_but_never_aliased(con: duckdb.DuckDBPyConnection
     ctx = Context(con)
     claim = {"id": "x", "type": "corpus_size", "metric": "documents", "comparator": "ge", "expected": 1}
     scope = cfg({**claim, "scope": TWEET_SCOPE}).claims[0].scope
-    a = ctx.scope_stats(scope)
+    a = cached_scope_stats(ctx, scope)
     a.missing_sources.append("changed")
-    b = ctx.scope_stats(scope)
+    b = cached_scope_stats(ctx, scope)
     assert b == scope_stats(ctx, scope) and "changed" not in b.missing_sources

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.core.schema import create_table
 from pipelines.core.claims import evaluate_claims
 from pipelines.core.claims.config import ClaimsConfig
 from pipelines.core.coverage import (
@@ -126,33 +127,23 @@ SNAPSHOTS = [
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """CREATE TABLE sources (source_id VARCHAR, kind VARCHAR, title VARCHAR, url VARCHAR, published_at DATE,
-             in_catalog BOOLEAN, in_profile BOOLEAN, known_gap BOOLEAN, claimed_words BIGINT, claimed_items BIGINT,
-             youtube_id VARCHAR, collection VARCHAR, notes VARCHAR)"""
-    )
+    create_table(con, "sources")
     con.executemany(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+        "INSERT INTO sources (source_id, kind, title, url, published_at, in_catalog, in_profile, known_gap, claimed_words, claimed_items, youtube_id, collection, notes) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)",
         [list(s) for s in SOURCES],
     )
-    con.execute(
-        """CREATE TABLE documents (doc_id VARCHAR, source_id VARCHAR, kind VARCHAR, title VARCHAR, url VARCHAR,
-             published_at TIMESTAMPTZ, text VARCHAR, word_count INTEGER, is_own BOOLEAN, speakers_separated BOOLEAN)"""
-    )
+    create_table(con, "documents")
     urls = {s[0]: s[3] for s in SOURCES}
     con.executemany(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, true)",
+        "INSERT INTO documents (doc_id, source_id, kind, title, url, published_at, text, word_count, is_own, speakers_separated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, true)",
         [
             [d, s, k, d.title(), urls.get(s), ts(p) if p else None, "invented words " * (w // 2), w]
             for d, s, k, w, p in DOCS
         ],
     )
-    con.execute(
-        """CREATE TABLE snapshots (snapshot_id VARCHAR, source_id VARCHAR, path VARCHAR, status VARCHAR,
-             error VARCHAR, seen_at TIMESTAMPTZ)"""
-    )
+    create_table(con, "snapshots")
     con.executemany(
-        "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO snapshots (snapshot_id, source_id, path, status, error, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
         [[a, b, c, d, e, ts(f)] for a, b, c, d, e, f in SNAPSHOTS],
     )
 

@@ -16,7 +16,8 @@ from test_fetch_support import (  # noqa: F401 - pytest fixtures
 
 from pipelines.core.config import Catalog, Source, Thinker
 from pipelines.core.fetch import fetch_all, fetcher_for
-from pipelines.core.fetch.http import FetchRuntime, make_session
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import make_session
 from pipelines.core.rawstore import RawStore
 
 VIDS = ["abcdefghijk", "bbcdefghijk", "cbcdefghijk"]

@@ -16,7 +16,8 @@ from test_fetch_support import (  # noqa: F401 - pytest fixtures
 
 from pipelines.core.config import Source
 from pipelines.core.fetch.feeds import fetch_feed
-from pipelines.core.fetch.http import FetchRuntime, make_session
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import make_session
 from pipelines.core.rawstore import RawStore
 
 ETAG = '"v1-abc"'

@@ -14,19 +14,17 @@ from test_fetch_support import (
     server_fixture,  # noqa: F401 - pytest fixtures
 )
 
-from pipelines.core.fetch.http import (
+from pipelines.core.fetch.errors import (
     CircuitOpen,
     FetchError,
-    FetchRuntime,
     HostUnreachable,
     NotCollectable,
     RateLimited,
     TransientError,
-    make_session,
-    parse_retry_after,
     redact,
-    request,
 )
+from pipelines.core.fetch.runtime import FetchRuntime, parse_retry_after, request
+from pipelines.core.fetch.session import make_session
 
 
 def test_session_has_user_agent_default_timeout_and_no_ambient_env() -> None:

@@ -15,8 +15,9 @@ from test_fetch_support import (  # noqa: F401 - pytest fixtures
 )
 
 from pipelines.core.config import Source
-from pipelines.core.fetch.http import FetchRuntime, make_session
 from pipelines.core.fetch.papers import fetch_paper
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import make_session
 from pipelines.core.rawstore import RawStore
 
 AID = "1234.56789"

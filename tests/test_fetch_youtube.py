@@ -18,7 +18,8 @@ from test_fetch_support import (  # noqa: F401 - pytest fixtures
 )
 from youtube_transcript_api.proxies import GenericProxyConfig, WebshareProxyConfig
 
-from pipelines.core.fetch.http import FetchRuntime, make_session
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import make_session
 from pipelines.core.fetch.settings import DEFAULT_USER_AGENT
 from pipelines.core.fetch.youtube import fetch_transcript, proxy_config_from_env, watch_url
 from pipelines.core.rawstore import RawStore
@@ -179,7 +180,8 @@ def test_the_video_asset_raises_for_its_retry_policy_only_on_transient_failures(
     from dagster import build_asset_context
 
     import pipelines.defs.fetch as fetch_defs
-    from pipelines.core.fetch.http import SourceOutcome, TransientError
+    from pipelines.core.fetch.errors import TransientError
+    from pipelines.core.fetch.outcomes import SourceOutcome
     from pipelines.defs.resources import CorpusProject
 
     root = tmp_path / "project"

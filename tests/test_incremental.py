@@ -18,6 +18,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.core import fingerprint as fp
 from pipelines.core import warehouse as wh
+from pipelines.core.schema import CORE
 from pipelines.core.assemble import assemble, assemble_stream
 from pipelines.core.config import load_catalog
 from pipelines.core.ingest import scan_and_parse
@@ -181,13 +182,13 @@ def test_streamed_assembly_in_tiny_batches_equals_assembly_in_memory(tmp_path: P
     assert big["documents"].swap() == len(in_memory.documents)
     assert big["segments"].swap() == len(in_memory.segments)
 
-    cols = [c for c, _, _ in wh.SCHEMAS["documents"]]
+    cols = [c for c, _ in CORE["documents"]]
     got = [dict(zip(cols, r, strict=True)) for r in con.execute("SELECT * FROM documents").fetchall()]  # sorted by the swap
     assert [d["doc_id"] for d in got] == [d["doc_id"] for d in in_memory.documents]
     for a, b in zip(got, in_memory.documents, strict=True):
         for c in cols:
             assert a[c] == b[c], (a["doc_id"], c)
-    seg_cols = [c for c, _, _ in wh.SCHEMAS["segments"]]
+    seg_cols = [c for c, _ in CORE["segments"]]
     segs = [dict(zip(seg_cols, r, strict=True)) for r in con.execute("SELECT * FROM segments").fetchall()]
     assert segs == in_memory.segments
     assert tables.snapshots == in_memory.snapshots and tables.tweets == in_memory.tweets

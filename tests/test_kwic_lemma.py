@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.core.schema import create_table
 from pipelines.core.kwic import kwic, lemma_forms, query_words
 from pipelines.core.textnorm import find_words
 
@@ -19,14 +20,15 @@ def test_lemma_forms_and_words() -> None:
 
 def test_kwic_lemma_mode_on_documents() -> None:
     con = duckdb.connect()
+    create_table(con, "documents")
     con.execute(
-        """CREATE TABLE documents AS SELECT * FROM (VALUES
+        """INSERT INTO documents (doc_id, kind, title, published_at, url, text, is_own, timed) SELECT * FROM (VALUES
            ('d1', 'tweet', 'T', TIMESTAMPTZ '2024-01-02 00:00:00+00', 'https://x.com/a/status/1', 'Today I built models from scratch.', true, false),
            ('d2', 'tweet', 'T', TIMESTAMPTZ '2024-02-02 00:00:00+00', 'https://x.com/a/status/2', 'Building a model is fun.', true, false),
            ('d3', 'tweet', 'T', TIMESTAMPTZ '2024-03-02 00:00:00+00', 'https://x.com/a/status/3', 'RT someone built models too', false, false))
            AS t(doc_id, kind, title, published_at, url, text, is_own, timed)"""
     )
-    con.execute("CREATE TABLE segments (doc_id VARCHAR, seq INT, start_s DOUBLE, end_s DOUBLE, start_char INT, end_char INT, text VARCHAR)")
+    create_table(con, "segments")
     con.execute("CREATE TABLE phrase_hits (phrase_id VARCHAR, doc_id VARCHAR, sent_id INT, start_char INT, end_char INT, matched_text VARCHAR, is_own BOOLEAN)")
     con.execute("CREATE TABLE lexicon_phrases (phrase_id VARCHAR, label VARCHAR, forms VARCHAR[], case_sensitive BOOLEAN, notes VARCHAR)")
     lines = kwic(con, "build model", lemma=True)

@@ -1,4 +1,4 @@
-"""pipelines/core/nlp.py on small invented texts: variants, offsets, sentence bounds, entity rules."""
+"""pipelines/core/nlp/ on small invented texts: variants, offsets, sentence bounds, entity rules."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import pytest
 import spacy
 
 from pipelines.core.lexicon import Lexicon, load_lexicon
-from pipelines.core.nlp import (
+from pipelines.core.nlp.components import build_nlp
+from pipelines.core.nlp.processor import (
     CAPTION_MAX_WORDS,
     MAX_SENTENCE_WORDS,
+    CaptionSpan,
     DocResult,
-    Segment,
     TextProcessor,
-    build_nlp,
     is_caption_like,
     normalise_whitespace,
 )
@@ -145,7 +145,7 @@ def test_caption_text_follows_segments(proc: TextProcessor) -> None:
         piece = " ".join(f"w{i}x{j}" for j in range(5))
         if i == 10:
             t += 3.0
-        segs.append(Segment(pos, pos + len(piece), t, t + 2.0))
+        segs.append(CaptionSpan(pos, pos + len(piece), t, t + 2.0))
         pieces.append(piece)
         pos += len(piece) + 1
         t += 2.0

@@ -52,13 +52,13 @@ def test_a_live_bar_on_a_terminal_and_silence_on_request(monkeypatch: pytest.Mon
 
 
 def _claims_project(tmp_path: Path) -> Path:
-    from pipelines.core.claims.tables import CLAIMS_COLUMNS, EVIDENCE_COLUMNS
+    from pipelines.core.schema import create_table
 
     root = tmp_path / "p"
     (root / "warehouse").mkdir(parents=True)
     con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"))
-    con.execute(f"CREATE TABLE claims ({', '.join(f'{n} {t}' for n, t in CLAIMS_COLUMNS)})")
-    con.execute(f"CREATE TABLE claim_evidence ({', '.join(f'{n} {t}' for n, t in EVIDENCE_COLUMNS)})")
+    create_table(con, "claims")
+    create_table(con, "claim_evidence")
     con.execute("INSERT INTO claims (claim_id, verdict, measured, expected, explanation) VALUES "
                 "('a', 'contradicted', '5', '4', 'Found 5.'), ('b', 'supported', '1', '1', 'Found 1.')")
     con.close()

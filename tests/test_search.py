@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.core.schema import create_table
 from pipelines.core import searchindex
 from pipelines.core.kwic import kwic
 from pipelines.core.links import passage_link
@@ -89,16 +90,12 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("the offline FTS extension is not installed")
     path = tmp_path_factory.mktemp("search") / "w.duckdb"
     con = connect(path)
-    con.execute(
-        "CREATE TABLE documents (doc_id VARCHAR PRIMARY KEY, kind VARCHAR, title VARCHAR, published_at TIMESTAMPTZ, "
-        "is_own BOOLEAN, url VARCHAR, timed BOOLEAN, source_id VARCHAR, text VARCHAR, content_sha256 VARCHAR)"
-    )
+    create_table(con, "documents")
     for d in DOCS:
-        con.execute("INSERT INTO documents VALUES (?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, md5(?))", [*d, d[-1]])
-    con.execute(
-        "CREATE TABLE segments (doc_id VARCHAR, seq INT, start_s DOUBLE, end_s DOUBLE, start_char INT, end_char INT, text VARCHAR)"
-    )
-    con.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)", TALK_SEGS)
+        con.execute("INSERT INTO documents (doc_id, kind, title, published_at, is_own, url, timed, source_id, text, content_sha256) "
+                    "VALUES (?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, md5(?))", [*d, d[-1]])
+    create_table(con, "segments")
+    con.executemany("INSERT INTO segments (doc_id, seq, start_s, end_s, start_char, end_char, text) VALUES (?, ?, ?, ?, ?, ?, ?)", TALK_SEGS)
     con.execute("CREATE TABLE lexicon_phrases (phrase_id VARCHAR, label VARCHAR, forms VARCHAR[], case_sensitive BOOLEAN, notes VARCHAR)")
     con.execute("CREATE TABLE phrase_hits (phrase_id VARCHAR, doc_id VARCHAR, sent_id INT, start_char INT, end_char INT, matched_text VARCHAR, is_own BOOLEAN)")
     build_fts_index(con, aliases=ALIASES)
@@ -271,7 +268,7 @@ def test_compounds_stop_words_and_unknown_words(con: duckdb.DuckDBPyConnection) 
 def test_a_warehouse_without_the_index_says_so(tmp_path: Path) -> None:
     con = connect(tmp_path / "empty.duckdb")
     try:
-        con.execute("CREATE TABLE documents (doc_id VARCHAR, kind VARCHAR, text VARCHAR)")
+        create_table(con, "documents")
         assert not search_tables_ready(con)
         with pytest.raises(SearchIndexMissing, match="corpus run"):
             search(con, "bicycle")
@@ -386,9 +383,9 @@ def test_tweet_page_policy_hashes_its_own_script_and_escapes_the_data(wh: Path, 
 
     c = connect(tmp_path / "t.duckdb")
     try:
-        c.execute("CREATE TABLE documents (doc_id VARCHAR, kind VARCHAR, text VARCHAR, url VARCHAR, published_at TIMESTAMPTZ, is_own BOOLEAN)")
-        c.execute("CREATE TABLE tweets (doc_id VARCHAR, is_reply BOOLEAN)")
-        c.execute("INSERT INTO documents VALUES ('t1', 'tweet', '</script><script>alert(1)</script> & more', NULL, ?, true)",
+        create_table(c, "documents")
+        create_table(c, "tweets")
+        c.execute("INSERT INTO documents (doc_id, kind, text, url, published_at, is_own) VALUES ('t1', 'tweet', '</script><script>alert(1)</script> & more', NULL, ?, true)",
                   [datetime(2024, 1, 1, tzinfo=UTC)])
         page = render_tweet_page(c, thinker="Ada <Example>")
     finally:

@@ -20,6 +20,7 @@ from pipelines.core.claims.config import ClaimsConfig
 from pipelines.core.config import Catalog, Source, Thinker
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.records import ParsedDocument, ParseResult, Segment, TweetFields
+from pipelines.core.schema import CORE
 
 ADA = Thinker(name="Ada Lovelace", twitter="ada", aliases=["Ada"])
 
@@ -42,7 +43,7 @@ def tweet(tid: str, when: str, text: str, **kw: Any) -> ParsedDocument:
 
 def load(tables: Tables) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for t in wh.SCHEMAS:
+    for t in CORE:
         wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
     return con
 
@@ -372,7 +373,7 @@ def test_two_content_words_paraphrase_only_together_and_in_order() -> None:
 
 def test_a_caption_spelling_counts_through_the_lexicon() -> None:
     from pipelines.core.lexicon import load_lexicon
-    from pipelines.core.nlp import TextProcessor
+    from pipelines.core.nlp.processor import TextProcessor
 
     proc = TextProcessor(load_lexicon())  # the shipped lexicon: ten-terabytes lists the caption form "10 terab"
     for text, found in (("you should be thinking 10 terab of text", "10 terab"), ("about 10TB of text", "10TB"),

@@ -54,9 +54,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.core import db
 from pipelines.core.lexicon import Lexicon
 from pipelines.core.links import evidence_link
-from pipelines.core.nlp import DOC_KEYS_TABLE, NlpCache, ProcessStats, TextProcessor, process_documents
+from pipelines.core.nlp.cache import DOC_KEYS_TABLE, NlpCache, ProcessStats, process_documents
+from pipelines.core.nlp.processor import TextProcessor
 
 # The project's word tokenisation (textutil.WORD_RE) in RE2 syntax, for DuckDB.
 WORD_RE_SQL = r"[\p{L}\p{N}\p{M}_]+(?:['’\-][\p{L}\p{N}\p{M}_]+)*"
@@ -66,17 +68,6 @@ EraSpec = Sequence[Any] | Callable[[datetime], Any] | None
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
     con.register(name, df.to_arrow())
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
 
 
 # --------------------------------------------------------------------------- lexicon tables
@@ -166,7 +157,7 @@ def build_text_tables(
     # A hit is the thinker's own when its document is, and, in a recording whose speaker turns are
     # known (speaker_turns), when it falls inside one of his turns.
     own = "coalesce(d.is_own, false)"
-    if _count(con, "speaker_turns") if _exists(con, "speaker_turns") else 0:
+    if db.count(con, "speaker_turns") if db.table_exists(con, "speaker_turns") else 0:
         own += (
             " AND (NOT EXISTS (SELECT 1 FROM speaker_turns t WHERE t.doc_id = k.doc_id)"
             " OR EXISTS (SELECT 1 FROM speaker_turns t WHERE t.doc_id = k.doc_id AND t.is_own"
@@ -260,7 +251,7 @@ def build_phrase_frequencies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -
         """,
         [[p.id for p in lexicon.phrases]],
     )
-    return _count(con, "phrase_frequencies")
+    return db.count(con, "phrase_frequencies")
 
 
 def build_citation_tallies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:
@@ -298,7 +289,7 @@ def build_citation_tallies(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> 
         )
     finally:
         con.unregister("_lex_entities")
-    return _count(con, "citation_tallies")
+    return db.count(con, "citation_tallies")
 
 
 NGRAM_BUCKETS = 32  # documents are hashed into this many buckets; a change recounts its bucket only
@@ -418,7 +409,7 @@ def build_ngrams(
     finally:
         if keep is None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
-    return int(con.execute("SELECT count(*) FROM ngrams").fetchone()[0])  # type: ignore[index]
+    return int(db.scalar(con, "SELECT count(*) FROM ngrams"))
 
 
 def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str]:
@@ -614,7 +605,7 @@ def build_timeline(con: duckdb.DuckDBPyConnection, eras: EraSpec = None) -> int:
         )
     finally:
         con.unregister("_eras")
-    return _count(con, "timeline")
+    return db.count(con, "timeline")
 
 
 # --------------------------------------------------------------------------- all
@@ -635,9 +626,9 @@ def build_all(
     stats = build_text_tables(con, lexicon, cache, progress=progress)
     out: dict[str, Any] = {"nlp": stats}
     out.update(build_lexicon_tables(con, lexicon))
-    out["sentences"] = _count(con, "sentences")
-    out["phrase_hits"] = _count(con, "phrase_hits")
-    out["mentions"] = _count(con, "mentions")
+    out["sentences"] = db.count(con, "sentences")
+    out["phrase_hits"] = db.count(con, "phrase_hits")
+    out["mentions"] = db.count(con, "mentions")
     out["phrase_frequencies"] = build_phrase_frequencies(con, lexicon)
     out["citation_tallies"] = build_citation_tallies(con, lexicon)
     out["ngrams"] = build_ngrams(con, ns=ngram_ns, min_frequency=ngram_min_frequency, top_n=ngram_top_n,

@@ -19,8 +19,8 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-SAFE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,95}$")
-YOUTUBE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")
+from pipelines.core.ids import check_safe_id, is_youtube_id
+from pipelines.core.periods import coerce_partial_date
 
 SourceKind = Literal["video", "podcast", "blog_post", "blog_feed", "tweet_archive", "paper", "repo"]
 
@@ -38,16 +38,6 @@ DOC_KIND_OF_SOURCE = {
 
 class ConfigError(ValueError):
     """A configuration file is missing, not YAML, or fails validation."""
-
-
-def check_safe_id(value: str) -> str:
-    """Ids become file names and SQL values: lower-case letters, digits, '_', '.', '-' only."""
-    if not SAFE_ID_RE.match(value) or ".." in value:
-        raise ValueError(
-            f"id {value!r} is not allowed: use lower-case letters, digits, '_', '.' or '-' "
-            "(start with a letter or digit, no '..', at most 96 characters)"
-        )
-    return value
 
 
 class Strict(BaseModel):
@@ -86,21 +76,14 @@ class Source(Strict):
     @field_validator("youtube_id")
     @classmethod
     def _youtube_id(cls, v: str | None) -> str | None:
-        if v is not None and not YOUTUBE_ID_RE.match(v):
+        if v is not None and not is_youtube_id(v):
             raise ValueError(f"{v!r} is not an 11-character YouTube video id")
         return v
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v: Any) -> str | None:
-        if v is None:
-            return v
-        if isinstance(v, date):  # an unquoted YAML 2023-05-01 arrives as a date (or datetime)
-            v = v.isoformat()[:10]
-        v = str(v)
-        if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", v):
-            raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-        return v
+        return coerce_partial_date(v)
 
     @field_validator("github_repo")
     @classmethod

@@ -34,69 +34,20 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from pipelines.core import db
 from pipelines.core.config import DOC_KIND_OF_SOURCE
+from pipelines.core.schema import BY_KIND_COLUMNS, COVERAGE_COLUMNS
 
 PARTIAL_WORDS_RATIO = 0.8
 
-COVERAGE_COLUMNS: list[tuple[str, str]] = [
-    ("source_id", "VARCHAR"),
-    ("kind", "VARCHAR"),
-    ("title", "VARCHAR"),
-    ("in_catalog", "BOOLEAN"),
-    ("known_gap", "BOOLEAN"),
-    ("collected", "BOOLEAN"),
-    ("documents", "BIGINT"),
-    ("words", "BIGINT"),
-    ("claimed_words", "BIGINT"),
-    ("claimed_items", "BIGINT"),
-    ("words_ratio", "DOUBLE"),
-    ("status", "VARCHAR"),
-    ("reason", "VARCHAR"),
-]
-BY_KIND_COLUMNS: list[tuple[str, str]] = [
-    ("kind", "VARCHAR"),
-    ("sources", "BIGINT"),
-    ("collected", "BIGINT"),
-    ("missing", "BIGINT"),
-    ("known_gaps", "BIGINT"),
-    ("uncatalogued", "BIGINT"),
-    ("documents", "BIGINT"),
-    ("words", "BIGINT"),
-    ("claimed_words", "BIGINT"),
-]
 STATUS_ORDER = {"missing": 0, "partial": 1, "known_gap": 2, "collected": 3, "uncatalogued": 4}
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchall()
-    }
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-            [table],
-        ).fetchall()
-    }
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cur = con.execute(sql, list(params))
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _latest_errors(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str]]:
     """source_id -> (status, error) of its latest snapshot that recorded an error."""
-    if "snapshots" not in _tables(con):
+    if "snapshots" not in db.table_names(con):
         return {}
-    cols = _columns(con, "snapshots")
+    cols = db.column_names(con, "snapshots")
     order = "seen_at DESC NULLS LAST, snapshot_id DESC" if "seen_at" in cols else "snapshot_id DESC"
     rows = con.execute(
         f"""SELECT source_id, status, error FROM snapshots
@@ -127,7 +78,7 @@ def _feed_counts(con: duckdb.DuckDBPyConnection, feed: dict[str, Any]) -> tuple[
 
 def compute_coverage(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """One row per source: what was expected, what landed, and why not when it did not."""
-    tables = _tables(con)
+    tables = db.table_names(con)
     if "sources" not in tables:
         return []
     has_docs = "documents" in tables
@@ -138,7 +89,7 @@ def compute_coverage(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         else "LEFT JOIN (SELECT NULL::VARCHAR AS source_id, 0 AS documents, 0 AS words WHERE false) d "
         "ON d.source_id = s.source_id"
     )
-    sources = _rows(
+    sources = db.rows(
         con,
         f"""SELECT s.source_id, s.kind, s.title, s.url, s.collection,
                    coalesce(s.in_catalog, false) AS in_catalog, coalesce(s.known_gap, false) AS known_gap,
@@ -237,7 +188,7 @@ def coverage_by_kind(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, An
         k["missing"] += r["status"] == "missing"
         k["known_gaps"] += r["status"] == "known_gap"
         k["claimed_words"] += r["claimed_words"] or 0
-    if "documents" in _tables(con):
+    if "documents" in db.table_names(con):
         for kind, n, w in con.execute(
             "SELECT kind, count(*), coalesce(sum(word_count), 0) FROM documents GROUP BY kind"
         ).fetchall():
@@ -253,7 +204,7 @@ def overall_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     corpus is the catalogued sources it names (``in_profile``), and the posts of the blogs it
     names (a feed with ``in_profile``, by ``collection``), that are not Known Gaps.
     """
-    tables = _tables(con)
+    tables = db.table_names(con)
     out: dict[str, Any] = {
         "catalog_sources": 0,
         "profile_sources": 0,
@@ -273,7 +224,7 @@ def overall_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         if docs
         else "0"
     )
-    rows = _rows(
+    rows = db.rows(
         con,
         f"""SELECT coalesce(s.in_catalog, false) AS in_catalog, coalesce(s.in_profile, false) AS in_profile,
                    coalesce(s.known_gap, false) AS known_gap, s.kind, s.collection, s.claimed_words,
@@ -316,30 +267,11 @@ def overall_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return out
 
 
-def _replace(
-    con: duckdb.DuckDBPyConnection, table: str, cols: list[tuple[str, str]], rows: Sequence[dict[str, Any]]
-) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t in cols)})")
-    if rows:
-        names = [n for n, _ in cols]
-        con.executemany(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))})",
-            [[r.get(n) for n in names] for r in rows],
-        )
-
-
 def write_coverage_tables(
     con: duckdb.DuckDBPyConnection,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Compute and replace ``coverage`` and ``coverage_by_kind`` in one transaction."""
     rows = compute_coverage(con)
     kinds = coverage_by_kind(con, rows)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _replace(con, "coverage", COVERAGE_COLUMNS, rows)
-        _replace(con, "coverage_by_kind", BY_KIND_COLUMNS, kinds)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    db.replace_tables(con, [("coverage", COVERAGE_COLUMNS, rows), ("coverage_by_kind", BY_KIND_COLUMNS, kinds)])
     return rows, kinds

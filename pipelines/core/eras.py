@@ -8,50 +8,19 @@ under, so a reader can see where the profile's own dates and its eras disagree.
 
 from __future__ import annotations
 
-import calendar
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from pipelines.core.config import Strict, check_safe_id, load_yaml_model
+from pipelines.core.config import Strict, load_yaml_model
+from pipelines.core.ids import check_safe_id
+from pipelines.core.periods import coerce_partial_date, first_day, last_day
+
+__all__ = ["Era", "Eras", "Event", "as_day", "coerce_partial_date", "first_day", "last_day", "load_eras"]
 
 Day = date  # for annotations inside models that have a field named "date"
-
-_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-def coerce_partial_date(v: Any) -> str | None:
-    """YYYY, YYYY-MM or YYYY-MM-DD as a string; YAML date/datetime objects become YYYY-MM-DD."""
-    if v is None:
-        return None
-    if isinstance(v, date):  # an unquoted YAML 2023-05-01 arrives as a date (or datetime)
-        v = v.isoformat()[:10]
-    v = str(v)
-    if not _PARTIAL_DATE.match(v):
-        raise ValueError(f"{v!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-    first_day(v)  # month 13, day 31 of April, ... are not dates
-    return v
-
-
-def first_day(v: str) -> date:
-    """The first day a partial date can mean: "2023" -> 2023-01-01, "2023-05" -> 2023-05-01."""
-    parts = [int(p) for p in v.split("-")]
-    try:
-        return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    except ValueError as e:
-        raise ValueError(f"{v!r} is not a real date: {e}") from e
-
-
-def last_day(v: str) -> date:
-    """The last day a partial date can mean: "2023" -> 2023-12-31, "2023-02" -> 2023-02-28."""
-    parts = [int(p) for p in v.split("-")]
-    if len(parts) == 3:
-        return first_day(v)
-    month = parts[1] if len(parts) == 2 else 12
-    return date(parts[0], month, calendar.monthrange(parts[0], month)[1])
 
 
 def as_day(d: date | datetime) -> date:

@@ -4,7 +4,7 @@ A fingerprint is a sha256 over what a step reads: configuration files, the code 
 and digests of the tables it reads. It is stored in the working database (``_step_inputs``), with
 one rule that keeps it safe: a step *forgets* its fingerprint before it rewrites anything and
 records the new one only after every table is written. A run killed half-way therefore always
-rebuilds on the next run.
+rebuilds on the next run. ``rebuild_unless_unchanged`` is that sequence, for the steps to call.
 """
 
 # SQL identifiers here are module constants or come from the pipeline's own table list; values
@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 import duckdb
 
+from pipelines.core import db
+
 TABLE = "_step_inputs"
+T = TypeVar("T")
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -30,10 +34,7 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*") -> str:
     """Row count plus an order-independent sum of row hashes: one vectorised scan, no sort."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not db.table_exists(con, table):
         return f"{table}:absent"
     if columns == "*":
         row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{table}" t').fetchone()
@@ -103,13 +104,22 @@ def unchanged(con: duckdb.DuckDBPyConnection, step: str, value: str, outputs: It
     """True when the step's recorded fingerprint equals ``value`` and its output tables exist."""
     if previous(con, step) != value:
         return False
-    for t in outputs:
-        row = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [t]
-        ).fetchone()
-        if not row or not row[0]:
-            return False
-    return True
+    return all(db.table_exists(con, t) for t in outputs)
+
+
+def rebuild_unless_unchanged(
+    con: duckdb.DuckDBPyConnection, step: str, inputs: str, outputs: Iterable[str], build: Callable[[], T]
+) -> tuple[bool, T | None]:
+    """The skip-if-unchanged sequence of a step: when ``unchanged`` (same inputs, outputs there),
+    returns ``(False, None)`` and builds nothing; otherwise forgets the step's fingerprint, calls
+    ``build()``, records ``inputs`` once it has returned, and returns ``(True, its result)``. An
+    exception in ``build`` leaves the step forgotten, so the next run rebuilds."""
+    if unchanged(con, step, inputs, outputs):
+        return False, None
+    forget(con, step)
+    result = build()
+    record(con, step, inputs)
+    return True, result
 
 
 def state(con: duckdb.DuckDBPyConnection) -> str:

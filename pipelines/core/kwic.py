@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.core import db
 from pipelines.core.links import passage_link
 from pipelines.core.periods import parse_period
 from pipelines.core.searchindex import (
@@ -42,14 +43,6 @@ from pipelines.core.textnorm import find_words, normalize_quote_text
 _WS_RE = re.compile(r"\s+")
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _since(value: str | date | datetime | None) -> date | None:
     return None if value is None or value == "" else parse_period(value).start
 
@@ -61,7 +54,7 @@ def _squash(s: str) -> str:
 def is_phrase_id(con: duckdb.DuckDBPyConnection, value: str) -> bool:
     """True when ``value`` names a tracked phrase (lexicon_phrases, else phrase_hits)."""
     for table in ("lexicon_phrases", "phrase_hits"):
-        if _table_exists(con, table):
+        if db.table_exists(con, table):
             row = con.execute(f"SELECT count(*) FROM {table} WHERE phrase_id = ?", [value]).fetchone()
             if row and row[0]:
                 return True

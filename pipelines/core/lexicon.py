@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipelines.core.config import ConfigError, Strict, check_safe_id, load_yaml_model
+from pipelines.core.config import ConfigError, Strict, load_yaml_model
+from pipelines.core.ids import check_safe_id
 
 __all__ = [
     "ConfigError",

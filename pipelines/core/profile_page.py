@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.claims.spec import VERDICTS
+from pipelines.core.claims.spec import VERDICT_SEVERITY, VERDICTS
 from pipelines.core.textnorm import norm_map, normalize_quote_text
 
 # A line is a heading when it is short and does not read as a sentence.
 _HEADING = re.compile(r"^[^.!?:;]{2,70}$")
-_SEVERITY = {v: i for i, v in enumerate(("contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"))}
+_SEVERITY = {v: i for i, v in enumerate(VERDICT_SEVERITY)}
 
 
 @dataclass

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-# Document kinds in the warehouse (``documents.kind``).
-DOC_KINDS = ("video", "podcast", "blog_post", "tweet", "paper", "repo", "other")
+# Document kinds in the warehouse (``documents.kind``): the one list. Config models type their
+# fields with DocKind; the CLI's --kind choices and the documents check use DOC_KINDS.
+DocKind = Literal["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
+DOC_KINDS: tuple[str, ...] = get_args(DocKind)
 
 
 class ParseError(ValueError):

@@ -16,25 +16,12 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.core import charts
+from pipelines.core import charts, db
+from pipelines.core.claims.spec import VERDICT_SEVERITY
 from pipelines.core.tweetpage import write_tweet_page
 
 TEMPLATES = Path(__file__).parent / "templates"
-VERDICT_ORDER = ["contradicted", "inconsistent", "lower_bound", "not_checkable", "supported"]
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
-        ).fetchone()[0]  # type: ignore[index]
-    )
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+VERDICT_ORDER = list(VERDICT_SEVERITY)
 
 
 def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:
@@ -74,14 +61,14 @@ class ReportData:
 
 
 def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, kwic_per_entity: int = 3) -> ReportData:
-    kinds = _rows(
+    kinds = db.rows(
         con,
         """SELECT d.kind, count(*) AS documents, sum(d.word_count) AS words,
                   (SELECT sum(claimed_words) FROM sources s WHERE s.kind = d.kind
                       OR (d.kind = 'tweet' AND s.kind = 'tweet_archive')) AS claimed_words
            FROM documents d GROUP BY d.kind ORDER BY words DESC""",
     )
-    totals = _rows(con, "SELECT count(*) AS documents, coalesce(sum(word_count), 0) AS words FROM documents")[0]
+    totals = db.rows(con, "SELECT count(*) AS documents, coalesce(sum(word_count), 0) AS words FROM documents")[0]
     data = ReportData(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         state=warehouse_state(con),
@@ -89,12 +76,12 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
         totals=totals,
         kinds=kinds,
     )
-    data.rejected = _rows(con, "SELECT coalesce(path, origin) AS path, status, error FROM snapshots WHERE status IN ('rejected','failed','not_collectable') ORDER BY 1")
-    data.uncatalogued = _rows(
+    data.rejected = db.rows(con, "SELECT coalesce(path, origin) AS path, status, error FROM snapshots WHERE status IN ('rejected','failed','not_collectable') ORDER BY 1")
+    data.uncatalogued = db.rows(
         con,
         "SELECT d.doc_id, d.kind, d.title, d.url, d.word_count FROM documents d JOIN sources s USING (source_id) WHERE NOT s.in_catalog AND d.kind <> 'tweet' ORDER BY d.kind, d.title",
     )
-    data.missing = _rows(
+    data.missing = db.rows(
         con,
         """SELECT s.source_id, s.kind, s.title, s.url, s.claimed_words,
                   (SELECT string_agg(DISTINCT coalesce(n.status || ': ' || n.error, n.status), '; ')
@@ -104,14 +91,14 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
              AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id)
            ORDER BY s.kind, s.title""",
     )
-    data.gaps = _rows(
+    data.gaps = db.rows(
         con,
         """SELECT s.source_id, s.title, s.kind,
                   EXISTS (SELECT 1 FROM documents d WHERE d.source_id = s.source_id) AS closed
            FROM sources s WHERE s.known_gap ORDER BY s.title""",
     )
-    if _exists(con, "claims"):
-        data.claims = _rows(con, "SELECT *, rowid AS _order FROM claims")
+    if db.table_exists(con, "claims"):
+        data.claims = db.rows(con, "SELECT *, rowid AS _order FROM claims")
         order = {v: i for i, v in enumerate(VERDICT_ORDER)}
         data.claims.sort(key=lambda c: (order.get(c["verdict"], 9), c.get("section") or "", c["claim_id"]))
         counts: dict[str, int] = defaultdict(int)
@@ -119,43 +106,43 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
             counts[c["verdict"]] += 1
         data.verdict_counts = dict(counts)
         data.claim_groups = group_claims(data.claims)
-    if _exists(con, "claim_evidence"):
-        for ev in _rows(con, "SELECT * FROM claim_evidence ORDER BY claim_id, rank"):
+    if db.table_exists(con, "claim_evidence"):
+        for ev in db.rows(con, "SELECT * FROM claim_evidence ORDER BY claim_id, rank"):
             data.evidence.setdefault(ev["claim_id"], []).append(ev)
-    if _exists(con, "coverage"):
-        data.coverage = _rows(
+    if db.table_exists(con, "coverage"):
+        data.coverage = db.rows(
             con,
             """SELECT source_id, kind, title, status, words, claimed_words, reason FROM coverage
                WHERE status <> 'collected' ORDER BY status, kind, source_id""",
         )
-    if _exists(con, "coverage_by_kind"):
-        data.coverage_by_kind = _rows(con, "SELECT * FROM coverage_by_kind ORDER BY kind")
-    if _exists(con, "coverage"):
+    if db.table_exists(con, "coverage_by_kind"):
+        data.coverage_by_kind = db.rows(con, "SELECT * FROM coverage_by_kind ORDER BY kind")
+    if db.table_exists(con, "coverage"):
         from pipelines.core.coverage import overall_coverage
 
         try:
             data.coverage_overall = overall_coverage(con)
         except Exception:  # noqa: BLE001 - a missing table must not stop the report
             data.coverage_overall = {}
-    if _exists(con, "first_uses"):
-        data.first_uses = _rows(con, "SELECT * FROM first_uses ORDER BY first_seen")
-    if _exists(con, "phrase_frequencies"):
-        data.phrase_totals = _rows(
+    if db.table_exists(con, "first_uses"):
+        data.first_uses = db.rows(con, "SELECT * FROM first_uses ORDER BY first_seen")
+    if db.table_exists(con, "phrase_frequencies"):
+        data.phrase_totals = db.rows(
             con,
             """SELECT phrase_id, sum(documents) FILTER (WHERE kind = 'tweet') AS tweets,
                       max(documents) FILTER (WHERE kind = '*') AS documents,
                       max(hits) FILTER (WHERE kind = '*') AS hits
                FROM phrase_frequencies WHERE period_month IS NULL GROUP BY 1 ORDER BY documents DESC NULLS LAST, 1""",
         )
-    if _exists(con, "citation_tallies"):
-        data.citations = _rows(
+    if db.table_exists(con, "citation_tallies"):
+        data.citations = db.rows(
             con,
             "SELECT * FROM citation_tallies WHERE kind = '*' ORDER BY documents DESC, mentions DESC, entity_id",
         )
-    if _exists(con, "mentions") and _exists(con, "sentences"):
+    if db.table_exists(con, "mentions") and db.table_exists(con, "sentences"):
         from pipelines.core.links import evidence_link
 
-        rows = _rows(
+        rows = db.rows(
             con,
             """SELECT m.entity_id, m.alias, d.doc_id, d.kind, d.title, d.url, d.published_at, s.text AS sentence,
                       (SELECT min(g.start_s) FROM segments g WHERE g.doc_id = m.doc_id
@@ -230,10 +217,10 @@ def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
     ).fetchall():
         by_kind[kind][_month(pub)] += 1
     eras = []
-    if _exists(con, "timeline"):
+    if db.table_exists(con, "timeline"):
         eras = [
             (r["era_name"], r["start"], r["end"])
-            for r in _rows(
+            for r in db.rows(
                 con,
                 """SELECT era_name, min(published_at)::DATE AS start, max(published_at)::DATE AS "end"
                    FROM timeline WHERE era_name IS NOT NULL AND published_at >= ?
@@ -247,7 +234,7 @@ def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
         out["timeline"] = charts.timeline_chart(
             {k: sorted(v.items()) for k, v in by_kind.items()}, eras=eras, markers=markers
         )
-    if _exists(con, "phrase_frequencies"):
+    if db.table_exists(con, "phrase_frequencies"):
         top = [p["phrase_id"] for p in data.phrase_totals if p.get("documents")][:8]
         series: dict[str, list[tuple[date, int]]] = {}
         for pid in top:

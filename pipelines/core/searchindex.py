@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.core import db
 from pipelines.core.passages import Segment, split_passages
 from pipelines.core.textnorm import normalize_quote_text
 
@@ -131,6 +132,25 @@ def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     version = con.execute(f"SELECT max(version) FROM {STATS}").fetchone()
     return bool(version and version[0] == INDEX_VERSION)
+
+
+STATE_TABLE = "_fts_state"
+
+
+def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> bool:
+    """Rebuild the search indexes only when what they are built from changed (``index_state``,
+    kept in ``_fts_state``), or when an index is missing or of another version: minutes at 100x
+    the corpus. Returns True when they were rebuilt."""
+    state = index_state(con, aliases)
+    has_index = db.scalar(con, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (state VARCHAR)")
+    previous = con.execute(f"SELECT state FROM {STATE_TABLE}").fetchone()
+    if has_index and previous is not None and previous[0] == state and search_tables_ready(con):
+        return False
+    build_fts_index(con, aliases=aliases)
+    con.execute(f"DELETE FROM {STATE_TABLE}")
+    con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?)", [state])
+    return True
 
 
 def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:

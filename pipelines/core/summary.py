@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.core import db
+
 
 def status_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The warehouse's state as data: what `corpus status --json` prints and `run_summary` formats."""
@@ -13,7 +15,7 @@ def status_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     kinds = con.execute(
         "SELECT kind, count(*), coalesce(sum(word_count), 0) FROM documents GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = db.table_names(con)
     data: dict[str, Any] = {
         "sources": {"total": n_src, "in_catalog": n_cat, "only_in_raw": n_src - n_cat},
         "documents": {"total": sum(r[1] for r in kinds), "words": int(sum(r[2] for r in kinds)),
@@ -66,7 +68,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, max_rejected: int = 15) -> str:
 
 def missing_source_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every catalogued source with no document (Known Gaps and feeds apart), with the reason."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = db.table_names(con)
     if "coverage" in tables:
         rows = con.execute(
             "SELECT source_id, kind, title, reason FROM coverage WHERE status = 'missing' ORDER BY kind, source_id"

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipelines.core import db
 from pipelines.core.config import ConfigError, load_catalog, nearest
 
 
@@ -113,7 +114,7 @@ def check_queries(queries_dir: Path) -> list[str]:
     """Every saved query parses and reads only tables of the published warehouse."""
     import duckdb
 
-    from pipelines.core.warehouse import PUBLIC_TABLES
+    from pipelines.core.schema import PUBLIC_TABLES
 
     if not queries_dir.is_dir():
         return []
@@ -129,7 +130,7 @@ def check_queries(queries_dir: Path) -> list[str]:
             for n, st in enumerate(statements, 1):
                 if st.type != duckdb.StatementType.SELECT:
                     continue
-                tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [st.query]).fetchone()[0])  # type: ignore[index]
+                tree = json.loads(db.scalar(con, "SELECT json_serialize_sql(?)", [st.query]))
                 if tree.get("error"):
                     problems.append(f"{path}: statement {n}: not valid SQL: {tree.get('error_message')}")
                     continue

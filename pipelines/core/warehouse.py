@@ -26,6 +26,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.core import db
+from pipelines.core.schema import CORE as SCHEMAS
+
 
 class _PandasIsMissing:
     """A meta-path finder that answers "no such module" for pandas at once (see below)."""
@@ -50,142 +53,12 @@ def _cache_missing_pandas() -> None:
 
 _cache_missing_pandas()
 
-# table -> ordered (column, DuckDB type, Polars dtype). The public SQL contract: docs/warehouse.md.
 TZ = pl.Datetime("us", "UTC")
-SCHEMAS: dict[str, list[tuple[str, str, Any]]] = {
-    "sources": [
-        ("source_id", "VARCHAR PRIMARY KEY", pl.Utf8),
-        ("kind", "VARCHAR", pl.Utf8),
-        ("title", "VARCHAR", pl.Utf8),
-        ("url", "VARCHAR", pl.Utf8),
-        ("published_at", "DATE", pl.Date),
-        ("date_precision", "VARCHAR", pl.Utf8),
-        ("youtube_id", "VARCHAR", pl.Utf8),
-        ("id_confirmed", "BOOLEAN", pl.Boolean),
-        ("collection", "VARCHAR", pl.Utf8),
-        ("in_catalog", "BOOLEAN", pl.Boolean),
-        ("in_profile", "BOOLEAN", pl.Boolean),
-        ("known_gap", "BOOLEAN", pl.Boolean),
-        ("claimed_words", "BIGINT", pl.Int64),
-        ("claimed_items", "BIGINT", pl.Int64),
-        ("notes", "VARCHAR", pl.Utf8),
-    ],
-    "snapshots": [
-        ("snapshot_id", "VARCHAR PRIMARY KEY", pl.Utf8),
-        ("source_id", "VARCHAR", pl.Utf8),
-        ("path", "VARCHAR", pl.Utf8),
-        ("sha256", "VARCHAR", pl.Utf8),
-        ("bytes", "BIGINT", pl.Int64),
-        ("seen_at", "TIMESTAMPTZ", TZ),
-        ("origin", "VARCHAR", pl.Utf8),
-        ("fetcher", "VARCHAR", pl.Utf8),
-        ("format", "VARCHAR", pl.Utf8),
-        ("status", "VARCHAR", pl.Utf8),
-        ("error", "VARCHAR", pl.Utf8),
-        ("http_status", "INTEGER", pl.Int32),
-        ("documents_kept", "INTEGER", pl.Int32),
-        ("documents_duplicate", "INTEGER", pl.Int32),
-        ("issues", "INTEGER", pl.Int32),
-    ],
-    "parse_issues": [
-        ("snapshot_id", "VARCHAR", pl.Utf8),
-        ("path", "VARCHAR", pl.Utf8),
-        ("position", "VARCHAR", pl.Utf8),
-        ("severity", "VARCHAR", pl.Utf8),
-        ("message", "VARCHAR", pl.Utf8),
-    ],
-    "documents": [
-        ("doc_id", "VARCHAR PRIMARY KEY", pl.Utf8),
-        ("source_id", "VARCHAR", pl.Utf8),
-        ("kind", "VARCHAR", pl.Utf8),
-        ("title", "VARCHAR", pl.Utf8),
-        ("url", "VARCHAR", pl.Utf8),
-        ("published_at", "TIMESTAMPTZ", TZ),
-        ("date_basis", "VARCHAR", pl.Utf8),
-        ("author", "VARCHAR", pl.Utf8),
-        ("text", "VARCHAR", pl.Utf8),
-        ("word_count", "INTEGER", pl.Int32),
-        ("content_sha256", "VARCHAR", pl.Utf8),
-        ("snapshot_id", "VARCHAR", pl.Utf8),
-        ("format", "VARCHAR", pl.Utf8),
-        ("quality", "INTEGER", pl.Int32),
-        ("is_own", "BOOLEAN", pl.Boolean),
-        ("speakers_separated", "BOOLEAN", pl.Boolean),
-        ("versions", "INTEGER", pl.Int32),
-        ("timed", "BOOLEAN", pl.Boolean),
-        ("duration_s", "DOUBLE", pl.Float64),
-        ("duration_basis", "VARCHAR", pl.Utf8),
-    ],
-    "segments": [
-        ("doc_id", "VARCHAR", pl.Utf8),
-        ("seq", "INTEGER", pl.Int32),
-        ("start_s", "DOUBLE", pl.Float64),
-        ("end_s", "DOUBLE", pl.Float64),
-        ("start_char", "INTEGER", pl.Int32),
-        ("end_char", "INTEGER", pl.Int32),
-        ("text", "VARCHAR", pl.Utf8),
-    ],
-    "tweets": [
-        ("tweet_id", "VARCHAR PRIMARY KEY", pl.Utf8),
-        ("doc_id", "VARCHAR", pl.Utf8),
-        ("created_at", "TIMESTAMPTZ", TZ),
-        ("text", "VARCHAR", pl.Utf8),
-        ("is_retweet", "BOOLEAN", pl.Boolean),
-        ("is_reply", "BOOLEAN", pl.Boolean),
-        ("is_quote", "BOOLEAN", pl.Boolean),
-        ("reply_to_id", "VARCHAR", pl.Utf8),
-        ("urls", "VARCHAR[]", pl.List(pl.Utf8)),
-        ("author", "VARCHAR", pl.Utf8),
-        ("retweet_count", "BIGINT", pl.Int64),
-        ("like_count", "BIGINT", pl.Int64),
-        ("reply_count", "BIGINT", pl.Int64),
-        ("has_id", "BOOLEAN", pl.Boolean),
-    ],
-    "merges": [
-        ("doc_id", "VARCHAR", pl.Utf8),
-        ("kept_snapshot_id", "VARCHAR", pl.Utf8),
-        ("kept_path", "VARCHAR", pl.Utf8),
-        ("merged_snapshot_id", "VARCHAR", pl.Utf8),
-        ("merged_path", "VARCHAR", pl.Utf8),
-        ("rule", "VARCHAR", pl.Utf8),
-        ("days_apart", "INTEGER", pl.Int32),
-    ],
-    "listings": [
-        ("snapshot_id", "VARCHAR", pl.Utf8),
-        ("path", "VARCHAR", pl.Utf8),
-        ("position", "INTEGER", pl.Int32),
-        ("url", "VARCHAR", pl.Utf8),
-        ("youtube_id", "VARCHAR", pl.Utf8),
-        ("title", "VARCHAR", pl.Utf8),
-        ("published_at", "TIMESTAMPTZ", TZ),
-        ("duration_s", "DOUBLE", pl.Float64),
-        ("source_id", "VARCHAR", pl.Utf8),
-        ("doc_id", "VARCHAR", pl.Utf8),
-    ],
-    "speaker_turns": [
-        ("doc_id", "VARCHAR", pl.Utf8),
-        ("seq", "INTEGER", pl.Int32),
-        ("speaker", "VARCHAR", pl.Utf8),
-        ("is_own", "BOOLEAN", pl.Boolean),
-        ("start_s", "DOUBLE", pl.Float64),
-        ("end_s", "DOUBLE", pl.Float64),
-        ("start_char", "INTEGER", pl.Int32),
-        ("end_char", "INTEGER", pl.Int32),
-        ("basis", "VARCHAR", pl.Utf8),
-    ],
+# DuckDB type -> Polars dtype, for the frames the warehouse step loads (pipelines.core.schema has the columns).
+_POLARS: dict[str, Any] = {
+    "VARCHAR": pl.Utf8, "DATE": pl.Date, "BOOLEAN": pl.Boolean, "BIGINT": pl.Int64, "INTEGER": pl.Int32,
+    "DOUBLE": pl.Float64, "TIMESTAMPTZ": TZ, "VARCHAR[]": pl.List(pl.Utf8),
 }
-
-
-# Every table a reader of the published file may query (docs/warehouse.md): the core tables above,
-# the analysis, claims and coverage tables, and the publish record. Saved queries are checked
-# against this list before a run (pipelines.core.validate.check_queries).
-PUBLIC_TABLES: tuple[str, ...] = (
-    *SCHEMAS,
-    "sentences", "phrase_hits", "phrase_frequencies", "ngrams", "mentions", "citation_tallies",
-    "timeline", "first_uses", "lexicon_phrases", "lexicon_entities",
-    "claims", "claim_evidence", "coverage", "coverage_by_kind",
-    "_publish_info",
-)
 
 
 class WarehouseBusy(RuntimeError):
@@ -224,28 +97,17 @@ def fault_point(name: str) -> None:
 
 
 def frame(table: str, rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
-    schema = {name: dtype for name, _, dtype in SCHEMAS[table]}
+    schema = {name: _POLARS[sqltype.split(" PRIMARY KEY")[0]] for name, sqltype in SCHEMAS[table]}
     return pl.DataFrame(list(rows), schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
 def create_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    cols = ", ".join(f'"{name}" {sqltype}' for name, sqltype, _ in SCHEMAS[table])
-    con.execute(f"CREATE OR REPLACE TABLE {table} ({cols})")
+    db.create_table(con, table, SCHEMAS[table])
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> int:
     """Delete-then-insert a whole table inside one transaction. Returns the row count."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        create_table(con, table)
-        if df.height:
-            con.register("_incoming", df.to_arrow())
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608 - identifiers are module constants, never user input
-            con.unregister("_incoming")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    db.replace_table(con, table, SCHEMAS[table], df)
     fault_point(f"after_table:{table}")
     return df.height
 
@@ -264,8 +126,7 @@ class StagedTable:
         self.rows: list[dict[str, Any]] = []
         self.chars = 0
         self.count = 0
-        cols = ", ".join(f'"{name}" {sqltype.replace(" PRIMARY KEY", "")}' for name, sqltype, _ in SCHEMAS[table])
-        con.execute(f"CREATE OR REPLACE TABLE {self.scratch} ({cols})")
+        db.create_table(con, self.scratch, [(n, t.replace(" PRIMARY KEY", "")) for n, t in SCHEMAS[table]])
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -286,15 +147,10 @@ class StagedTable:
     def swap(self) -> int:
         """Replace the real table (sorted) and drop the scratch table. Returns the row count."""
         self.flush()
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with db.transaction(self.con):
             create_table(self.con, self.table)
             self.con.execute(f"INSERT INTO {self.table} SELECT * FROM {self.scratch} ORDER BY {self.order_by}")  # noqa: S608 - identifiers are module constants, never user input
             self.con.execute(f"DROP TABLE {self.scratch}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
         fault_point(f"after_table:{self.table}")
         return self.count
 
@@ -467,10 +323,19 @@ def published_info(published_db: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+def _published_field(published_db: Path, name: str) -> str | None:
+    value = (published_info(published_db) or {}).get(name)
+    return value if isinstance(value, str) else None
+
+
 def published_state(published_db: Path) -> str | None:
     """The ``state`` recorded by the last publish, if any."""
-    state = (published_info(published_db) or {}).get("state")
-    return state if isinstance(state, str) else None
+    return _published_field(published_db, "state")
+
+
+def published_at(published_db: Path) -> str | None:
+    """When the last publish happened (ISO 8601, seconds), if any."""
+    return _published_field(published_db, "published_at")
 
 
 def publish(work_db: Path, published_db: Path, state: str | None = None) -> dict[str, Any]:
@@ -485,21 +350,13 @@ def publish(work_db: Path, published_db: Path, state: str | None = None) -> dict
     published_at = datetime.now(UTC)
     con = connect(work_db)
     try:
-        counts = {
-            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - identifiers are module constants, never user input
-            for (t,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema='main' AND table_type='BASE TABLE' "
-                "AND table_name <> ? ORDER BY 1",
-                [PUBLISH_INFO],
-            ).fetchall()
-        }
-        con.execute("BEGIN TRANSACTION")
-        con.execute(f"CREATE OR REPLACE TABLE {PUBLISH_INFO} (table_name VARCHAR, row_count BIGINT, published_at TIMESTAMPTZ)")
-        con.executemany(
-            f"INSERT INTO {PUBLISH_INFO} VALUES (?, ?, ?)",  # noqa: S608 - a constant table name
-            [(t, n, published_at) for t, n in counts.items()],
-        )
-        con.execute("COMMIT")
+        counts = {t: db.count(con, t) for t in db.base_tables(con) if t != PUBLISH_INFO}
+        with db.transaction(con):
+            con.execute(f"CREATE OR REPLACE TABLE {PUBLISH_INFO} (table_name VARCHAR, row_count BIGINT, published_at TIMESTAMPTZ)")
+            con.executemany(
+                f"INSERT INTO {PUBLISH_INFO} VALUES (?, ?, ?)",  # noqa: S608 - a constant table name
+                [(t, n, published_at) for t, n in counts.items()],
+            )
         con.execute("CHECKPOINT")
     finally:
         con.close()

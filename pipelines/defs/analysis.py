@@ -5,10 +5,12 @@ document in warehouse/cache/nlp.duckdb, so a re-run processes only what changed)
 table as its own asset with row counts and a preview.
 """
 
+from typing import Any
+
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
-from pipelines.core import progress
 from pipelines.core.eras import load_eras
 from pipelines.core.lexicon import default_lexicon_path, load_lexicon
 from pipelines.defs.resources import CorpusProject
@@ -64,15 +66,12 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             modules=[f"pipelines.core.{m}" for m in ("analysis", "nlp", "lexicon", "eras")],
             tables=[("documents", "*COLUMNS(* EXCLUDE (text))"), "segments"],
         )
-        stats = None
-        if fp.unchanged(con, STEP, inputs, list(ANALYSIS_TABLES)):
-            context.log.info("analysis: documents, segments, lexicon and eras unchanged since the last run; tables kept")
-        else:
-            fp.forget(con, STEP)
+
+        def build() -> Any:
             # spaCy, polars and numpy are imported only when the tables are rebuilt, not when the
             # code location loads (~1.4 s) nor when the step keeps its tables.
             from pipelines.core.analysis import build_all
-            from pipelines.core.nlp import NlpCache
+            from pipelines.core.nlp.cache import NlpCache
 
             cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
             ng = lexicon.ngrams
@@ -98,10 +97,14 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
                     f"nlp: {stats.documents} documents, {stats.processed} processed, {stats.cached} from cache, "
                     f"{stats.words:,} words in {stats.seconds:.1f}s"
                 )
-            fp.record(con, STEP, inputs)
+            return stats
+
+        rebuilt, stats = fp.rebuild_unless_unchanged(con, STEP, inputs, list(ANALYSIS_TABLES), build)
+        if not rebuilt:
+            context.log.info("analysis: documents, segments, lexicon and eras unchanged since the last run; tables kept")
         for t in ANALYSIS_TABLES:
-            n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]  # noqa: S608 - identifiers are module constants, never user input
-            meta = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input
+            n = db.count(con, t)
+            meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEWS.get(t, f'SELECT * FROM "{t}"'))}  # noqa: S608 - identifiers are module constants, never user input
             if t == "sentences" and stats is not None:
                 meta["nlp"] = MetadataValue.json(
                     {"documents": stats.documents, "processed": stats.processed, "cached": stats.cached,

@@ -28,10 +28,11 @@ from dagster import (
     multi_asset_check,
 )
 
+from pipelines.core import db, progress
 from pipelines.core import fingerprint as fp
-from pipelines.core import progress
 from pipelines.core.claims import check_references, load_claims, write_claim_tables
 from pipelines.core.claims.audit import load_audit
+from pipelines.core.claims.spec import FAILING_VERDICTS
 from pipelines.core.coverage import overall_coverage, write_coverage_tables
 from pipelines.core.validate import lexicon_path
 from pipelines.defs.resources import CorpusProject
@@ -50,14 +51,14 @@ TABLES = {
 @asset_check(asset=AssetKey("sentences"), pool="warehouse", blocking=True, description="Every sentence lies inside its document; every document with words has sentences.")
 def sentences_inside_documents(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     def compute() -> tuple[bool, dict[str, Any]]:
-        outside = con.execute(
+        outside = db.scalar(con,
             """SELECT count(*) FROM sentences s JOIN documents d USING (doc_id)
                WHERE s.start_char < 0 OR s.end_char > length(d.text) OR s.end_char <= s.start_char"""
-        ).fetchone()[0]  # type: ignore[index]
-        orphans = con.execute("SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT doc_id FROM documents)").fetchone()[0]  # type: ignore[index]
-        without = con.execute(
+        )
+        orphans = db.scalar(con, "SELECT count(*) FROM sentences WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+        without = db.scalar(con,
             "SELECT count(*) FROM documents WHERE word_count > 0 AND doc_id NOT IN (SELECT DISTINCT doc_id FROM sentences)"
-        ).fetchone()[0]  # type: ignore[index]
+        )
         return (outside, orphans, without) == (0, 0, 0), {
             "outside_document": outside, "orphan_sentences": orphans, "documents_without_sentences": without}
 
@@ -92,14 +93,9 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
     with corpus.work_db() as con:
         audit_path = p.analysis / "audit.yaml"
         fingerprint = _inputs_fingerprint(con, [claims_path, p.catalog_path, lexicon_path(p.analysis), audit_path])
-        if fp.unchanged(con, STEP, fingerprint, list(TABLES)):
-            context.log.info("claims: inputs unchanged since the last run; verdicts kept")
-            rows: list[dict[str, Any]] = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
-            evidence: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM claim_evidence").fetchone()[0])]  # type: ignore[index]
-            cov_rows: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage").fetchone()[0])]  # type: ignore[index]
-            by_kind: list[dict[str, Any]] = [{} for _ in range(con.execute("SELECT count(*) FROM coverage_by_kind").fetchone()[0])]  # type: ignore[index]
-        else:
-            fp.forget(con, STEP)
+        Rows = list[dict[str, Any]]
+
+        def build() -> tuple[Rows, Rows, Rows, Rows]:
             con.execute("DROP TABLE IF EXISTS _claims_inputs")  # the fingerprint table of older versions
             cov_rows, by_kind = write_coverage_tables(con)
             if claims_path.exists():
@@ -121,7 +117,17 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
 
                 rows, evidence = [], []
                 replace_claim_tables(con, rows, evidence)
-            fp.record(con, STEP, fingerprint)
+            return rows, evidence, cov_rows, by_kind
+
+        _, built = fp.rebuild_unless_unchanged(con, STEP, fingerprint, list(TABLES), build)
+        if built is not None:
+            rows, evidence, cov_rows, by_kind = built
+        else:
+            context.log.info("claims: inputs unchanged since the last run; verdicts kept")
+            rows = [{"verdict": v} for (v,) in con.execute("SELECT verdict FROM claims").fetchall()]
+            evidence = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM claim_evidence"))]
+            cov_rows = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage"))]
+            by_kind = [{} for _ in range(db.scalar(con, "SELECT count(*) FROM coverage_by_kind"))]
         verdicts: dict[str, int] = {}
         for r in rows:
             verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
@@ -158,10 +164,10 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
 @asset_check(asset=AssetKey("claims"), pool="warehouse", description="Every claim has a verdict and an explanation; data claims point at evidence.")
 def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     with corpus.work_db() as con:
-        missing = con.execute("SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''").fetchone()[0]  # type: ignore[index]
-        unbacked = con.execute(
+        missing = db.scalar(con, "SELECT count(*) FROM claims WHERE verdict IS NULL OR coalesce(explanation, '') = ''")
+        unbacked = db.scalar(con,
             "SELECT count(*) FROM claims WHERE verdict = 'supported' AND type IN ('phrase_count', 'citation') AND evidence_count = 0"
-        ).fetchone()[0]  # type: ignore[index]
+        )
     return AssetCheckResult(
         passed=missing == 0 and unbacked == 0,
         severity=AssetCheckSeverity.WARN,
@@ -171,9 +177,6 @@ def claims_have_verdicts_and_evidence(context: AssetCheckExecutionContext, corpu
 
 def check_name(claim_id: str) -> str:
     return "claim_" + re.sub(r"[^A-Za-z0-9_]", "_", claim_id)
-
-
-_FAILING = {"contradicted", "lower_bound", "inconsistent"}
 
 
 ClaimRow = tuple[str | None, str | None, int | None, str | None, str | None]  # verdict, explanation, evidence, measured, expected
@@ -191,7 +194,7 @@ def claim_result(row: ClaimRow | None) -> tuple[bool, dict[str, str | int]]:
     if row is None:
         return True, {"verdict": "absent", "explanation": "not in this project's claims table"}
     verdict, explanation, n_ev, measured, expected = row
-    return verdict not in _FAILING, {"verdict": verdict or "", "explanation": explanation or "", "evidence_count": int(n_ev or 0),
+    return verdict not in FAILING_VERDICTS, {"verdict": verdict or "", "explanation": explanation or "", "evidence_count": int(n_ev or 0),
                                      "measured": measured or "", "expected": expected or ""}
 
 

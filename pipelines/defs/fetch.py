@@ -27,7 +27,8 @@ from dagster import (
 from pipelines.core import progress
 from pipelines.core.config import Catalog
 from pipelines.core.fetch import FetchRuntime, fetch_all, fetch_transcript, load_fetch_settings, make_session
-from pipelines.core.fetch.http import FAILED, TransientError
+from pipelines.core.fetch.errors import TransientError
+from pipelines.core.fetch.outcomes import FAILED
 from pipelines.defs.resources import CorpusProject
 
 

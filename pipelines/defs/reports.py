@@ -14,7 +14,7 @@ def report(context: AssetExecutionContext, corpus: CorpusProject) -> Materialize
     from pipelines.core.report import profile_path, write_report
 
     p = corpus.project
-    published_at = (wh.published_info(p.published_db) or {}).get("published_at")
+    published_at = wh.published_at(p.published_db)
     con = wh.connect(p.published_db, read_only=True)
     try:
         out = write_report(con, p.reports, published_at=published_at, thinker=corpus.catalog().thinker.name,

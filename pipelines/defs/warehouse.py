@@ -19,13 +19,14 @@ from dagster import (
 )
 
 from pipelines.core import assemble as assemble_mod
+from pipelines.core import db, records
 from pipelines.core import fingerprint as fp
-from pipelines.core import records
 from pipelines.core import warehouse as wh
 from pipelines.core.assemble import assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
-from pipelines.core.searchindex import build_fts_index, index_state, search_tables_ready
+from pipelines.core.records import DOC_KINDS
+from pipelines.core.searchindex import refresh_search_index
 from pipelines.defs.ingest import STAGE_TABLE, raw_files
 from pipelines.defs.resources import CorpusProject
 from pipelines.defs.util import CHECK_RESULTS, preview, reused_check
@@ -54,12 +55,9 @@ SNAPSHOT_FIELDS = list(Snapshot.__dataclass_fields__)
 
 def _staged_snapshots(con) -> tuple[list[Snapshot], dict[str, int | None]]:
     """The snapshots raw_files staged, and the parser version of each (for the parse cache)."""
-    cur = con.execute(f"SELECT * FROM {STAGE_TABLE}")  # noqa: S608 - identifiers are module constants, never user input
-    cols = [d[0] for d in cur.description]
     snaps: list[Snapshot] = []
     versions: dict[str, int | None] = {}
-    for row in cur.fetchall():
-        r = dict(zip(cols, row, strict=True))
+    for r in db.rows(con, f"SELECT * FROM {STAGE_TABLE}"):  # noqa: S608 - identifiers are module constants, never user input
         if r.get("snapshot_id") is None:
             continue
         snap = Snapshot(**{k: r.get(k) for k in SNAPSHOT_FIELDS})  # type: ignore[arg-type]  # columns of the staging table
@@ -72,7 +70,7 @@ def _staged_snapshots(con) -> tuple[list[Snapshot], dict[str, int | None]]:
 
 
 def _table_meta(con, t: str) -> dict[str, Any]:
-    n = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # noqa: S608 - identifiers are module constants, never user input
+    n = db.count(con, t)
     meta: dict[str, Any] = {"dagster/row_count": n, "preview": preview(con, PREVIEW_SQL.get(t, f"SELECT * FROM {t}"))}  # noqa: S608 - identifiers are module constants, never user input
     if t == "documents":
         meta["by_kind"] = MetadataValue.json(
@@ -100,10 +98,8 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
     p = corpus.project
     with corpus.work_db() as con:
         inputs = fp.fingerprint(con, files=[p.catalog_path], modules=[assemble_mod, wh, records], tables=[STAGE_TABLE])
-        if fp.unchanged(con, STEP, inputs, CORE_TABLES):
-            context.log.info("warehouse tables: raw files and catalog unchanged since the last run; tables kept")
-        else:
-            fp.forget(con, STEP)
+
+        def build() -> None:
             catalog = corpus.catalog()
             cache = ParseCache(p.cache_dir / "parse")
             snaps, versions = _staged_snapshots(con)
@@ -122,7 +118,10 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                     big[t].swap()
                 else:
                     wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
-            fp.record(con, STEP, inputs)
+
+        rebuilt, _ = fp.rebuild_unless_unchanged(con, STEP, inputs, CORE_TABLES, build)
+        if not rebuilt:
+            context.log.info("warehouse tables: raw files and catalog unchanged since the last run; tables kept")
         for t in CORE_TABLES:
             yield MaterializeResult(asset_key=AssetKey(t), metadata=_table_meta(con, t))
 
@@ -132,9 +131,10 @@ def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: Corpu
     def compute() -> tuple[bool, dict[str, Any]]:
         bad = con.execute(
             """SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0),
-                      count(*) FILTER (WHERE kind NOT IN ('video','podcast','blog_post','tweet','paper','repo','other')),
+                      count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[]))),
                       count(*) - count(DISTINCT doc_id)
-               FROM documents"""
+               FROM documents""",
+            [list(DOC_KINDS)],
         ).fetchone()
         empty, badkind, dup = bad  # type: ignore[misc]
         return (empty, badkind, dup) == (0, 0, 0), {"empty_text": empty, "bad_kind": badkind, "duplicate_ids": dup}
@@ -147,10 +147,10 @@ def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: Corpu
 @asset_check(asset=AssetKey("snapshots"), pool="warehouse", description="Every raw file has a status; rejected ones have a reason.")
 def snapshots_have_reasons(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     def compute() -> tuple[bool, dict[str, Any]]:
-        missing = con.execute(
+        missing = db.scalar(con,
             "SELECT count(*) FROM snapshots WHERE status IN ('rejected','skipped','duplicate','failed','not_collectable') AND error IS NULL"
-        ).fetchone()[0]  # type: ignore[index]
-        rejected = con.execute("SELECT count(*) FROM snapshots WHERE status = 'rejected'").fetchone()[0]  # type: ignore[index]
+        )
+        rejected = db.scalar(con, "SELECT count(*) FROM snapshots WHERE status = 'rejected'")
         return missing == 0, {"without_reason": missing, "rejected": rejected}
 
     with corpus.work_db() as con:
@@ -170,18 +170,8 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     with corpus.work_db() as con:
         # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
         aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
-        fts_state = index_state(con, aliases)
-        has_index = con.execute(
-            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'"
-        ).fetchone()[0]  # type: ignore[index]
-        con.execute("CREATE TABLE IF NOT EXISTS _fts_state (state VARCHAR)")
-        previous = con.execute("SELECT state FROM _fts_state").fetchone()
-        rebuilt = not has_index or previous is None or previous[0] != fts_state or not search_tables_ready(con)
-        if rebuilt:
-            build_fts_index(con, aliases=aliases)
-            con.execute("DELETE FROM _fts_state")
-            con.execute("INSERT INTO _fts_state VALUES (?)", [fts_state])
-        else:
+        rebuilt = refresh_search_index(con, aliases)
+        if not rebuilt:
             context.log.info("search index: documents unchanged, index kept")
         state = fp.state(con)
     if not rebuilt and state == wh.published_state(p.published_db):

@@ -25,8 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pipelines.core.claims.fmt import num as _num
 from pipelines.core.claims.metrics import METRICS
 from pipelines.core.claims.spec import QUOTE_CLASSES, QUOTE_RANK, MetricSpec
-from pipelines.core.config import ConfigError, check_safe_id, load_yaml_model, nearest
+from pipelines.core.config import ConfigError, load_yaml_model, nearest
+from pipelines.core.ids import check_safe_id
 from pipelines.core.periods import Period, parse_period
+from pipelines.core.records import DocKind
 
 __all__ = [
     "METRICS",
@@ -43,7 +45,6 @@ __all__ = [
     "check_references",
 ]
 
-DocKind = Literal["video", "podcast", "blog_post", "tweet", "paper", "repo", "other"]
 Frame = Literal["existence", "collection", "none"]
 ClaimType = Literal[
     "corpus_size",  # words / documents / bytes of the corpus or a kind

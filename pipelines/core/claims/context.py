@@ -4,17 +4,16 @@ normalisations, document metadata, and the profile's frame (the date it speaks a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from copy import deepcopy
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 
+from pipelines.core import db
 from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
 
 if TYPE_CHECKING:
-    from pipelines.core.claims.config import Scope
     from pipelines.core.claims.scope import ScopeStats
 
 
@@ -40,12 +39,7 @@ class Context:
         self.abbreviations = Abbreviations(abbreviations)
         self.max_evidence = max(1, max_evidence)
         self.as_of = as_of
-        self.tables = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-            ).fetchall()
-        }
+        self.tables = db.table_names(con)
         self._texts: dict[str, str] | None = None
         self._norm: dict[str, str] = {}
         self._maps: dict[str, tuple[str, np.ndarray]] = {}
@@ -63,22 +57,14 @@ class Context:
 
     def columns(self, table: str) -> set[str]:
         if table not in self._columns:
-            self._columns[table] = {
-                r[0]
-                for r in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-                    [table],
-                ).fetchall()
-            }
+            self._columns[table] = db.column_names(self.con, table)
         return self._columns[table]
 
     def has(self, table: str, column: str | None = None) -> bool:
         return table in self.tables and (column is None or column in self.columns(table))
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, list(params))
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        return db.rows(self.con, sql, params)
 
     def texts(self) -> dict[str, str]:
         if self._texts is None:
@@ -124,15 +110,6 @@ class Context:
             n = max(1, len(ids))
             self._idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
         return self._idf
-
-    def scope_stats(self, scope: Scope) -> ScopeStats:
-        """``scope.scope_stats`` of the scope, measured once per run for the claims that share it."""
-        from pipelines.core.claims.scope import scope_stats
-
-        key = scope.model_dump_json()
-        if key not in self._scope_stats:
-            self._scope_stats[key] = scope_stats(self, scope)
-        return deepcopy(self._scope_stats[key])
 
     def meta(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         need = [d for d in dict.fromkeys(doc_ids) if d not in self._meta]

@@ -17,10 +17,12 @@ missing is listed source by source (``Missing``), with the date the catalog or a
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pipelines.core import db
 from pipelines.core.claims.context import Context, ph, utc
 from pipelines.core.config import DOC_KIND_OF_SOURCE
 from pipelines.core.periods import as_date
@@ -189,6 +191,14 @@ def _listed_dates(ctx: Context, source_ids: list[str]) -> dict[str, date]:
     return {s: d for s, when in rows if (d := as_date(when)) is not None}
 
 
+def cached_scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
+    """``scope_stats`` of the scope, measured once per run (per Context) for the claims that share it."""
+    key = scope.model_dump_json()
+    if key not in ctx._scope_stats:
+        ctx._scope_stats[key] = scope_stats(ctx, scope)
+    return deepcopy(ctx._scope_stats[key])
+
+
 def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
     st = ScopeStats()
     cte, params = scope_cte(ctx, scope)
@@ -196,7 +206,7 @@ def scope_stats(ctx: Context, scope: Scope) -> ScopeStats:
         f"{cte} SELECT count(*), coalesce(sum(word_count), 0), list(DISTINCT kind) FROM scope", params
     ).fetchone()  # type: ignore[misc]
     cte, params = scope_cte(ctx, scope, later=True)
-    st.later_docs = int(ctx.con.execute(f"{cte} SELECT count(*) FROM scope", params).fetchone()[0])  # type: ignore[index]
+    st.later_docs = int(db.scalar(ctx.con, f"{cte} SELECT count(*) FROM scope", params))
     kinds = set(scope.kinds) or {k for k in (kinds_seen or []) if k}
     cov_window = (
         scope.coverage_from.start if scope.coverage_from else None,

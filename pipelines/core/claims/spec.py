@@ -17,6 +17,10 @@ from typing import Literal
 #                  interpretation / Known Gap the profile states about itself
 #   inconsistent   the profile's own numbers do not add up (arithmetic claims; needs no data)
 VERDICTS = ("supported", "contradicted", "lower_bound", "not_checkable", "inconsistent")
+# The same verdicts, the most serious first: how reports and the profile page sort claims.
+VERDICT_SEVERITY = ("contradicted", "inconsistent", "lower_bound", "not_checkable", "supported")
+# The verdicts a per-claim asset check reports as failed.
+FAILING_VERDICTS = frozenset({"contradicted", "lower_bound", "inconsistent"})
 
 # How a quoted sentence stands in a passage, strongest first; all but "absent" support a quote.
 QUOTE_CLASSES = ("verbatim", "near_verbatim", "paraphrase", "absent")

@@ -1,7 +1,5 @@
-"""The ``claims`` and ``claim_evidence`` tables: their columns and their one writer."""
-
-# SQL here is assembled only from table names and column lists defined in this module.
-# ruff: noqa: S608
+"""The one writer of the ``claims`` and ``claim_evidence`` tables (their columns are in
+pipelines.core.schema)."""
 
 from __future__ import annotations
 
@@ -11,51 +9,10 @@ from typing import Any
 
 import duckdb
 
-CLAIMS_COLUMNS: list[tuple[str, str]] = [
-    ("claim_id", "VARCHAR PRIMARY KEY"),
-    ("section", "VARCHAR"),
-    ("type", "VARCHAR"),
-    ("quote", "VARCHAR"),
-    ("metric", "VARCHAR"),
-    ("comparator", "VARCHAR"),
-    ("expected", "VARCHAR"),
-    ("measured", "VARCHAR"),
-    ("verdict", "VARCHAR"),
-    ("explanation", "VARCHAR"),
-    ("scope_docs", "BIGINT"),
-    ("scope_words", "BIGINT"),
-    ("expected_docs", "BIGINT"),
-    ("expected_words", "BIGINT"),
-    ("coverage_ratio", "DOUBLE"),
-    ("evidence_count", "BIGINT"),
-    ("evidence_shown", "INTEGER"),
-    ("expected_value", "DOUBLE"),
-    ("measured_value", "DOUBLE"),
-    ("quote_class", "VARCHAR"),
-    ("later_docs", "BIGINT"),
-    ("audit_verdict", "VARCHAR"),
-    ("audit_agrees", "BOOLEAN"),
-]
-EVIDENCE_COLUMNS: list[tuple[str, str]] = [
-    ("claim_id", "VARCHAR"),
-    ("rank", "INTEGER"),
-    ("doc_id", "VARCHAR"),
-    ("kind", "VARCHAR"),
-    ("title", "VARCHAR"),
-    ("url", "VARCHAR"),
-    ("link", "VARCHAR"),
-    ("start_s", "DOUBLE"),
-    ("published_at", "TIMESTAMPTZ"),
-    ("snippet", "VARCHAR"),
-    ("matched_text", "VARCHAR"),
-    ("score", "DOUBLE"),
-    ("match_class", "VARCHAR"),
-    ("difference", "VARCHAR"),
-]
+from pipelines.core import db
+from pipelines.core.schema import CLAIMS_COLUMNS, EVIDENCE_COLUMNS, columns
 
-
-def _ph(n: int) -> str:
-    return ",".join("?" * n)
+__all__ = ["CLAIMS_COLUMNS", "EVIDENCE_COLUMNS", "replace_claim_tables"]
 
 
 def _arrow_rows(cols: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> Any:
@@ -86,46 +43,17 @@ def _arrow_rows(cols: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]])
     return pa.table(arrays)
 
 
-def _insert_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    cols: Sequence[tuple[str, str]],
-    rows: Sequence[dict[str, Any]],
-) -> None:
-    """Insert ``rows`` in one Arrow scan; ``executemany`` converts every value on its own, which
-    costs about a second for a few hundred claims."""
-    names = [n for n, _ in cols]
-    arrow = _arrow_rows(cols, rows)
-    if arrow is None:
-        con.executemany(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({_ph(len(names))})",
-            [[r.get(n) for n in names] for r in rows],
-        )
-        return
-    view = f"_{table}_incoming"
-    con.register(view, arrow)
-    try:
-        con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM {view}")
-    finally:
-        con.unregister(view)
-
-
 def replace_claim_tables(
     con: duckdb.DuckDBPyConnection,
     claims_rows: Sequence[dict[str, Any]],
     evidence_rows: Sequence[dict[str, Any]],
 ) -> None:
-    """Replace ``claims`` and ``claim_evidence`` in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, cols, rows in (
-            ("claims", CLAIMS_COLUMNS, claims_rows),
-            ("claim_evidence", EVIDENCE_COLUMNS, evidence_rows),
-        ):
-            con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t in cols)})")
-            if rows:
-                _insert_rows(con, table, cols, rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    """Replace ``claims`` and ``claim_evidence`` in one transaction. Rows go in as one Arrow scan;
+    ``executemany`` (which converts every value on its own, about a second for a few hundred
+    claims) only when a value does not fit its column's Arrow type as is."""
+    tables = []
+    for table, rows in (("claims", claims_rows), ("claim_evidence", evidence_rows)):
+        cols = columns(table)
+        arrow = _arrow_rows(cols, rows) if rows else None
+        tables.append((table, cols, arrow if arrow is not None else list(rows)))
+    db.replace_tables(con, tables)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.core.claims.config import DATE_COMPARATORS, UNJUDGED_TYPES
 from pipelines.core.claims.fmt import display, n_of, num, sentence
 from pipelines.core.claims.metrics import METRICS, run_metric
-from pipelines.core.claims.scope import Missing, ScopeStats, window_text
+from pipelines.core.claims.scope import Missing, ScopeStats, cached_scope_stats, window_text
 from pipelines.core.claims.spec import QUOTE_RANK, Measure, MetricSpec
 from pipelines.core.periods import as_date
 
@@ -237,7 +237,7 @@ def evaluate_claim(ctx: Context | None, claim: Claim) -> tuple[dict[str, Any], M
             )
             return row, None
         if "documents" in spec.tables:
-            st = ctx.scope_stats(claim.scope)
+            st = cached_scope_stats(ctx, claim.scope)
             row.update(
                 scope_docs=st.scope_docs,
                 scope_words=st.scope_words,

@@ -15,23 +15,14 @@ from collections.abc import Callable, Iterable
 import requests
 
 from pipelines.core.config import Catalog, Source
+from pipelines.core.fetch.errors import BudgetExhausted, CircuitOpen, FetchError, redact
 from pipelines.core.fetch.feeds import feed_url_of, fetch_feed, fetch_page
-from pipelines.core.fetch.http import (
-    FAILED,
-    SKIPPED,
-    BudgetExhausted,
-    CircuitOpen,
-    FetchError,
-    FetchReport,
-    FetchRuntime,
-    SourceOutcome,
-    host_of,
-    make_session,
-    record_error,
-    redact,
-)
+from pipelines.core.fetch.landing import record_error
+from pipelines.core.fetch.outcomes import FAILED, SKIPPED, FetchReport, SourceOutcome
 from pipelines.core.fetch.papers import api_url, fetch_paper
 from pipelines.core.fetch.repos import fetch_repo, repo_urls
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import host_of, make_session
 from pipelines.core.fetch.settings import FETCHERS, FetchSettings, load_fetch_settings
 from pipelines.core.fetch.youtube import fetch_transcript, watch_url
 from pipelines.core.rawstore import RawStore

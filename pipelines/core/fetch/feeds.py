@@ -25,16 +25,10 @@ import feedparser  # type: ignore[import-untyped]
 import requests
 
 from pipelines.core.config import Source
-from pipelines.core.fetch.http import (
-    FAILED,
-    OK,
-    FetchError,
-    FetchRuntime,
-    HttpResult,
-    SourceOutcome,
-    get_and_land,
-    safe_slug,
-)
+from pipelines.core.fetch.errors import FetchError
+from pipelines.core.fetch.landing import get_and_land, safe_slug
+from pipelines.core.fetch.outcomes import FAILED, OK, SourceOutcome
+from pipelines.core.fetch.runtime import FetchRuntime, HttpResult
 from pipelines.core.fetch.settings import FetchSettings
 from pipelines.core.rawstore import RawStore
 

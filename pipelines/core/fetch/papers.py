@@ -18,20 +18,11 @@ import feedparser  # type: ignore[import-untyped]
 import requests
 
 from pipelines.core.config import Source
+from pipelines.core.fetch.errors import FetchError, NotCollectable
 from pipelines.core.fetch.feeds import check_declarations
-from pipelines.core.fetch.http import (
-    FAILED,
-    NOT_COLLECTABLE,
-    OK,
-    SKIPPED,
-    FetchError,
-    FetchRuntime,
-    HttpResult,
-    NotCollectable,
-    SourceOutcome,
-    get_and_land,
-    safe_slug,
-)
+from pipelines.core.fetch.landing import get_and_land, safe_slug
+from pipelines.core.fetch.outcomes import FAILED, NOT_COLLECTABLE, OK, SKIPPED, SourceOutcome
+from pipelines.core.fetch.runtime import FetchRuntime, HttpResult
 from pipelines.core.fetch.settings import FetchSettings
 from pipelines.core.rawstore import RawStore
 

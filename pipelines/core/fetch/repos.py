@@ -22,19 +22,11 @@ from datetime import UTC, datetime
 import requests
 
 from pipelines.core.config import Source
-from pipelines.core.fetch.http import (
-    ENV_GITHUB_TOKEN,
-    FAILED,
-    NOT_COLLECTABLE,
-    OK,
-    SKIPPED,
-    FetchRuntime,
-    RateLimited,
-    SourceOutcome,
-    get_and_land,
-    host_of,
-    safe_slug,
-)
+from pipelines.core.fetch.errors import ENV_GITHUB_TOKEN, RateLimited
+from pipelines.core.fetch.landing import get_and_land, safe_slug
+from pipelines.core.fetch.outcomes import FAILED, NOT_COLLECTABLE, OK, SKIPPED, SourceOutcome
+from pipelines.core.fetch.runtime import FetchRuntime
+from pipelines.core.fetch.session import host_of
 from pipelines.core.fetch.settings import FetchSettings
 from pipelines.core.rawstore import RawStore
 

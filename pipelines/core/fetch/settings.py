@@ -2,7 +2,7 @@
 
 Everything a fetcher needs that is not a secret: base URLs, timeouts, retries, polite delays,
 language preference and an ``enabled`` switch per fetcher. Secrets (proxy credentials, the
-GitHub token) come only from environment variables, never from this file; see ``http.py``.
+GitHub token) come only from environment variables, never from this file; see ``errors.py``.
 """
 
 from __future__ import annotations

@@ -46,31 +46,21 @@ from youtube_transcript_api import (
 )
 from youtube_transcript_api.proxies import GenericProxyConfig, ProxyConfig, WebshareProxyConfig
 
-from pipelines.core.fetch.http import (
-    BLOCKED,
-    OK,
-    SKIPPED,
+from pipelines.core.fetch.errors import ENV_WEBSHARE_PASSWORD as _WS_PASSWORD
+from pipelines.core.fetch.errors import ENV_WEBSHARE_USER as _WS_USER
+from pipelines.core.fetch.errors import (
     Blocked,
     FetchError,
-    FetchRuntime,
     HostUnreachable,
     NotCollectable,
-    SourceOutcome,
     TransientError,
-    _classify_exception,
-    env_proxies,
-    host_of,
     outcome_of,
-    record_error,
-    retrying,
     short_error,
 )
-from pipelines.core.fetch.http import (
-    ENV_WEBSHARE_PASSWORD as _WS_PASSWORD,
-)
-from pipelines.core.fetch.http import (
-    ENV_WEBSHARE_USER as _WS_USER,
-)
+from pipelines.core.fetch.landing import record_error
+from pipelines.core.fetch.outcomes import BLOCKED, OK, SKIPPED, SourceOutcome
+from pipelines.core.fetch.runtime import FetchRuntime, _classify_exception, retrying
+from pipelines.core.fetch.session import env_proxies, host_of
 from pipelines.core.fetch.settings import FetchSettings
 from pipelines.core.rawstore import RawStore, now_utc
 

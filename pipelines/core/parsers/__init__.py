@@ -9,21 +9,11 @@ specific formats before generic ones (plain text / Markdown last).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from pipelines.core.records import ParseResult
+from pipelines.core.parsers.spec import ParseFn, ParserSpec, SniffFn
 
-SniffFn = Callable[[str, bytes], bool]
-ParseFn = Callable[[bytes, str], ParseResult]
-
-
-@dataclass(frozen=True)
-class ParserSpec:
-    name: str  # the format name recorded in snapshots.format, e.g. "youtube_transcript_json"
-    sniff: SniffFn
-    parse: ParseFn
-    version: int = 1  # bump when the parser's output changes: invalidates cached parses
+__all__ = ["COMMON_VERSION", "ParseFn", "ParserSpec", "SniffFn", "all_parsers", "find_parser"]
 
 
 # Bump when shared parsing code (parsers/common.py, textutil.py) changes output: every cached parse

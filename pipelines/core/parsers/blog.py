@@ -13,7 +13,6 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
     basename,
     date_from_name,
@@ -27,6 +26,7 @@ from pipelines.core.parsers.common import (
     stem,
     suffix,
 )
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import decode_bytes
 

@@ -23,6 +23,7 @@ import yaml
 from cmarkgfm.cmark import Options as _CmarkOptions
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from pipelines.core.ids import is_youtube_id
 from pipelines.core.records import ParseError, ParseIssue
 from pipelines.core.textutil import clean_text
 
@@ -54,7 +55,7 @@ def youtube_id_from_name(name: str) -> str | None:
     """'makemore2_TCH_1BHY58I.whisper-large.vtt' -> 'TCH_1BHY58I' (id after the last '_' that leaves 11
     chars, or the whole stem). Ids are only read from names that end in them, to avoid false hits."""
     s = stem(name)
-    if len(s) == 11 and re.fullmatch(r"[A-Za-z0-9_-]{11}", s):
+    if is_youtube_id(s):
         return s
     m = _YT_TAIL.search(s)
     if m and len(s) > 11 and s[-12] == "_":

@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
     basename,
     loads_json,
@@ -22,6 +21,7 @@ from pipelines.core.parsers.common import (
     stem,
     suffix,
 )
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import clean_text, decode_bytes
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from dateutil import parser as dateparser
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import parse_date, suffix
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParseError, ParseResult
 from pipelines.core.textutil import decode_bytes
 

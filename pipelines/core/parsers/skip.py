@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import basename, suffix
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParseError, ParseResult
 
 _LICENCE = re.compile(r"^(licen[cs]e|copying|notice)([._-].*)?$", re.I)

@@ -18,7 +18,7 @@ from typing import Any
 
 import webvtt
 
-from pipelines.core.parsers import ParserSpec
+from pipelines.core.ids import is_youtube_id
 from pipelines.core.parsers.common import (
     YAML_ERRORS,
     as_number,
@@ -33,11 +33,10 @@ from pipelines.core.parsers.common import (
     suffix,
     youtube_id_from_name,
 )
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, Segment
 from pipelines.core.textutil import clean_text, decode_bytes, join_fragments
 from pipelines.core.vetting import MAX_CUE_SECONDS
-
-YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 HUMAN, UNKNOWN_TRACK, SENTENCES, WHISPER, TIMED, UNTIMED, AUTO = 30, 25, 24, 20, 15, 12, 10
 _YT_URL = re.compile(r"(?:youtube\.com/watch\?v=|youtu\.be/)([A-Za-z0-9_-]{11})")
@@ -111,7 +110,7 @@ def build_transcript(
 
 def _video_id(name: str, *candidates: Any) -> str | None:
     for c in candidates:
-        if isinstance(c, str) and re.fullmatch(r"[A-Za-z0-9_-]{11}", c):
+        if is_youtube_id(c):
             return c
         if isinstance(c, str) and (m := _YT_URL.search(c)):
             return m.group(1)
@@ -226,7 +225,7 @@ def _parse_json(data: bytes, name: str) -> ParseResult:
         meta = {}
         listed = []
         for it in obj["items"]:
-            if isinstance(it, dict) and isinstance(it.get("id"), str) and YOUTUBE_ID.match(it["id"]):
+            if isinstance(it, dict) and is_youtube_id(it.get("id")):
                 facts = {"title": it.get("title"), "published_at": parse_date(it.get("date")),
                          "duration_s": _seconds(it.get("duration"))}
                 facts = {k: v for k, v in facts.items() if v is not None}

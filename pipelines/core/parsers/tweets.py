@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipelines.core.parsers import ParserSpec
 from pipelines.core.parsers.common import (
     basename,
     dig,
@@ -30,6 +29,7 @@ from pipelines.core.parsers.common import (
     split_front_matter,
     suffix,
 )
+from pipelines.core.parsers.spec import ParserSpec
 from pipelines.core.records import ParsedDocument, ParseError, ParseIssue, ParseResult, TweetFields
 from pipelines.core.textutil import clean_text, decode_bytes
 

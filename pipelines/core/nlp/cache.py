@@ -1,0 +1,355 @@
+"""Running the processor over the warehouse incrementally: ``NlpCache`` (per-document results keyed
+by text sha256, caption layout, lexicon hash and ``CODE_VERSION``), ``document_keys`` and
+``process_documents``. See the package docstring (pipelines.core.nlp)."""
+
+# SQL text is assembled only from table names and fragments defined in this module; every
+# value (user text, ids, dates, numbers) is passed as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import spacy
+
+from pipelines.core import db
+from pipelines.core.lexicon import Lexicon, lexicon_hash
+from pipelines.core.nlp.processor import DEFAULT_BATCH_SIZE, CaptionSpan, DocResult, TextProcessor
+
+log = logging.getLogger(__name__)
+
+# Bump when anything in pipelines.core.nlp changes what is produced for the same text: old cache
+# entries then stop matching and every document is processed again.
+CODE_VERSION = f"nlp-1/spacy-{spacy.__version__}"
+
+
+
+CACHE_TABLES = {
+    "docs": """cache_key VARCHAR PRIMARY KEY, content_sha256 VARCHAR, lexicon_hash VARCHAR,
+               code_version VARCHAR, mode VARCHAR, words INTEGER, sentences INTEGER,
+               processed_at TIMESTAMPTZ""",
+    "sentences": "cache_key VARCHAR, sent_id INTEGER, start_char INTEGER, end_char INTEGER, method VARCHAR, text VARCHAR",
+    "phrase_hits": """cache_key VARCHAR, phrase_id VARCHAR, sent_id INTEGER, start_char INTEGER, end_char INTEGER,
+                      matched_text VARCHAR""",
+    "mentions": """cache_key VARCHAR, entity_id VARCHAR, alias VARCHAR, sent_id INTEGER, start_char INTEGER,
+                   end_char INTEGER, matched_text VARCHAR""",
+}
+
+
+class NlpCache:
+    """Per-document NLP results keyed by (text sha256, segment layout, lexicon hash, CODE_VERSION).
+
+    Kept as tables ``nlp_cache.docs/sentences/phrase_hits/mentions``: in a schema of the
+    warehouse itself (default) or, with ``path``, in a separate DuckDB file attached as
+    ``nlp_cache`` (so a rebuilt warehouse keeps its cache).
+    """
+
+    NAME = "nlp_cache"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | str | None = None) -> None:
+        self.con = con
+        self.path = Path(path) if path else None
+        attached = {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        if self.path is not None:
+            if self.NAME not in attached:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                quoted = str(self.path).replace("'", "''")
+                con.execute(f"ATTACH '{quoted}' AS {self.NAME}")
+                self._attached = True
+            else:
+                self._attached = False
+        else:
+            self._attached = False
+            if self.NAME not in attached:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.NAME}")
+        self._ensure_tables()
+
+    def _ensure_tables(self) -> None:
+        """Create the cache tables; a cache written with other columns is dropped and restarted."""
+        con = self.con
+        for table, cols in CACHE_TABLES.items():
+            want = [c.strip().split()[0] for c in " ".join(cols.split()).split(",")]
+            have = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+                    "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position"
+                    if self.path is None
+                    else "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? "
+                    "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                    [self.NAME, table],
+                ).fetchall()
+            ]
+            if have and have != want:
+                log.warning(
+                    "nlp cache table %s has columns %s, expected %s: starting it afresh", table, have, want
+                )
+                con.execute(f"DROP TABLE {self.NAME}.{table}")
+                have = []
+            if not have:
+                con.execute(f"CREATE TABLE {self.NAME}.{table} ({cols})")
+
+    def t(self, table: str) -> str:
+        return f"{self.NAME}.{table}"
+
+    def close(self) -> None:
+        if self._attached:
+            self.con.execute(f"DETACH {self.NAME}")
+            self._attached = False
+
+    def __enter__(self) -> NlpCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def store(self, rows: list[tuple[str, str, str, DocResult]], lex_hash: str) -> None:
+        """Insert results for (cache_key, content_sha256, text, result) rows in one transaction.
+
+        Sentence and match texts are stored sliced (Python slicing is O(length); DuckDB's
+        ``substring`` on long UTF-8 documents has to scan from the start each time).
+        """
+        if not rows:
+            return
+        now = time.time()
+        docs = pl.DataFrame(
+            {
+                "cache_key": [k for k, _, _, _ in rows],
+                "content_sha256": [h for _, h, _, _ in rows],
+                "lexicon_hash": [lex_hash] * len(rows),
+                "code_version": [CODE_VERSION] * len(rows),
+                "mode": [r.mode for _, _, _, r in rows],
+                "words": [r.words for _, _, _, r in rows],
+                "sentences": [len(r.sentences) for _, _, _, r in rows],
+            },
+            schema={
+                "cache_key": pl.Utf8,
+                "content_sha256": pl.Utf8,
+                "lexicon_hash": pl.Utf8,
+                "code_version": pl.Utf8,
+                "mode": pl.Utf8,
+                "words": pl.Int32,
+                "sentences": pl.Int32,
+            },
+        )
+        i32, s_ = pl.Int32, pl.Utf8
+        sent = pl.DataFrame(
+            [(k, i, s, e, m, t[s:e]) for k, _, t, r in rows for i, (s, e, m) in enumerate(r.sentences)],
+            schema={
+                "cache_key": s_,
+                "sent_id": i32,
+                "start_char": i32,
+                "end_char": i32,
+                "method": s_,
+                "text": s_,
+            },
+            orient="row",
+        )
+        hits = pl.DataFrame(
+            [(k, p, sid, s, e, t[s:e]) for k, _, t, r in rows for p, sid, s, e in r.phrase_hits],
+            schema={
+                "cache_key": s_,
+                "phrase_id": s_,
+                "sent_id": i32,
+                "start_char": i32,
+                "end_char": i32,
+                "matched_text": s_,
+            },
+            orient="row",
+        )
+        ments = pl.DataFrame(
+            [
+                (k, ent, alias, sid, s, e, t[s:e])
+                for k, _, t, r in rows
+                for ent, alias, sid, s, e in r.mentions
+            ],
+            schema={
+                "cache_key": s_,
+                "entity_id": s_,
+                "alias": s_,
+                "sent_id": i32,
+                "start_char": i32,
+                "end_char": i32,
+                "matched_text": s_,
+            },
+            orient="row",
+        )
+        con = self.con
+        with db.transaction(con):
+            con.register("_nlp_keys_in", docs.select("cache_key").to_arrow())
+            for table in CACHE_TABLES:
+                con.execute(
+                    f"DELETE FROM {self.t(table)} WHERE cache_key IN (SELECT cache_key FROM _nlp_keys_in)"
+                )
+            con.unregister("_nlp_keys_in")
+            for table, df in (
+                ("docs", docs),
+                ("sentences", sent),
+                ("phrase_hits", hits),
+                ("mentions", ments),
+            ):
+                if df.height:
+                    con.register("_nlp_in", df.to_arrow())
+                    extra = ", to_timestamp(?) AS processed_at" if table == "docs" else ""
+                    params = [now] if table == "docs" else []
+                    con.execute(f"INSERT INTO {self.t(table)} BY NAME SELECT *{extra} FROM _nlp_in", params)
+                    con.unregister("_nlp_in")
+
+    def prune(self, keep_table: str) -> int:
+        """Delete entries whose cache_key is not in ``keep_table`` (e.g. the current documents)."""
+        n = db.scalar(self.con,
+            f"SELECT count(*) FROM {self.t('docs')} WHERE cache_key NOT IN (SELECT cache_key FROM {keep_table})"
+        )
+        if n:
+            for table in CACHE_TABLES:
+                self.con.execute(
+                    f"DELETE FROM {self.t(table)} WHERE cache_key NOT IN (SELECT cache_key FROM {keep_table})"
+                )
+        return int(n)
+
+
+DOC_KEYS_TABLE = "_nlp_doc_keys"
+
+
+def document_keys(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> str:
+    """(Re)create the temp table ``_nlp_doc_keys(doc_id, content_sha256, cache_key)`` for all documents."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {DOC_KEYS_TABLE} AS
+        WITH seg AS (
+            SELECT doc_id,
+                   md5(string_agg(concat_ws(':', start_char, end_char, start_s, end_s), ',' ORDER BY seq, start_char)) AS fp
+            FROM segments GROUP BY doc_id
+        ), d AS (
+            -- The text's own hash (equal to documents.content_sha256 as assembled), so a text
+            -- changed without its stored hash still misses the cache.
+            SELECT doc_id, sha256(coalesce(text, '')) AS content_sha256 FROM documents
+        )
+        SELECT d.doc_id, d.content_sha256,
+               sha256(concat_ws('|', d.content_sha256, coalesce(seg.fp, '-'), ?, ?)) AS cache_key
+        FROM d LEFT JOIN seg USING (doc_id)
+        """,
+        [lexicon_hash(lexicon), CODE_VERSION],
+    )
+    return DOC_KEYS_TABLE
+
+
+@dataclass
+class ProcessStats:
+    documents: int  # documents in the warehouse
+    processed: int  # distinct texts run through spaCy now
+    cached: int  # distinct texts whose results came from the cache
+    words: int  # words processed now (sum of documents.word_count, the project's WORD_RE count)
+    seconds: float
+    pruned: int = 0
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / self.seconds if self.seconds > 0 else 0.0
+
+
+def process_documents(
+    con: duckdb.DuckDBPyConnection,
+    lexicon: Lexicon,
+    cache: NlpCache | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    chunk_docs: int = 2000,
+    chunk_chars: int = 5_000_000,
+    prune: bool | None = None,
+    processor: TextProcessor | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> ProcessStats:
+    """Make sure every document has cached NLP results; process only the missing ones.
+
+    Documents are read and written in chunks (at most ``chunk_docs`` documents or about
+    ``chunk_chars`` characters), so memory stays bounded by a chunk, not the corpus.
+    ``prune`` (default: only when the cache lives inside the warehouse) drops entries no
+    current document uses. ``progress(documents done, documents to do, words done)`` is called after
+    each chunk.
+    """
+    cache = cache or NlpCache(con)
+    keys = document_keys(con, lexicon)
+    lex_hash = lexicon_hash(lexicon)
+    total_docs = db.scalar(con, f"SELECT count(*) FROM {keys}")
+    todo = con.execute(
+        f"""SELECT k.cache_key, min(k.doc_id) AS first_doc, any_value(k.content_sha256) AS sha,
+                   max(length(d.text)) AS chars, max(coalesce(d.word_count, 0)) AS words
+            FROM {keys} k JOIN documents d USING (doc_id)
+            WHERE k.cache_key NOT IN (SELECT cache_key FROM {cache.t("docs")})
+            GROUP BY k.cache_key ORDER BY first_doc"""
+    ).fetchall()
+    distinct = db.scalar(con, f"SELECT count(DISTINCT cache_key) FROM {keys}")
+    cached = int(distinct) - len(todo)
+
+    chunks: list[list[tuple[str, str, str]]] = []
+    cur: list[tuple[str, str, str]] = []
+    size = 0
+    for key, doc_id, sha, chars, _ in todo:
+        if cur and (len(cur) >= chunk_docs or size + (chars or 0) > chunk_chars):
+            chunks.append(cur)
+            cur, size = [], 0
+        cur.append((key, doc_id, sha))
+        size += chars or 0
+    if cur:
+        chunks.append(cur)
+
+    proc = processor
+    words = sum(int(r[4] or 0) for r in todo)
+    done = 0
+    t0 = time.perf_counter()
+    words_done = 0
+    for chunk in chunks:
+        ids = [doc_id for _, doc_id, _ in chunk]
+        texts = dict(
+            con.execute(
+                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+            ).fetchall()
+        )
+        segs: dict[str, list[CaptionSpan]] = {}
+        for doc_id, sc, ec, ss, es in con.execute(
+            """SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
+               WHERE doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY doc_id, seq, start_char""",
+            [ids],
+        ).fetchall():
+            segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
+        if proc is None:  # built only when something needs processing
+            proc = TextProcessor(lexicon, batch_size=batch_size)
+        results = proc.process((texts.get(doc_id) or "", segs.get(doc_id)) for doc_id in ids)
+        rows = [
+            (key, sha, texts.get(doc_id) or "", res)
+            for (key, doc_id, sha), res in zip(chunk, results, strict=True)
+        ]
+        cache.store(rows, lex_hash)
+        done += len(chunk)
+        words_done += sum(r[3].words for r in rows)
+        if progress:
+            progress(done, len(todo), words_done)
+    seconds = time.perf_counter() - t0
+    pruned = 0
+    if prune if prune is not None else cache.path is None:
+        pruned = cache.prune(keys)
+    stats = ProcessStats(
+        documents=int(total_docs),
+        processed=len(todo),
+        cached=cached,
+        words=words,
+        seconds=seconds,
+        pruned=pruned,
+    )
+    log.info(
+        "nlp: %d documents, %d processed, %d cached, %d words in %.1fs (%.0f words/s)",
+        stats.documents,
+        stats.processed,
+        stats.cached,
+        stats.words,
+        stats.seconds,
+        stats.words_per_second,
+    )
+    return stats
