@@ -77,6 +77,10 @@ DOCS: list[tuple[Any, ...]] = [
     ("v1", "video", "A Talk on Tools", "2025-02-01", True, YT, True, "v1", TALK),
     ("v2", "video", "Untimed Talk", "2025-03-01", True, YT.replace("AbCd", "ZzZz"), False, "v2",
      "so the computer is a bicycle for the mind " + filler(40, 4)),
+    ("tweet-5", "tweet", None, "2020-06-06", True, "https://x.com/ada/status/5", False, "tw",
+     "Self-driving is a long march of 9s: each extra 9 is as much work as the last."),
+    ("tweet-6", "tweet", None, "2020-06-07", True, "https://x.com/ada/status/6", False, "tw",
+     "We march on, and on, and we march again: the march goes on in March."),
     ("p1", "paper", "CIFAR-10 by hand", "2011-04-27", True, "https://arxiv.example.org/1", False, "p1",
      "We classified CIFAR-10 images by hand. " + filler(30, 5)),
 ]
@@ -176,6 +180,15 @@ def test_terms_split_letters_and_digits() -> None:
     assert terms_of("cifar10") == terms_of("cifar") + terms_of("10")
     assert [t for w in normalize_quote_text("CIFAR-10").split() for t in terms_of(w)] == list(terms_of("cifar10"))
     assert terms_of("the") == () and terms_of("models") == ("model",)
+    assert terms_of("nines") == terms_of("nine") == terms_of("9s") == ("9",) and terms_of("two") == ("2",)
+    assert terms_of("one") == ("one",)  # mostly a pronoun, not a number
+
+
+def test_a_number_word_matches_its_digits(con: duckdb.DuckDBPyConnection) -> None:
+    # tweet-5 writes "9s" for "nines": it holds every content word of the query, tweet-6 repeats one
+    hits = search(con, "march of nines")
+    assert hits[0].doc_id == "tweet-5" and "[[9s]]" in hits[0].snippet
+    assert [h.doc_id for h in hits[:2]] == ["tweet-5", "tweet-6"]
 
 
 # --------------------------------------------------------------------------- ranking
