@@ -21,7 +21,7 @@ from pipelines.core import searchindex
 from pipelines.core.kwic import kwic
 from pipelines.core.links import passage_link
 from pipelines.core.passages import split_passages
-from pipelines.core.search import SearchIndexMissing, search
+from pipelines.core.search import QUOTED_BONUS, SearchIndexMissing, parse_query, quotes_phrase, search
 from pipelines.core.searchindex import build_fts_index, copy_signatures, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
 from pipelines.core.warehouse import connect, fts_extension_path
@@ -81,6 +81,10 @@ DOCS: list[tuple[Any, ...]] = [
      "Self-driving is a long march of 9s: each extra 9 is as much work as the last."),
     ("tweet-6", "tweet", None, "2020-06-07", True, "https://x.com/ada/status/6", False, "tw",
      "We march on, and on, and we march again: the march goes on in March."),
+    ("tweet-7", "tweet", None, "2020-07-01", True, "https://x.com/ada/status/7", False, "tw",
+     "Summoning ghosts. We keep summoning ghosts, summoning ghosts."),
+    ("tweet-8", "tweet", None, "2020-07-02", True, "https://x.com/ada/status/8", False, "tw",
+     "What we build is closer to “summoning ghosts”: echoes of the text they were trained on, not animals."),
     ("p1", "paper", "CIFAR-10 by hand", "2011-04-27", True, "https://arxiv.example.org/1", False, "p1",
      "We classified CIFAR-10 images by hand. " + filler(30, 5)),
 ]
@@ -204,6 +208,17 @@ def test_the_phrase_in_curly_quotes_comes_first(con: duckdb.DuckDBPyConnection) 
     assert all(h.passages[0].phrase for h in hits[:4]) and not hits[4].passages[0].phrase
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)  # ordered by the score shown
     assert min(h.score for h in hits[:4]) >= 2 > hits[4].score
+
+
+def test_a_passage_quoting_the_phrase_names_it(con: duckdb.DuckDBPyConnection) -> None:
+    # tweet-7 says the phrase three times in a short text (a higher BM25); tweet-8 puts it in quotes
+    hits = search(con, "summoning ghosts")
+    assert [h.doc_id for h in hits[:2]] == ["tweet-8", "tweet-7"]
+    assert hits[0].score - hits[1].score < QUOTED_BONUS  # without the quotes tweet-7 would lead
+    q = parse_query("bicycle for the mind")
+    assert quotes_phrase("builds “bicycle for the mind,” tools", q, 40)
+    assert not quotes_phrase("the “bicycle for the mind’s” eye", q, 40)  # a possessive is no closing quote
+    assert not quotes_phrase("a bicycle for the mind", q, 40) and not quotes_phrase("“bicycle for the mind”", q, 0)
 
 
 def test_exact_keeps_only_the_phrase(con: duckdb.DuckDBPyConnection) -> None:
