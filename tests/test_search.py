@@ -85,6 +85,7 @@ DOCS: list[tuple[Any, ...]] = [
      "Summoning ghosts. We keep summoning ghosts, summoning ghosts."),
     ("tweet-8", "tweet", None, "2020-07-02", True, "https://x.com/ada/status/8", False, "tw",
      "What we build is closer to “summoning ghosts”: echoes of the text they were trained on, not animals."),
+    ("tweet-9", "tweet", None, "2020-08-01", True, "https://x.com/ada/status/9", False, "tw", "I cannot say, I can't."),
     ("p1", "paper", "CIFAR-10 by hand", "2011-04-27", True, "https://arxiv.example.org/1", False, "p1",
      "We classified CIFAR-10 images by hand. " + filler(30, 5)),
 ]
@@ -186,6 +187,7 @@ def test_terms_split_letters_and_digits() -> None:
     assert terms_of("the") == () and terms_of("models") == ("model",)
     assert terms_of("nines") == terms_of("nine") == terms_of("9s") == ("9",) and terms_of("two") == ("2",)
     assert terms_of("one") == ("one",)  # mostly a pronoun, not a number
+    assert terms_of("cannot") == terms_of(normalize_quote_text("can't")) == terms_of("can") == ()  # as "can" and "not"
 
 
 def test_a_number_word_matches_its_digits(con: duckdb.DuckDBPyConnection) -> None:
@@ -294,6 +296,8 @@ def test_compounds_stop_words_and_unknown_words(con: duckdb.DuckDBPyConnection) 
     assert search(con, "xyzzy") == []
     assert search(con, "Robert'); DROP TABLE documents;--") == []
     assert {h.doc_id for h in search(con, "licklider")} == {"tweet-nokey-4"}
+    # "cannot" is a function word, as "can" and "not" are: tweet-9 holds no content word of the query
+    assert "tweet-9" not in {h.doc_id for h in search(con, "the model cannot learn", limit=50)}
 
 
 def test_a_warehouse_without_the_index_says_so(tmp_path: Path) -> None:

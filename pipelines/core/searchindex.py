@@ -61,6 +61,8 @@ STOP_WORDS = frozenset(
     s same she should so some such t than that thats the their theirs them themselves then there theres these
     they this those through to too under until up very was wasnt we were what when where which while who whom
     why will with would you youre your yours yourself yourselves""".split()
+) | frozenset(  # the negations of those, contracted or not, are function words too
+    "aint arent cannot cant couldnt hadnt hasnt havent mustnt neednt shant shouldnt wont werent wouldnt".split()
 )
 
 
