@@ -53,7 +53,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, max_rejected: int = 15) -> str:
         for r in rejected[:max_rejected]:
             lines.append(f"  {r['file']}: {r['error']}")
         if len(rejected) > max_rejected:
-            lines.append(f"  ... and {len(rejected) - max_rejected} more (SELECT * FROM snapshots WHERE status = 'rejected')")
+            lines.append(f"  ... and {len(rejected) - max_rejected} more (SELECT * FROM snapshots WHERE status = 'rejected')")  # noqa: S608 - a hint printed for the user, not a query
     for r in d["not_collected_by_fetcher"]:
         lines.append(f"not collected by {r['fetcher']}: {r['count']} {r['status']}")
     if d["verdicts"]:
