@@ -296,7 +296,7 @@ def _find_phrase(con: duckdb.DuckDBPyConnection, q: _Query, titles: dict[int, tu
 
 QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›「」"
 _CLOSING_PUNCT = ".,;:!?…"
-QUOTE_CHECK = 300  # phrase holders (best first) whose text is read to see whether they quote the phrase
+QUOTE_CHECK = 50  # phrase holders (best first) whose text is read to see whether they quote the phrase
 QUOTE_TAIL = 300  # characters after a passage read with it (a phrase across the boundary)
 
 
@@ -322,13 +322,11 @@ def _quoted(con: duckdb.DuckDBPyConnection, q: _Query, phrase: Sequence[int]) ->
         return []
     best = [r[0] for r in con.execute(
         f"SELECT pid FROM _search_cand WHERE pid IN ({_in_list(phrase)}) ORDER BY base DESC, pid LIMIT {QUOTE_CHECK}").fetchall()]
-    rows = con.execute(
-        f"""
-        SELECT s.pid, s.end_char - s.start_char, substr(d.text, s.start_char + 1, s.end_char - s.start_char + {QUOTE_TAIL})
-        FROM {PASSAGES} s JOIN documents d ON d.doc_id = s.doc_id WHERE s.pid IN ({_in_list(best)})
-        """
-    ).fetchall()
-    return sorted(pid for pid, n, text in rows if text and quotes_phrase(text, q, n))
+    where = con.execute(f"SELECT pid, doc_id, start_char, end_char FROM {PASSAGES} WHERE pid IN ({_in_list(best)})").fetchall()
+    # the documents' texts by id (a filter, not a join, so that only their rows are read)
+    texts = dict(con.execute("SELECT doc_id, text FROM documents WHERE doc_id = ANY(?)", [list({r[1] for r in where})]).fetchall())
+    return sorted(pid for pid, doc_id, a, b in where
+                  if texts.get(doc_id) and quotes_phrase(texts[doc_id][a : b + QUOTE_TAIL], q, b - a))
 
 
 def _ranked_passages(
