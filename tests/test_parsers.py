@@ -244,6 +244,72 @@ def test_jekyll_front_matter_date_wins_over_file_name() -> None:
     assert res.documents[0].published_at == datetime(2016, 1, 2, tzinfo=UTC)
 
 
+MEDIUM_SCRAPE = """---
+title: "Gardens of Code"
+source: https://ada.medium.com/gardens-of-code-0123abcd
+scrape_method: firecrawl
+---
+
+# Gardens of Code
+
+[Sitemap](https://ada.medium.com/sitemap/sitemap.xml)
+
+Sign in
+
+# Gardens of Code
+
+[Ada Example](https://ada.medium.com/?source=byline)
+
+Follow
+
+4 min read
+
+·
+
+Mar 3, 2019
+
+[Listen](https://medium.com/m/signin?listen)
+
+Share
+
+Programs grow like gardens, not like buildings.
+
+## Get Ada Example’s stories in your inbox
+
+Join Medium for free to get updates from this writer.
+
+Subscribe
+
+Subscribe
+
+Zoom image will be displayed
+
+Prune them often.
+
+[Gardening](https://medium.com/tag/gardening?source=post_page)
+
+## Written by Ada Example
+
+## Responses (12)
+
+A reader: I disagree with all of this.
+
+## Recommended from Medium
+
+Someone Else: Ten tricks for buildings
+"""
+
+
+def test_a_medium_scrape_keeps_the_post_without_the_site() -> None:
+    fmt, res = parse("gardens-of-code.firecrawl-scrape.md", MEDIUM_SCRAPE)
+    d = res.documents[0]
+    assert fmt == "markdown_post" and d.kind == "blog_post" and d.title == "Gardens of Code"
+    assert d.text == "Programs grow like gardens, not like buildings.\n\nPrune them often."
+    # the same page from another host is left as it is
+    _, other = parse("gardens.md", MEDIUM_SCRAPE.replace("ada.medium.com", "ada.example.org"))
+    assert "I disagree" in other.documents[0].text and "Sitemap" in other.documents[0].text
+
+
 def test_front_matter_that_is_not_yaml_keeps_the_body() -> None:
     _, res = parse("2016-01-02-x.md", "---\ntitle: [unclosed\n---\n\nThe body survives.\n")
     assert res.documents[0].text == "The body survives."

@@ -22,7 +22,7 @@ from pipelines.core import searchindex
 from pipelines.core.kwic import kwic
 from pipelines.core.links import passage_link
 from pipelines.core.passages import split_passages
-from pipelines.core.search import SearchIndexMissing, search
+from pipelines.core.search import QUOTED_BONUS, SearchIndexMissing, parse_query, quotes_phrase, search
 from pipelines.core.searchindex import build_fts_index, copy_signatures, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
 from pipelines.core.warehouse import connect, fts_extension_path
@@ -78,6 +78,15 @@ DOCS: list[tuple[Any, ...]] = [
     ("v1", "video", "A Talk on Tools", "2025-02-01", True, YT, True, "v1", TALK),
     ("v2", "video", "Untimed Talk", "2025-03-01", True, YT.replace("AbCd", "ZzZz"), False, "v2",
      "so the computer is a bicycle for the mind " + filler(40, 4)),
+    ("tweet-5", "tweet", None, "2020-06-06", True, "https://x.com/ada/status/5", False, "tw",
+     "Self-driving is a long march of 9s: each extra 9 is as much work as the last."),
+    ("tweet-6", "tweet", None, "2020-06-07", True, "https://x.com/ada/status/6", False, "tw",
+     "We march on, and on, and we march again: the march goes on in March."),
+    ("tweet-7", "tweet", None, "2020-07-01", True, "https://x.com/ada/status/7", False, "tw",
+     "Summoning ghosts. We keep summoning ghosts, summoning ghosts."),
+    ("tweet-8", "tweet", None, "2020-07-02", True, "https://x.com/ada/status/8", False, "tw",
+     "What we build is closer to “summoning ghosts”: echoes of the text they were trained on, not animals."),
+    ("tweet-9", "tweet", None, "2020-08-01", True, "https://x.com/ada/status/9", False, "tw", "I cannot say, I can't."),
     ("p1", "paper", "CIFAR-10 by hand", "2011-04-27", True, "https://arxiv.example.org/1", False, "p1",
      "We classified CIFAR-10 images by hand. " + filler(30, 5)),
 ]
@@ -173,6 +182,16 @@ def test_terms_split_letters_and_digits() -> None:
     assert terms_of("cifar10") == terms_of("cifar") + terms_of("10")
     assert [t for w in normalize_quote_text("CIFAR-10").split() for t in terms_of(w)] == list(terms_of("cifar10"))
     assert terms_of("the") == () and terms_of("models") == ("model",)
+    assert terms_of("nines") == terms_of("nine") == terms_of("9s") == ("9",) and terms_of("two") == ("2",)
+    assert terms_of("one") == ("one",)  # mostly a pronoun, not a number
+    assert terms_of("cannot") == terms_of(normalize_quote_text("can't")) == terms_of("can") == ()  # as "can" and "not"
+
+
+def test_a_number_word_matches_its_digits(con: duckdb.DuckDBPyConnection) -> None:
+    # tweet-5 writes "9s" for "nines": it holds every content word of the query, tweet-6 repeats one
+    hits = search(con, "march of nines")
+    assert hits[0].doc_id == "tweet-5" and "[[9s]]" in hits[0].snippet
+    assert [h.doc_id for h in hits[:2]] == ["tweet-5", "tweet-6"]
 
 
 # --------------------------------------------------------------------------- ranking
@@ -188,6 +207,17 @@ def test_the_phrase_in_curly_quotes_comes_first(con: duckdb.DuckDBPyConnection) 
     assert all(h.passages[0].phrase for h in hits[:4]) and not hits[4].passages[0].phrase
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)  # ordered by the score shown
     assert min(h.score for h in hits[:4]) >= 2 > hits[4].score
+
+
+def test_a_passage_quoting_the_phrase_names_it(con: duckdb.DuckDBPyConnection) -> None:
+    # tweet-7 says the phrase three times in a short text (a higher BM25); tweet-8 puts it in quotes
+    hits = search(con, "summoning ghosts")
+    assert [h.doc_id for h in hits[:2]] == ["tweet-8", "tweet-7"]
+    assert hits[0].score - hits[1].score < QUOTED_BONUS  # without the quotes tweet-7 would lead
+    q = parse_query("bicycle for the mind")
+    assert quotes_phrase("builds “bicycle for the mind,” tools", q, 40)
+    assert not quotes_phrase("the “bicycle for the mind’s” eye", q, 40)  # a possessive is no closing quote
+    assert not quotes_phrase("a bicycle for the mind", q, 40) and not quotes_phrase("“bicycle for the mind”", q, 0)
 
 
 def test_exact_keeps_only_the_phrase(con: duckdb.DuckDBPyConnection) -> None:
@@ -263,6 +293,8 @@ def test_compounds_stop_words_and_unknown_words(con: duckdb.DuckDBPyConnection) 
     assert search(con, "xyzzy") == []
     assert search(con, "Robert'); DROP TABLE documents;--") == []
     assert {h.doc_id for h in search(con, "licklider")} == {"tweet-nokey-4"}
+    # "cannot" is a function word, as "can" and "not" are: tweet-9 holds no content word of the query
+    assert "tweet-9" not in {h.doc_id for h in search(con, "the model cannot learn", limit=50)}
 
 
 def test_a_warehouse_without_the_index_says_so(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ windows, paragraphs, whole tweets), their words normalised by ``pipelines/core/t
 one normalisation: case, quotes, dashes, ellipses, whitespace) and a posting list of word stems
 with each posting's BM25 weight. A query is scored per passage:
 
-    passage score = coverage + bm25 / (bm25 + BM25_HALF) + PHRASE_BONUS * phrase
+    passage score = coverage + bm25 / (bm25 + BM25_HALF) + PHRASE_BONUS * phrase + QUOTED_BONUS * quoted
     result score  = its best passage's score + the document's title bonus
 
 * ``coverage``: the idf-weighted share of the query's content words (``STOP_WORDS`` left out) the
@@ -14,8 +14,10 @@ with each posting's BM25 weight. A query is scored per passage:
 * ``phrase``: the whole query, stop words included, occurs in the passage as normalised words (2+
   words; a passage's last words are read with the next passage's first ones, so a phrase across
   the boundary is found). A phrase match always scores above scattered words (>= 2 against < 2);
+* ``quoted``: the passage holds the phrase inside quotation marks (“cognitive core”, "bicycle for
+  the mind,"): it names the phrase, which is where a term is coined or a saying is quoted;
 * the title bonus: ``TITLE_EXACT`` when the query is the document's title or one of its source's
-  catalog aliases, which puts it above every other result (a passage scores < 3, any other title
+  catalog aliases, which puts it above every other result (a passage scores < 3.5, any other title
   bonus < 2); else, when the query is a phrase of a title (2+ words) or a title holding a content
   word is a phrase of the query, 1 + the shorter's share of the longer's words.
 
@@ -66,7 +68,8 @@ __all__ = ["SearchHit", "PassageHit", "SearchIndexMissing", "search", "build_fts
 
 BM25_HALF = 8.0  # the BM25 at which its share of the score is one half
 PHRASE_BONUS = 1.0
-TITLE_EXACT = 6.0  # above any passage (< 3) plus any other title bonus (< 2): a title query finds its document first
+QUOTED_BONUS = 0.25  # the phrase in quotation marks, over the phrase alone
+TITLE_EXACT = 6.0  # above any passage (< 3.5) plus any other title bonus (< 2): a title query finds its document first
 PER_DOC = 3
 EXTRA_SHARE = 0.7  # a document's other passages are shown when they score at least this share of its best
 
@@ -291,6 +294,41 @@ def _find_phrase(con: duckdb.DuckDBPyConnection, q: _Query, titles: dict[int, tu
     return sorted(set(found) | set(_phrase_holders(con, q, [p for p in title_pids if p not in set(found)])))
 
 
+QUOTE_MARKS = "\"'`“”„‟«»‘’‚‛‹›「」"
+_CLOSING_PUNCT = ".,;:!?…"
+QUOTE_CHECK = 50  # phrase holders (best first) whose text is read to see whether they quote the phrase
+QUOTE_TAIL = 300  # characters after a passage read with it (a phrase across the boundary)
+
+
+def quotes_phrase(text: str, q: _Query, within: int) -> bool:
+    """Whether ``text`` holds the query's phrase, starting before offset ``within``, inside quotation
+    marks: a mark right before its first word and one right after its last (punctuation such as
+    a comma may stand before the closing mark; a possessive ’s is no closing mark)."""
+    for a, b in find_words(text, [{w} for w in q.words]):
+        if a >= within or a == 0 or text[a - 1] not in QUOTE_MARKS:
+            continue
+        end = b
+        while end < len(text) and text[end] in _CLOSING_PUNCT:
+            end += 1
+        possessive = text[end + 1 : end + 2].lower() == "s" and not text[end + 2 : end + 3].isalnum()
+        if end < len(text) and text[end] in QUOTE_MARKS and not possessive:
+            return True
+    return False
+
+
+def _quoted(con: duckdb.DuckDBPyConnection, q: _Query, phrase: Sequence[int]) -> list[int]:
+    """Of the phrase holders (the best QUOTE_CHECK of them), those that quote the phrase."""
+    if not phrase:
+        return []
+    best = [r[0] for r in con.execute(
+        f"SELECT pid FROM _search_cand WHERE pid IN ({_in_list(phrase)}) ORDER BY base DESC, pid LIMIT {QUOTE_CHECK}").fetchall()]
+    where = con.execute(f"SELECT pid, doc_id, start_char, end_char FROM {PASSAGES} WHERE pid IN ({_in_list(best)})").fetchall()
+    # the documents' texts by id (a filter, not a join, so that only their rows are read)
+    texts = dict(con.execute("SELECT doc_id, text FROM documents WHERE doc_id = ANY(?)", [list({r[1] for r in where})]).fetchall())
+    return sorted(pid for pid, doc_id, a, b in where
+                  if texts.get(doc_id) and quotes_phrase(texts[doc_id][a : b + QUOTE_TAIL], q, b - a))
+
+
 def _ranked_passages(
     con: duckdb.DuckDBPyConnection,
     q: _Query,
@@ -335,17 +373,20 @@ def _ranked_passages(
         phrase = _find_phrase(con, q, titles, limit + per_doc) if (len(q.words) >= 2 or exact) else []
         if exact and not phrase:
             return []
+        quoted = _quoted(con, q, phrase) if len(q.words) >= 2 else []
         title_ids = list(titles)
         sql = f"""
             WITH ph AS (SELECT unnest(?::INTEGER[]) AS pid),
+            qu AS (SELECT unnest(?::INTEGER[]) AS pid),
             t AS (SELECT unnest(?::INTEGER[]) AS docidx, unnest(?::DOUBLE[]) AS bonus, unnest(?::INTEGER[]) AS pid),
             k AS (
-                SELECT c.pid, c.docidx, c.base + CASE WHEN ph.pid IS NOT NULL THEN {PHRASE_BONUS} ELSE 0 END AS pscore,
+                SELECT c.pid, c.docidx, c.base + CASE WHEN ph.pid IS NOT NULL THEN {PHRASE_BONUS} ELSE 0 END
+                                            + CASE WHEN qu.pid IS NOT NULL THEN {QUOTED_BONUS} ELSE 0 END AS pscore,
                        ph.pid IS NOT NULL AS phrase
                 FROM (SELECT pid, docidx, base FROM _search_cand
                       UNION ALL  -- a document found by its title alone: its first passage
                       SELECT pid, docidx, 0.0 FROM t WHERE pid NOT IN (SELECT pid FROM _search_cand)) c
-                LEFT JOIN ph ON ph.pid = c.pid
+                LEFT JOIN ph ON ph.pid = c.pid LEFT JOIN qu ON qu.pid = c.pid
                 WHERE NOT ? OR ph.pid IS NOT NULL
             ),
             best AS (SELECT docidx, max(pscore) AS best FROM k GROUP BY docidx),
@@ -361,7 +402,7 @@ def _ranked_passages(
             QUALIFY row_number() OVER (PARTITION BY k.docidx ORDER BY k.pscore DESC, k.pid) <= ?
             ORDER BY top.dscore DESC, top.published_at DESC NULLS LAST, top.doc_id, k.pscore DESC, k.pid
         """
-        params = [phrase, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids],
+        params = [phrase, quoted, title_ids, [titles[d][0] for d in title_ids], [titles[d][1] for d in title_ids],
                   exact, limit, per_doc]
         rows = con.execute(sql, params).fetchall()
     finally:

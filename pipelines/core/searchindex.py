@@ -38,7 +38,7 @@ from pipelines.core import db
 from pipelines.core.passages import Segment, split_passages
 from pipelines.core.textnorm import normalize_quote_text
 
-INDEX_VERSION = 3  # bump when the index's tables or rules change: the next run rebuilds it
+INDEX_VERSION = 4  # bump when the index's tables or rules change: the next run rebuilds it
 PASSAGES = "_search_passages"  # one row per passage (pid in document order), without its text
 PTEXT = "_search_ptext"  # (pid, norm_len, norm, head): a passage's normalised words, and the next one's first
 TERMS = "_search_terms"  # (termid, term, df): every index term, the number of passages holding it
@@ -62,6 +62,8 @@ STOP_WORDS = frozenset(
     s same she should so some such t than that thats the their theirs them themselves then there theres these
     they this those through to too under until up very was wasnt we were what when where which while who whom
     why will with would you youre your yours yourself yourselves""".split()
+) | frozenset(  # the negations of those, contracted or not, are function words too
+    "aint arent cannot cant couldnt hadnt hasnt havent mustnt neednt shant shouldnt wont werent wouldnt".split()
 )
 
 
@@ -86,12 +88,22 @@ _COMPOUND_RE = re.compile(r"[^\W\d_]+\d+|\d+[^\W\d_]+")
 _RUN_RE = re.compile(r"\d+|[^\W\d_]+")
 
 
+# Number words and their plurals are indexed as their digits ("nines" as "9s" is, "two" as "2"): a
+# transcript says what a post writes in digits. Not "one": mostly a pronoun ("the one that").
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero _ two three four five six seven eight nine ten eleven twelve".split()) if w != "_"}
+_NUMBER_FORMS = {form: digits for w, digits in NUMBER_WORDS.items() for form in (w, w + "s")}
+
+
 @lru_cache(maxsize=200_000)
 def terms_of(word: str) -> tuple[str, ...]:
     """The index terms of a normalised word: its stem, none for a stop word; a word of letters
-    and digits ("cifar10", "gpt2", "3d") is its runs ("cifar" "10"), as "CIFAR-10" is."""
+    and digits ("cifar10", "gpt2", "3d", "9s") is its runs ("cifar" "10"), as "CIFAR-10" is; a
+    number word ("nine", "nines") is its digits ("9")."""
     if word in STOP_WORDS:
         return ()
+    if word in _NUMBER_FORMS:
+        return (_NUMBER_FORMS[word],)
     if _COMPOUND_RE.fullmatch(word):
         return tuple(stem(p) for p in _RUN_RE.findall(word) if p not in STOP_WORDS)
     return (stem(word),)

@@ -228,6 +228,33 @@ def _md_kind(meta: dict[str, Any], name: str, url: str | None) -> str | None:
     return None
 
 
+# A Medium page saved as Markdown (a scrape) carries the site around the post: the navigation and
+# the byline ("Follow", "9 min read", "Listen", "Share") before it; its tags, the author box, readers'
+# responses and other writers' recommended posts after it; a subscribe box and "Zoom image" captions
+# inside it. Only the post is the author's text.
+_MEDIUM_HOST = re.compile(r"^https?://(?:[^/?#]+\.)?medium\.com(?:[/?#]|$)", re.I)
+_MEDIUM_END = re.compile(
+    r"^(?:\[[^\]\n]*\]\(https?://(?:[^/?#)\s]+\.)?medium\.com/tag/"  # the first tag link
+    r"|#{1,3} (?:Responses \(\d|More from |Recommended from Medium|Written by ))",
+    re.M,
+)
+_MEDIUM_BOX = re.compile(r"^#{1,3} Get [^\n]{1,120}?stories\sin\syour\sinbox[ \t]*\n(?:[ \t]*\n|Join Medium[^\n]*\n|Subscribe[ \t]*\n)*", re.M)
+_MEDIUM_ZOOM = re.compile(r"^Zoom image will be displayed[ \t]*$", re.M)
+_MEDIUM_BYLINE_LINES = 80  # the byline's "Share" is looked for in the page's first lines
+
+
+def _medium_post(body: str) -> str:
+    """The post of a Medium page's Markdown, without the site around it (see above)."""
+    end = _MEDIUM_END.search(body)
+    if end:
+        body = body[: end.start()]
+    lines = body.split("\n")
+    share = next((i for i, line in enumerate(lines[:_MEDIUM_BYLINE_LINES]) if line.strip() == "Share"), None)
+    if share is not None:
+        body = "\n".join(lines[share + 1 :])
+    return _MEDIUM_ZOOM.sub("", _MEDIUM_BOX.sub("", body))
+
+
 def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
     raw = decode_bytes(data)
     meta, body, fm_issue = split_front_matter(raw.lstrip("\ufeff"))
@@ -244,6 +271,8 @@ def _parse_front_matter_md(data: bytes, name: str) -> ParseResult:
         doc.url = doc.url or url
         doc.quality = ORIGINAL - 1
     else:
+        if url and _MEDIUM_HOST.match(url):
+            body = _medium_post(body)
         text = markdown_to_text(body, issues)
         if not text.strip():
             raise ParseError("no text after the front matter")
@@ -304,6 +333,6 @@ def _text_field(value: Any, key: str, issues: list[ParseIssue]) -> str | None:
 
 PARSERS = [
     ParserSpec("rss_atom_feed", _sniff_feed, _parse_feed, version=2),
-    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=3),
+    ParserSpec("markdown_post", _sniff_front_matter_md, _parse_front_matter_md, version=4),
     ParserSpec("html_page", _sniff_html, _parse_html, version=1),
 ]
