@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -221,15 +221,9 @@ def _reordered(q: Sequence[str], d: Sequence[str], anchors: Sequence[int]) -> Ma
     return ABSENT
 
 
-def closest(q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int) -> tuple[float, int, int]:
-    """(share of the quote's content stems, start, end) of the window that holds the most of them:
-    the passage a reader should look at when no class matched."""
-    need = set(q_stems)
-    if not need:
-        return 0.0, 0, 0
-    width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
-    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
-    best = (0.0, 0, 0)
+def _windows(positions: Sequence[tuple[int, str]], width: int) -> Iterator[tuple[int, int, Counter[str]]]:
+    """Slide over the (word position, stem) hits: per hit, (start, end, stems counted) of the window
+    of at most ``width`` words that ends at it. The counter is shared: read it, do not keep it."""
     lo = 0
     counts: Counter[str] = Counter()
     for hi in range(len(positions)):
@@ -241,9 +235,22 @@ def closest(q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int)
             if not counts[s0]:
                 del counts[s0]
             lo += 1
+        yield positions[lo][0], i + 1, counts
+
+
+def closest(q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int) -> tuple[float, int, int]:
+    """(share of the quote's content stems, start, end) of the window that holds the most of them:
+    the passage a reader should look at when no class matched."""
+    need = set(q_stems)
+    if not need:
+        return 0.0, 0, 0
+    width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
+    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
+    best = (0.0, 0, 0)
+    for start, end, counts in _windows(positions, width):
         share = len(counts) / len(need)
         if share > best[0]:
-            best = (share, positions[lo][0], i + 1)
+            best = (share, start, end)
     return best
 
 
@@ -323,25 +330,15 @@ def _paraphrase(
         return ABSENT
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
     best = ABSENT
-    lo = 0
-    counts: Counter[str] = Counter()
-    for hi in range(len(positions)):
-        i, s = positions[hi]
-        counts[s] += 1
-        while positions[lo][0] <= i - width:
-            s0 = positions[lo][1]
-            counts[s0] -= 1
-            if not counts[s0]:
-                del counts[s0]
-            lo += 1
+    for start, end, counts in _windows(positions, width):
         if (
             len(counts) >= want
             and sum(w[x] for x in counts) / total >= PARA_WEIGHT
-            and (not negated or _negates(words, positions[lo][0], i + 1))
+            and (not negated or _negates(words, start, end))
         ):
             share = round(100 * len(counts) / len(need), 1)
             if share > best.score:
-                best = Match("paraphrase", share, positions[lo][0], i + 1)
+                best = Match("paraphrase", share, start, end)
     return best
 
 
