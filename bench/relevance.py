@@ -229,6 +229,7 @@ def evaluate(db: Path, queries: list[Query], repeats: int) -> dict[str, Any]:
     results; where the warehouse holds the synthetic corpus, also of its *condensed* lists (the
     synthetic, unjudged documents removed, read from a deeper list), since the generator plants the
     lexicon's phrases and terms in them, so they hold the very words of many queries."""
+    from pipelines.core import db as coredb
     from pipelines.core import warehouse as wh
     from pipelines.core.search import search
 
@@ -236,7 +237,7 @@ def evaluate(db: Path, queries: list[Query], repeats: int) -> dict[str, Any]:
     try:
         offsets = resolve_all(con, queries)
         n_docs, n_words = con.execute("SELECT count(*), coalesce(sum(word_count), 0) FROM documents").fetchone()  # type: ignore[misc]
-        n_passages = db.scalar(con, "SELECT count(*) FROM _search_passages")
+        n_passages = coredb.scalar(con, "SELECT count(*) FROM _search_passages")
         unjudged = {r[0] for r in con.execute(
             "SELECT d.doc_id FROM documents d JOIN snapshots s USING (snapshot_id) WHERE starts_with(s.path, ?)", [SYNTHETIC]
         ).fetchall()}
@@ -460,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = load_judgments()
     sys.path.insert(0, str(BENCH))
     if args.cmd == "anchor" or args.show:
+        from pipelines.core import db as coredb
         from pipelines.core import warehouse as wh
 
         db = args.out / "rel-x1" / "warehouse" / "corpus.duckdb"
@@ -479,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                     for alt in it.alts:
                         if alt.anchor:
                             pos = offsets[(alt.doc, alt.anchor, alt.at)]
-                            text = db.scalar(con, "SELECT text FROM documents WHERE doc_id = ?", [alt.doc])
+                            text = coredb.scalar(con, "SELECT text FROM documents WHERE doc_id = ?", [alt.doc])
                             print(f"   {alt.doc} @{pos}: {' '.join(text[pos : pos + 160].split())}")
                         else:
                             print(f"   {alt.doc}")

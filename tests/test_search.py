@@ -17,11 +17,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.core.schema import create_table
 from pipelines.core import searchindex
 from pipelines.core.kwic import kwic
 from pipelines.core.links import passage_link
 from pipelines.core.passages import split_passages
+from pipelines.core.schema import create_table
 from pipelines.core.search import QUOTED_BONUS, SearchIndexMissing, parse_query, quotes_phrase, search
 from pipelines.core.searchindex import build_fts_index, copy_signatures, search_tables_ready, terms_of
 from pipelines.core.textnorm import find_words, normalize_quote_text
@@ -433,3 +433,38 @@ def test_tweet_page_policy_hashes_its_own_script_and_escapes_the_data(wh: Path, 
     data = re.search(r'<script type="application/json" id="tweets-data">(.*?)</script>', page, re.S).group(1)  # type: ignore[union-attr]
     assert json.loads(data)["tweets"][0]["text"].startswith("</script>")  # the same text once parsed
     assert embed_json({"a": "<&>\u2028"}) == '{"a":"\\u003c\\u0026\\u003e\\u2028"}'
+
+
+def test_relevance_bench_scores_the_fixture(wh: Path, tmp_path: Path) -> None:
+    """bench/relevance.py's evaluate() on this warehouse: its metrics follow the judgements (a found
+    item, a missed one, a passage named by its anchor), for passage search and the baseline."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location("relevance_bench", Path(__file__).parents[1] / "bench" / "relevance.py")
+    assert spec and spec.loader
+    rel = importlib.util.module_from_spec(spec)
+    sys.modules["relevance_bench"] = rel
+    spec.loader.exec_module(rel)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(wh, db)
+    c = connect(db)
+    c.execute("CREATE TABLE snapshots (snapshot_id VARCHAR, path VARCHAR)")
+    text = c.execute("SELECT text FROM documents WHERE doc_id = 'blog-sw2'").fetchone()[0]  # type: ignore[index]
+    c.close()
+    at = text.index("Neural networks are not just")
+    anchor, _ = rel.anchor_at(text, at)
+    item = lambda doc, anchor=None: rel.Item((rel.Alt(doc, anchor),))  # noqa: E731
+    queries = [
+        rel.Query("t", "title", "CIFAR-10 by hand", (item("p1"),)),
+        rel.Query("m", "phrase", "march of 9s", (item("tweet-5"), item("blog-other"))),
+        rel.Query("p", "idea", "a shift in how we write software", (item("blog-sw2", anchor),)),
+    ]
+    res = rel.evaluate(db, queries, repeats=1)
+    by_id = {q["id"]: q for q in res["queries"]}
+    assert by_id["t"]["passage"]["recall3"] == 1.0 and by_id["t"]["passage"]["first_relevant_rank"] == 1
+    assert by_id["m"]["passage"]["recall3"] == 0.5 and by_id["m"]["passage"]["rr10"] == 1.0  # blog-other never says it
+    assert by_id["p"]["passage"]["first_relevant_rank"] == 1 and by_id["p"]["top3"][0] == "blog-sw2"
+    assert res["documents"] == len(DOCS) and res["passages"] > len(DOCS)
+    assert res["summary"]["all"]["passage"]["recall3"] == pytest.approx((1.0 + 0.5 + 1.0) / 3, abs=1e-3)
+    assert set(res["summary"]["all"]["baseline"]) >= {"recall3", "mrr10", "median_ms"}
