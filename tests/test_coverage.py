@@ -8,7 +8,6 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.core.schema import create_table
 from pipelines.core.claims import evaluate_claims
 from pipelines.core.claims.config import ClaimsConfig
 from pipelines.core.coverage import (
@@ -17,6 +16,7 @@ from pipelines.core.coverage import (
     overall_coverage,
     write_coverage_tables,
 )
+from pipelines.core.schema import create_table
 
 
 def ts(s: str) -> datetime:

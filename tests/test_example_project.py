@@ -5,7 +5,6 @@ thinker in its tables, report or Dagster definitions."""
 from __future__ import annotations
 
 import json
-
 import os
 import shutil
 from pathlib import Path

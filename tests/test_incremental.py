@@ -18,11 +18,11 @@ import pytest
 from pipelines.cli import main
 from pipelines.core import fingerprint as fp
 from pipelines.core import warehouse as wh
-from pipelines.core.schema import CORE
 from pipelines.core.assemble import assemble, assemble_stream
 from pipelines.core.config import load_catalog
 from pipelines.core.ingest import scan_and_parse
 from pipelines.core.rawstore import RawStore
+from pipelines.core.schema import CORE
 from tests.test_end_to_end import FIXTURES, make_project
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.core.schema import create_table
 from pipelines.core.kwic import kwic, lemma_forms, query_words
+from pipelines.core.schema import create_table
 from pipelines.core.textnorm import find_words
 
 
