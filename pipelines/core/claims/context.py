@@ -14,6 +14,7 @@ from pipelines.core import db
 from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
 
 if TYPE_CHECKING:
+    from pipelines.core.claims.quotes import DocWords
     from pipelines.core.claims.scope import ScopeStats
 
 
@@ -48,6 +49,7 @@ class Context:
         self._columns: dict[str, set[str]] = {}
         self._turns: dict[str, list[tuple[int, int, bool]]] | None = None
         self._words: dict[str, tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]] = {}
+        self._prepared: dict[str, DocWords] = {}
         self._idf: dict[str, float] | None = None
         self.source_ids: set[str] = (
             {r[0] for r in con.execute("SELECT source_id FROM sources").fetchall()}
@@ -96,6 +98,15 @@ class Context:
             stems = aligned_stems(words)
             self._words[doc_id] = (words, spans, stems, set(stems))
         return self._words[doc_id]
+
+    def doc_prepared(self, doc_id: str) -> DocWords:
+        """The document's words prepared for quote matching (``quotes.DocWords``), once per run."""
+        if doc_id not in self._prepared:
+            from pipelines.core.claims.quotes import DocWords
+
+            words, _, stems, _ = self.doc_words(doc_id)
+            self._prepared[doc_id] = DocWords(words, stems, self.abbreviations)
+        return self._prepared[doc_id]
 
     def stem_weights(self) -> dict[str, float]:
         """IDF of every content stem over all documents: log(N / df), rarer words weigh more."""

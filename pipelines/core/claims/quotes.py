@@ -39,7 +39,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipelines.core.claims.spec import QUOTE_RANK
 
@@ -78,6 +78,7 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
@@ -90,8 +91,7 @@ def content_stems(words: Sequence[str]) -> list[str]:
 def aligned_stems(words: Sequence[str]) -> list[str | None]:
     """Per word: its stem, or None for a stop word (positions stay those of ``words``)."""
     stops = _stop_words()
-    st = _stemmer()
-    return [str(st.stemWord(w)) if w not in stops and len(w) > 1 else None for w in words]
+    return [stem(w) if w not in stops and len(w) > 1 else None for w in words]
 
 
 @dataclass
@@ -238,14 +238,14 @@ def _windows(positions: Sequence[tuple[int, str]], width: int) -> Iterator[tuple
         yield positions[lo][0], i + 1, counts
 
 
-def closest(q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int) -> tuple[float, int, int]:
+def closest(q_stems: Sequence[str], doc: DocWords, n_words: int) -> tuple[float, int, int]:
     """(share of the quote's content stems, start, end) of the window that holds the most of them:
     the passage a reader should look at when no class matched."""
     need = set(q_stems)
     if not need:
         return 0.0, 0, 0
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
-    positions = [(i, s) for i, s in enumerate(d_stems) if s is not None and s in need]
+    positions = doc.stem_positions(need)
     best = (0.0, 0, 0)
     for start, end, counts in _windows(positions, width):
         share = len(counts) / len(need)
@@ -294,14 +294,60 @@ class Abbreviations:
 NO_ABBREVIATIONS = Abbreviations()
 
 
-def _set_phrase(q_stems: Sequence[str], q_gap: int, provided: Sequence[set[str]],
-                words: Sequence[str], negated: bool) -> Match:
+class DocWords:
+    """One document's normalised words prepared once for every quote that is matched against it:
+    the joined text (for the verbatim test), the stems each word provides (abbreviations included),
+    and where each word and stem stands, so a quote reads only the positions of its own words."""
+
+    def __init__(self, words: list[str], stems: list[str | None], abbreviations: Abbreviations = NO_ABBREVIATIONS):
+        self.words = words
+        self.stems = stems
+        self.abbreviations = abbreviations
+        self.hay = " " + " ".join(words) + " "
+        self.provided = abbreviations.provided(stems)
+        have = {s for s in stems if s is not None}
+        for short, exp in abbreviations.long.items():
+            if short in have:
+                have.update(exp)
+            if set(exp) <= have:
+                have.add(short)
+        self.have = have  # every stem some word provides
+        self._word_at: dict[str, list[int]] | None = None
+        self._stem_at: dict[str, list[int]] | None = None
+        self._provided_at: dict[str, list[int]] | None = None
+
+    def word_positions(self, wanted: set[str]) -> list[int]:
+        if self._word_at is None:
+            self._word_at = {}
+            for i, w in enumerate(self.words):
+                self._word_at.setdefault(w, []).append(i)
+        return sorted(i for w in wanted for i in self._word_at.get(w, ()))
+
+    def stem_positions(self, need: set[str]) -> list[tuple[int, str]]:
+        """(position, stem) of the words whose own stem is wanted, in text order."""
+        if self._stem_at is None:
+            self._stem_at = {}
+            for i, st in enumerate(self.stems):
+                if st is not None:
+                    self._stem_at.setdefault(st, []).append(i)
+        return sorted((i, st) for st in need for i in self._stem_at.get(st, ()))
+
+    def provided_positions(self, need: set[str]) -> list[tuple[int, str]]:
+        """(position, stem) of every wanted stem some word provides, in text order."""
+        if self._provided_at is None:
+            self._provided_at = {}
+            for i, got in enumerate(self.provided):
+                for st in got:
+                    self._provided_at.setdefault(st, []).append(i)
+        return sorted((i, st) for st in need for i in self._provided_at.get(st, ()))
+
+
+def _set_phrase(q_stems: Sequence[str], q_gap: int, doc: DocWords, negated: bool) -> Match:
     """A two-content-word quote: both words in the quote's order, with at most one word more between
     them than the quote has ("skill issue" meets "skill issue" and "skill-related issue")."""
     a, b = q_stems[0], q_stems[1]
-    for i, got in enumerate(provided):
-        if a not in got:
-            continue
+    provided, words = doc.provided, doc.words
+    for i, _ in doc.provided_positions({a}):
         for j in range(i + 1, min(len(provided), i + q_gap + 3)):
             if b in provided[j]:
                 if not negated or _negates(words, i, j + 1):
@@ -312,20 +358,19 @@ def _set_phrase(q_stems: Sequence[str], q_gap: int, provided: Sequence[set[str]]
 
 
 def _paraphrase(
-    q_stems: Sequence[str], d_stems: Sequence[str | None], n_words: int,
-    words: Sequence[str] = (), negated: bool = False, weight: dict[str, float] | None = None,
-    abbreviations: Abbreviations = NO_ABBREVIATIONS, q_gap: int = 0,
+    q_stems: Sequence[str], doc: DocWords, n_words: int,
+    negated: bool = False, weight: dict[str, float] | None = None, q_gap: int = 0,
 ) -> Match:
     need = set(q_stems)
-    provided = abbreviations.provided(d_stems)
+    words = doc.words
     if len(need) == 2 and len(q_stems) == 2:
-        return _set_phrase(q_stems, q_gap, provided, words, negated)
+        return _set_phrase(q_stems, q_gap, doc, negated)
     if len(need) < PARA_MIN_CONTENT:
         return ABSENT
     w = {s: (weight or {}).get(s, 1.0) for s in need}
     total = sum(w.values()) or 1.0
     want = len(need) if len(need) <= PARA_ALL_UNTIL else max(PARA_MIN_CONTENT, int(PARA_COVERAGE * len(need) + 0.999))
-    positions = [(i, s) for i, got in enumerate(provided) for s in sorted(got & need)]
+    positions = doc.provided_positions(need)
     if len({s for _, s in positions}) < want:
         return ABSENT
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
@@ -359,32 +404,25 @@ class QuoteMatcher:
         content_at = [i for i, s in enumerate(aligned_stems(quote_words)) if s is not None]
         self.q_gap = content_at[1] - content_at[0] - 1 if len(content_at) == 2 else 0
 
-    def classify(self, words: list[str], stems: list[str | None], stem_set: set[str | None]) -> Match:
+    def classify(self, doc: DocWords) -> Match:
+        """The best match of the quote in the document (``doc`` must carry this matcher's abbreviations)."""
+        words = doc.words
         if not self.q or not words:
             return ABSENT
-        hay = " " + " ".join(words) + " "
-        at = hay.find(self.needle)
+        at = doc.hay.find(self.needle)
         if at != -1:
-            start = hay.count(" ", 0, at)
+            start = doc.hay.count(" ", 0, at)
             return Match("verbatim", 100.0, start, start + len(self.q))
         need = set(self.q_stems)
-        have = set(stem_set)
-        if self.abbreviations:
-            for short, exp in self.abbreviations.long.items():
-                if short in have:
-                    have.update(exp)
-                if set(exp) <= have:
-                    have.add(short)
-        if need and len(need & have) < max(1, len(need) // 2):
+        if need and len(need & doc.have) < max(1, len(need) // 2):
             return ABSENT  # most content words are not there: nothing below can match
-        anchors = [i for i, w in enumerate(words) if w in self.anchor_words]
+        anchors = doc.word_positions(self.anchor_words)
         best = _aligned(self.q, words, anchors) if anchors else ABSENT
         if best.cls == "absent" and anchors:
             best = _reordered(self.q, words, anchors)
         if best.cls == "absent":
-            best = _paraphrase(self.q_stems, stems, len(self.q), words, self.negated, self.weight, self.abbreviations,
-                              self.q_gap)
+            best = _paraphrase(self.q_stems, doc, len(self.q), self.negated, self.weight, self.q_gap)
         return best
 
-    def closest(self, stems: list[str | None]) -> tuple[float, int, int]:
-        return closest(self.q_stems, stems, len(self.q))
+    def closest(self, doc: DocWords) -> tuple[float, int, int]:
+        return closest(self.q_stems, doc, len(self.q))
