@@ -14,7 +14,7 @@ MODULE = {
     "pyyaml": "yaml",
     "youtube-transcript-api": "youtube_transcript_api",
     "webvtt-py": "webvtt",
-    "snowballstemmer": "snowballstemmer",
+    "pystemmer": "Stemmer",
     "pebble": "pebble",
     "cmarkgfm": "cmarkgfm",
 }

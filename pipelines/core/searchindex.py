@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from pipelines.core import db
 from pipelines.core.passages import Segment, split_passages
-from pipelines.core.textnorm import normalize_quote_text
+from pipelines.core.textnorm import normalize_quote_text, stem
 
 INDEX_VERSION = 4  # bump when the index's tables or rules change: the next run rebuilds it
 PASSAGES = "_search_passages"  # one row per passage (pid in document order), without its text
@@ -67,17 +67,6 @@ STOP_WORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """The Snowball English stem of a normalised word ("models" -> "model", "building" -> "build")."""
-    return str(_stemmer().stemWord(word))
 
 
 def content_words(words: Sequence[str]) -> list[str]:

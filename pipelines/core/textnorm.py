@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -167,3 +168,17 @@ def _words_pattern(words: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None
         return None
     parts = ["(?:" + "|".join(re.escape(w) for w in alts) + ")(s?)" for alts in words]
     return re.compile(r"(?<![^ ])" + " ".join(parts) + r"(?![^ ])")
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: the Snowball algorithms in C
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball English stem of a normalised word ("models" -> "model", "building" -> "build"):
+    the one stemmer of search, KWIC and quote matching."""
+    return str(_stemmer().stemWord(word))

@@ -39,9 +39,10 @@ import difflib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 from pipelines.core.claims.spec import QUOTE_RANK
+from pipelines.core.textnorm import stem
 
 NEAR_COVERAGE = 0.8
 NEAR_MISSING_SHARE = 0.2
@@ -71,16 +72,6 @@ def _stop_words() -> frozenset[str]:
     return frozenset(w.replace("'", "").replace("’", "") for w in STOP_WORDS) | NEGATIONS | CONTRACTIONS
 
 
-@cache
-def _stemmer():  # type: ignore[no-untyped-def]
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    return str(_stemmer().stemWord(word))
 
 
 def content_stems(words: Sequence[str]) -> list[str]:
