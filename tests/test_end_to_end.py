@@ -216,3 +216,35 @@ def test_claims_are_reverified_when_their_inputs_change(built: Path) -> None:
     assert main(["--project", str(built), "run", "--offline"]) == 0
     (verdict,) = query(built, "SELECT verdict FROM claims WHERE claim_id = 'parts-add-up'")[0]
     assert verdict == "inconsistent"
+
+
+def test_the_report_is_rewritten_only_when_its_inputs_change(built: Path, tmp_path: Path) -> None:
+    """The run wrote the pages and what they were made from; the same inputs keep them (not even the
+    warehouse is opened), and a new publish, another thinker name or a missing page rewrites them."""
+    from pipelines.core import warehouse as wh
+    from pipelines.core.report import REPORT_INPUTS, write_report_unless_unchanged
+
+    reports = tmp_path / "reports"
+    shutil.copytree(built / "reports", reports)
+    assert (reports / REPORT_INPUTS).is_file()
+    db = built / "warehouse" / "corpus.duckdb"
+    info = wh.published_info(db)
+    assert info and info.get("state")
+    opened: list[int] = []
+
+    def open_wh() -> duckdb.DuckDBPyConnection:
+        opened.append(1)
+        return wh.connect(db, read_only=True)
+
+    written, first = write_report_unless_unchanged(open_wh, reports, published=info, thinker="Someone Else")
+    assert written and opened == [1]  # another thinker name than the run's
+    stamp = (reports / "index.html").stat().st_mtime_ns
+    written, again = write_report_unless_unchanged(open_wh, reports, published=info, thinker="Someone Else")
+    assert not written and opened == [1] and again == first
+    assert (reports / "index.html").stat().st_mtime_ns == stamp
+    newer = dict(info, state="0" * 64)
+    written, _ = write_report_unless_unchanged(open_wh, reports, published=newer, thinker="Someone Else")
+    assert written and len(opened) == 2
+    (reports / "tweets.html").unlink()
+    written, _ = write_report_unless_unchanged(open_wh, reports, published=newer, thinker="Someone Else")
+    assert written and (reports / "tweets.html").is_file() and len(opened) == 3

@@ -44,7 +44,7 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*")
 
 
 def fingerprint(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None,
     *,
     files: Iterable[Path] = (),
     modules: Iterable[ModuleType | str] = (),
@@ -54,7 +54,7 @@ def fingerprint(
     """sha256 of the files' bytes, the modules' source, the tables' digests and any extra strings.
     A table is a name (every column) or (name, column expression). A module is a module or its
     dotted name: a name is hashed from its source file without importing it (so a step that keeps its
-    tables does not pay for importing spaCy)."""
+    tables does not pay for importing spaCy). ``con`` may be None when no table is read."""
     h = hashlib.sha256()
     for path in files:
         p = Path(path)
@@ -73,6 +73,8 @@ def fingerprint(
         else:
             h.update(Path(src).read_bytes() if src else name.encode())
     for t in tables:
+        if con is None:
+            raise ValueError("fingerprint: a table digest needs a connection")
         name, cols = (t, "*") if isinstance(t, str) else t
         h.update(table_digest(con, name, cols).encode() + b"\0")
     for s in extra:

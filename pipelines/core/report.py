@@ -7,6 +7,7 @@ charts are inline SVG from matplotlib; nothing is loaded from the network when v
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -316,6 +317,52 @@ def write_report(
         "state": data.state,
         "profile_page": profile_page,
     }
+
+
+REPORT_INPUTS = ".report-inputs.json"  # in the reports folder: what the pages were last written from
+REPORT_CODE = ("pipelines.core.report", "pipelines.core.charts", "pipelines.core.tweetpage", "pipelines.core.profile_page")
+
+
+def report_inputs(published: dict[str, Any] | None, *, thinker: str | None, profile: Path | None) -> str:
+    """sha256 of everything the pages are made from: the published warehouse's publish record (its
+    time and the digest of every step's fingerprint), the thinker's name, the profile's bytes, and
+    the code and templates that render them. Equal inputs give equal pages (but for the time stamp)."""
+    from pipelines.core.fingerprint import fingerprint
+
+    record = json.dumps({k: (published or {}).get(k) for k in ("published_at", "state")}, sort_keys=True)
+    files = sorted(TEMPLATES.iterdir()) + ([profile] if profile is not None else [])
+    return fingerprint(None, files=files, modules=REPORT_CODE, extra=[record, thinker or "", str(profile or "")])
+
+
+def write_report_unless_unchanged(
+    con_factory: Any, out_dir: Path, *, published: dict[str, Any] | None, thinker: str | None = None,
+    profile: Path | None = None,
+) -> tuple[bool, dict[str, Any]]:
+    """``write_report`` when its inputs (``report_inputs``) differ from those the pages were last
+    written from, or a page is missing: (True, its result). Else (False, the last result), without
+    opening the warehouse. ``con_factory()`` opens the connection (closed here)."""
+    inputs = report_inputs(published, thinker=thinker, profile=profile)
+    state_path = out_dir / REPORT_INPUTS
+    try:
+        last = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = None
+    if isinstance(last, dict) and last.get("inputs") == inputs and isinstance(last.get("result"), dict):
+        result = last["result"]
+        pages = [result.get(k) for k in ("html", "markdown", "tweets", "profile_page") if result.get(k)]
+        if all((out_dir / Path(p).name).is_file() for p in pages):
+            return False, result
+    state_path.unlink(missing_ok=True)  # forgotten before anything is rewritten
+    con = con_factory()
+    try:
+        result = write_report(con, out_dir, published_at=(published or {}).get("published_at"), thinker=thinker,
+                              profile=profile)
+    finally:
+        con.close()
+    tmp = state_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"inputs": inputs, "result": result}, indent=1), encoding="utf-8")
+    tmp.replace(state_path)
+    return True, result
 
 
 def profile_path(project_root: Path, claims_path: Path) -> Path | None:

@@ -11,16 +11,15 @@ from pipelines.defs.resources import CorpusProject
 def report(context: AssetExecutionContext, corpus: CorpusProject) -> MaterializeResult:
     """A self-contained HTML report on {thinker}'s corpus and profile, and its Markdown twin, built from the published warehouse."""
     # matplotlib is imported when a report is written, not when the code location loads
-    from pipelines.core.report import profile_path, write_report
+    from pipelines.core.report import profile_path, write_report_unless_unchanged
 
     p = corpus.project
-    published_at = wh.published_at(p.published_db)
-    con = wh.connect(p.published_db, read_only=True)
-    try:
-        out = write_report(con, p.reports, published_at=published_at, thinker=corpus.catalog().thinker.name,
-                           profile=profile_path(p.root, p.analysis / "claims.yaml"))
-    finally:
-        con.close()
+    written, out = write_report_unless_unchanged(
+        lambda: wh.connect(p.published_db, read_only=True), p.reports, published=wh.published_info(p.published_db),
+        thinker=corpus.catalog().thinker.name, profile=profile_path(p.root, p.analysis / "claims.yaml"),
+    )
+    if not written:
+        context.log.info("report: the published warehouse, profile and report code are unchanged; pages kept")
     return MaterializeResult(
         metadata={
             "html": MetadataValue.path(out["html"]),
@@ -28,5 +27,6 @@ def report(context: AssetExecutionContext, corpus: CorpusProject) -> Materialize
             "claims": out["claims"],
             "verdicts": MetadataValue.json(out["verdicts"]),
             "warehouse_state": out["state"],
+            "rewritten": written,
         }
     )
