@@ -8,6 +8,7 @@ the schema registry, and evaluates claims over them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -406,3 +407,71 @@ def test_links_carry_the_passage_second_only_when_timed() -> None:
     assert links == {"timed": "https://www.youtube.com/watch?v=FFFFFFFFFFF&t=95s",
                      "untimed": "https://www.youtube.com/watch?v=GGGGGGGGGGG"}
     assert by["w"]["evidence"][0]["link"] == "https://www.youtube.com/watch?v=FFFFFFFFFFF"  # second 0 is no passage's own
+
+
+# ---------------------------------------------------------------- the quote cache
+
+
+def test_cached_quote_answers_equal_fresh_ones_after_the_corpus_changes(tmp_path: Path) -> None:
+    """Quote answers kept between runs (quotecache.py) give the verdicts a run without them gives: on
+    the same corpus (every answer from the file, a weight-dependent one included), and after a
+    document's text changes and a new one arrives (every weight changes)."""
+    import hashlib
+    import json
+
+    quotes = [("verbatim", "the loom weaves algebraic patterns"),
+              ("near", "I think the engines of thought are mechanical."),
+              ("para", "She wrote that on tools a clever machine is worth less than a good notebook."),
+              ("absent", "Steam trains dream of electric sheep.")]
+    cfg = ClaimsConfig.model_validate({"as_of": "2026-03", "claims": [
+        {"id": i, "section": "t", "quote": q, "type": "quote", "metric": "quote_match", "comparator": "ge",
+         "expected": "paraphrase", "scope": {"source_ids": ["essay"], "own_only": False}} for i, q in quotes]})
+    cache = tmp_path / "quotes.json"
+    con = _quote_con()
+
+    def verdicts(path: Path | None) -> list[tuple[Any, ...]]:
+        rows, ev = evaluate_claims(con, cfg, quote_cache=path)
+        return [(r["claim_id"], r["verdict"], r["quote_class"], r["explanation"]) for r in rows] + \
+            [tuple(sorted(e.items())) for e in ev]
+
+    fresh = verdicts(None)
+    assert [v[1:3] for v in fresh[:4]] == [("supported", "verbatim"), ("supported", "near_verbatim"),
+                                           ("supported", "paraphrase"), ("contradicted", "absent")]
+    assert verdicts(cache) == fresh and verdicts(cache) == fresh  # cold file, then warm
+    kept = json.loads(cache.read_text())
+    assert any(not k.endswith("|") for k in kept["matches"]), "the paraphrase read the weights: kept under them"
+    assert len(kept["stems"]) == 1
+
+    text = QUOTE_TEXT + " Steam trains dream of electric sheep, she said."
+    con.execute("UPDATE documents SET text = ?, content_sha256 = ?", [text, hashlib.sha256(text.encode()).hexdigest()])
+    con.execute("INSERT INTO documents SELECT * REPLACE ('post-2' AS doc_id, 'x' AS content_sha256, "
+                "'Clever machines, good notebooks, and tools.' AS text) FROM documents")
+    changed = verdicts(None)
+    assert changed[3][1:3] == ("supported", "verbatim")  # the changed text now holds it
+    assert verdicts(cache) == changed
+
+
+def test_a_cached_paraphrase_follows_the_weights_of_a_changed_corpus(tmp_path: Path) -> None:
+    """The essay is unchanged, but new documents make the quote's shared words common, so the one it
+    lacks ("diary") weighs more: the paraphrase no longer carries enough of the quote's weight, with
+    the cache as without it."""
+    quote = "She wrote that on tools a clever machine is worth less than a good diary."
+    cfg = ClaimsConfig.model_validate({"as_of": "2026-03", "claims": [
+        {"id": "para", "section": "t", "quote": quote, "type": "quote", "metric": "quote_match", "comparator": "ge",
+         "expected": "paraphrase", "scope": {"source_ids": ["essay"], "own_only": False}}]})
+    cache = tmp_path / "quotes.json"
+    con = _quote_con()
+
+    def add(texts: list[str], prefix: str) -> None:
+        for i, text in enumerate(texts):
+            con.execute(f"INSERT INTO documents SELECT * REPLACE ('{prefix}-{i}' AS doc_id, '{prefix}-{i}' AS content_sha256, "
+                        "? AS text) FROM documents LIMIT 1", [text])
+
+    def cls(path: Path | None) -> str:
+        return str(evaluate_claims(con, cfg, quote_cache=path)[0][0]["quote_class"])
+
+    add([f"Unrelated note number {i}." for i in range(8)] + ["A diary."], "bg")
+    assert cls(None) == cls(cache) == cls(cache) == "paraphrase"
+    add(["She wrote of tools.", "A clever machine.", "Worth a good deal."] * 12, "new")
+    assert cls(None) == "absent"
+    assert cls(cache) == "absent"

@@ -108,7 +108,8 @@ def verified_claims(context: AssetExecutionContext, corpus: CorpusProject):
                 )
                 bar = progress.task("claims", len(cfg.claims), "claims", rate_of=progress.rate("claims"))
                 rows, evidence = write_claim_tables(
-                    con, cfg, audit=load_audit(audit_path), progress=lambda i, n, line: bar.advance(i - bar.done, line)
+                    con, cfg, audit=load_audit(audit_path), progress=lambda i, n, line: bar.advance(i - bar.done, line),
+                    quote_cache=p.cache_dir / "quotes.json",
                 )
                 bar.finish()
             else:

@@ -14,7 +14,8 @@ from pipelines.core import db
 from pipelines.core.textnorm import norm_map, norm_words, normalize_quote_text
 
 if TYPE_CHECKING:
-    from pipelines.core.claims.quotes import DocWords
+    from pipelines.core.claims.quotecache import QuoteCache
+    from pipelines.core.claims.quotes import DocWords, Match, QuoteMatcher
     from pipelines.core.claims.scope import ScopeStats
 
 
@@ -33,10 +34,13 @@ class Context:
     it are never used to measure a claim about what exists."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, max_evidence: int = 10, as_of: date | None = None,
-                 abbreviations: dict[str, str] | None = None):
+                 abbreviations: dict[str, str] | None = None, quote_cache: QuoteCache | None = None):
+        from pipelines.core.claims.quotecache import QuoteCache
         from pipelines.core.claims.quotes import Abbreviations
 
         self.con = con
+        self.quote_cache = quote_cache if quote_cache is not None else QuoteCache()
+        self._doc_keys: dict[str, str] | None = None
         self.abbreviations = Abbreviations(abbreviations)
         self.max_evidence = max(1, max_evidence)
         self.as_of = as_of
@@ -108,6 +112,41 @@ class Context:
             self._prepared[doc_id] = DocWords(words, stems, self.abbreviations)
         return self._prepared[doc_id]
 
+    def doc_key(self, doc_id: str) -> str:
+        """The document's content hash (``content_sha256``): what cached quote answers are kept under."""
+        if self._doc_keys is None:
+            import hashlib
+
+            self._doc_keys = {}
+            for d, sha in self.con.execute("SELECT doc_id, content_sha256 FROM documents").fetchall():
+                self._doc_keys[d] = sha or hashlib.sha256(self.text(d).encode()).hexdigest()
+        return self._doc_keys.get(doc_id) or doc_id
+
+    def quote_match(self, matcher: QuoteMatcher, doc_id: str) -> Match:
+        """``matcher.classify`` on the document, from the quote cache when it holds the answer."""
+        dk = self.doc_key(doc_id)
+        m = self.quote_cache.match(matcher.key, dk, matcher.weight_key)
+        if m is None:
+            m = matcher.classify(self.doc_prepared(doc_id))
+            self.quote_cache.put_match(matcher.key, dk, matcher.weight_key if matcher.weighed else None, m)
+        return m
+
+    def quote_closest(self, matcher: QuoteMatcher, doc_id: str) -> tuple[float, int, int]:
+        dk = self.doc_key(doc_id)
+        got = self.quote_cache.closest(matcher.key, dk)
+        if got is None:
+            got = matcher.closest(self.doc_prepared(doc_id))
+            self.quote_cache.put_closest(matcher.key, dk, got)
+        return got
+
+    def _content_stems(self, doc_id: str) -> frozenset[str]:
+        dk = self.doc_key(doc_id)
+        got = self.quote_cache.stems(dk)
+        if got is None:
+            got = frozenset(s for s in self.doc_words(doc_id)[3] if s)
+            self.quote_cache.put_stems(dk, got)
+        return got
+
     def stem_weights(self) -> dict[str, float]:
         """IDF of every content stem over all documents: log(N / df), rarer words weigh more."""
         if self._idf is None:
@@ -117,7 +156,7 @@ class Context:
             df: Counter[str] = Counter()
             ids = list(self.texts())
             for d in ids:
-                df.update(s for s in self.doc_words(d)[3] if s)
+                df.update(self._content_stems(d))
             n = max(1, len(ids))
             self._idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
         return self._idf

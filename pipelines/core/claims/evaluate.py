@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -12,6 +13,7 @@ from pipelines.core.claims.audit import Audit, differences
 from pipelines.core.claims.context import Context
 from pipelines.core.claims.evidence import evidence_rows
 from pipelines.core.claims.fmt import sentence
+from pipelines.core.claims.quotecache import QuoteCache
 from pipelines.core.claims.spec import VERDICTS
 from pipelines.core.claims.tables import replace_claim_tables
 from pipelines.core.claims.verdict import evaluate_claim
@@ -27,13 +29,18 @@ def evaluate_claims(
     max_evidence: int = 10,
     audit: Audit | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    quote_cache: Path | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Evaluate every claim. Returns (claims rows, claim_evidence rows); ``progress(done, total,
     claim id)`` after each.
 
     ``con`` may be None: arithmetic and not_checkable claims still get their verdicts. With an
-    ``audit``, each audited row records the audit's verdict and whether the pipeline agrees."""
-    ctx = (Context(con, max_evidence, as_of=claims_cfg.as_of_day, abbreviations=claims_cfg.abbreviations)
+    ``audit``, each audited row records the audit's verdict and whether the pipeline agrees.
+    ``quote_cache``: the file quote answers are kept in between runs (``quotecache.py``); the
+    results are the same without it."""
+    cache = QuoteCache(quote_cache)
+    ctx = (Context(con, max_evidence, as_of=claims_cfg.as_of_day, abbreviations=claims_cfg.abbreviations,
+                   quote_cache=cache)
            if con is not None else None)
     entries = audit.by_id() if audit is not None else {}
     rows: list[dict[str, Any]] = []
@@ -55,6 +62,8 @@ def evaluate_claims(
         rows.append(row)
         if progress:
             progress(len(rows), len(claims_cfg.claims), f"{claim.id}: {row['verdict']}")
+    if ctx is not None:
+        cache.save()
     return rows, evidence
 
 
@@ -65,9 +74,11 @@ def write_claim_tables(
     max_evidence: int = 10,
     audit: Audit | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    quote_cache: Path | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Evaluate the claims over ``con`` and replace its ``claims`` / ``claim_evidence`` tables."""
-    rows, evidence = evaluate_claims(con, claims_cfg, max_evidence=max_evidence, audit=audit, progress=progress)
+    rows, evidence = evaluate_claims(con, claims_cfg, max_evidence=max_evidence, audit=audit, progress=progress,
+                                     quote_cache=quote_cache)
     replace_claim_tables(con, rows, evidence)
     return rows, evidence
 

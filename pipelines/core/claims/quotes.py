@@ -36,10 +36,11 @@ Scores (0-100) order passages within a class; the class is what a verdict reads.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from pipelines.core.claims.spec import QUOTE_RANK
 from pipelines.core.textnorm import stem
@@ -63,6 +64,23 @@ NEGATIONS = frozenset(
     "couldnt aint hasnt havent hadnt mustnt neednt instead rather".split()
 )
 CONTRACTIONS = frozenset("its im ive id ill youre youve theyre theyve weve were thats theres lets whats".split())
+
+
+@cache
+def _code_version() -> str:
+    """A digest of the code and word lists quote matching depends on (this module, textnorm, the stop
+    words and the stemmer's version)."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from pipelines.core import textnorm
+
+    h = hashlib.sha256()
+    for path in (Path(__file__), Path(textnorm.__file__)):
+        h.update(path.read_bytes())
+    h.update(" ".join(sorted(_stop_words())).encode())
+    h.update(version("pystemmer").encode())
+    return h.hexdigest()
 
 
 @cache
@@ -351,31 +369,33 @@ def _set_phrase(q_stems: Sequence[str], q_gap: int, doc: DocWords, negated: bool
 def _paraphrase(
     q_stems: Sequence[str], doc: DocWords, n_words: int,
     negated: bool = False, weight: dict[str, float] | None = None, q_gap: int = 0,
-) -> Match:
+) -> tuple[Match, bool]:
+    """The best paraphrase window, and whether the answer read the words' weights (it then depends
+    on the whole corpus, through their IDF, not on this document alone)."""
     need = set(q_stems)
     words = doc.words
     if len(need) == 2 and len(q_stems) == 2:
-        return _set_phrase(q_stems, q_gap, doc, negated)
+        return _set_phrase(q_stems, q_gap, doc, negated), False
     if len(need) < PARA_MIN_CONTENT:
-        return ABSENT
+        return ABSENT, False
     w = {s: (weight or {}).get(s, 1.0) for s in need}
     total = sum(w.values()) or 1.0
     want = len(need) if len(need) <= PARA_ALL_UNTIL else max(PARA_MIN_CONTENT, int(PARA_COVERAGE * len(need) + 0.999))
     positions = doc.provided_positions(need)
     if len({s for _, s in positions}) < want:
-        return ABSENT
+        return ABSENT, False
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
     best = ABSENT
+    weighed = False
     for start, end, counts in _windows(positions, width):
-        if (
-            len(counts) >= want
-            and sum(w[x] for x in counts) / total >= PARA_WEIGHT
-            and (not negated or _negates(words, start, end))
-        ):
+        if len(counts) < want:
+            continue
+        weighed = True
+        if sum(w[x] for x in counts) / total >= PARA_WEIGHT and (not negated or _negates(words, start, end)):
             share = round(100 * len(counts) / len(need), 1)
             if share > best.score:
                 best = Match("paraphrase", share, start, end)
-    return best
+    return best, weighed
 
 
 class QuoteMatcher:
@@ -394,9 +414,27 @@ class QuoteMatcher:
         self.negated = any(w in NEGATIONS for w in quote_words)
         content_at = [i for i, s in enumerate(aligned_stems(quote_words)) if s is not None]
         self.q_gap = content_at[1] - content_at[0] - 1 if len(content_at) == 2 else 0
+        self.weighed = False  # whether the last classify() read the words' weights
+
+    @cached_property
+    def key(self) -> str:
+        """What this matcher's answers depend on besides the document and the weights: the quote,
+        the abbreviations, and the matching code and word lists (a key for cached answers)."""
+        h = hashlib.sha256()
+        for part in (self.needle, repr(sorted(self.abbreviations.long.items())), _code_version()):
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()[:32]
+
+    @cached_property
+    def weight_key(self) -> str:
+        """The weights of the quote's content words, as a key (they change when the corpus does)."""
+        w = self.weight or {}
+        return hashlib.sha256(repr([(s, w.get(s)) for s in sorted(set(self.q_stems))]).encode()).hexdigest()[:32]
 
     def classify(self, doc: DocWords) -> Match:
-        """The best match of the quote in the document (``doc`` must carry this matcher's abbreviations)."""
+        """The best match of the quote in the document (``doc`` must carry this matcher's abbreviations).
+        ``self.weighed`` then tells whether the answer read the words' weights."""
+        self.weighed = False
         words = doc.words
         if not self.q or not words:
             return ABSENT
@@ -412,7 +450,7 @@ class QuoteMatcher:
         if best.cls == "absent" and anchors:
             best = _reordered(self.q, words, anchors)
         if best.cls == "absent":
-            best = _paraphrase(self.q_stems, doc, len(self.q), self.negated, self.weight, self.q_gap)
+            best, self.weighed = _paraphrase(self.q_stems, doc, len(self.q), self.negated, self.weight, self.q_gap)
         return best
 
     def closest(self, doc: DocWords) -> tuple[float, int, int]:

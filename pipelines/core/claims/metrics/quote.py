@@ -34,7 +34,7 @@ CLOSEST_SHARE = 0.6  # an absent quote whose closest passage holds this share of
 def _closest(ctx: Context, matcher: QuoteMatcher, doc_ids: list[str]) -> tuple[float, str | None, Match]:
     best: tuple[float, str | None, Match] = (0.0, None, ABSENT)
     for doc_id in doc_ids:
-        share, a, b = matcher.closest(ctx.doc_prepared(doc_id))
+        share, a, b = ctx.quote_closest(matcher, doc_id)
         if share > best[0]:
             best = (share, doc_id, Match("absent", round(100 * share, 1), a, b))
     return best
@@ -43,7 +43,7 @@ def _closest(ctx: Context, matcher: QuoteMatcher, doc_ids: list[str]) -> tuple[f
 def _ranked(ctx: Context, matcher: QuoteMatcher, doc_ids: list[str]) -> list[tuple[Match, str]]:
     out = []
     for doc_id in doc_ids:
-        m = matcher.classify(ctx.doc_prepared(doc_id))
+        m = ctx.quote_match(matcher, doc_id)
         if m.cls != "absent":
             out.append((m, doc_id))
     out.sort(key=lambda x: (-x[0].rank[0], -x[0].rank[1], x[1]))
