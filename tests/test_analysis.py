@@ -457,3 +457,58 @@ def test_real_corpus_markdown_texts(tmp_path: Path) -> None:
     assert c.execute("SELECT count(*) FROM phrase_hits WHERE phrase_id = 'from-scratch'").fetchone()[0] > 0
     assert analysis.build_text_tables(c, LEX).processed == 0
     c.close()
+
+
+def test_nlp_in_worker_processes_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two NLP workers (nlp/parallel.py, forced on for this small corpus, in small chunks) store the
+    same cache rows and build the same tables as the calling process alone."""
+    from pipelines.core.nlp import cache as nlp_cache
+
+    def build(workers: str, name: str) -> dict[str, list[tuple[Any, ...]]]:
+        monkeypatch.setenv("CORPUS_NLP_WORKERS", workers)
+        c = connect(tmp_path / f"{name}.duckdb")
+        load_docs(c, DOCS, V1_SEGS)
+        with NlpCache(c, tmp_path / f"{name}-nlp.duckdb") as cache:
+            stats = nlp_cache.process_documents(c, LEX, cache, chunk_docs=3)
+            assert stats.processed == len(DOCS)
+            analysis.build_text_tables(c, LEX, cache)
+            out = {t: c.execute(f"SELECT * EXCLUDE (processed_at) FROM {cache.t(t)} ORDER BY ALL" if t == "docs"  # noqa: S608
+                                else f"SELECT * FROM {cache.t(t)} ORDER BY ALL").fetchall()  # noqa: S608
+                   for t in ("docs", "sentences", "phrase_hits", "mentions")}
+        for t in ("sentences", "phrase_hits", "mentions"):
+            out[t + "_table"] = c.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()  # noqa: S608
+        c.close()
+        return out
+
+    monkeypatch.setattr(nlp_cache, "MIN_PARALLEL_WORDS", 0)
+    one, two = build("1", "one"), build("2", "two")
+    assert one["sentences"] and one["phrase_hits_table"]
+    assert two == one
+
+
+def test_nlp_pieces_and_a_dead_worker() -> None:
+    """A chunk is cut into contiguous pieces of about equal characters, and a piece whose worker died
+    is analysed in the calling process, with the same frames."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pipelines.core.nlp.frames import concat
+    from pipelines.core.nlp.parallel import ParallelProcessor, PendingChunk, analyse, pieces
+    from pipelines.core.nlp.processor import TextProcessor
+
+    items = [(f"k{i}", f"s{i}", ("Built from scratch. " * (1 + i % 5)).strip(), None) for i in range(40)]
+    parts = pieces(items, 4)
+    assert [x for p in parts for x in p] == items and len(parts) == 4
+    sizes = [sum(len(t) for _, _, t, _ in p) for p in parts]
+    assert max(sizes) - min(sizes) <= 2 * max(len(t) for _, _, t, _ in items)
+    proc = TextProcessor(LEX)
+    expected = concat([analyse(proc, p, "lex", "code") for p in parts])
+    pool = ParallelProcessor.__new__(ParallelProcessor)  # no processes: only the fallback is exercised
+    pool.lexicon, pool.batch_size, pool.lex_hash, pool.code_version, pool._local = LEX, 64, "lex", "code", None
+    dead: Future[Any] = Future()
+    dead.set_exception(BrokenProcessPool("killed"))
+    done: Future[Any] = Future()
+    done.set_result(analyse(proc, parts[1], "lex", "code"))
+    futures = [dead, done] + [dead] * (len(parts) - 2)
+    got = PendingChunk(pool, parts, futures).frames()
+    assert {t: f.to_dicts() for t, f in got.items()} == {t: f.to_dicts() for t, f in expected.items()}

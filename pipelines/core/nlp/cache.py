@@ -20,6 +20,16 @@ import spacy
 
 from pipelines.core import db
 from pipelines.core.lexicon import Lexicon, lexicon_hash
+from pipelines.core.nlp.frames import result_frames
+from pipelines.core.nlp.parallel import (
+    MIN_PARALLEL_WORDS,
+    PARALLEL_CHUNK_CHARS,
+    Item,
+    ParallelProcessor,
+    PendingChunk,
+    analyse,
+    nlp_workers,
+)
 from pipelines.core.nlp.processor import DEFAULT_BATCH_SIZE, CaptionSpan, DocResult, TextProcessor
 
 log = logging.getLogger(__name__)
@@ -110,76 +120,14 @@ class NlpCache:
         self.close()
 
     def store(self, rows: list[tuple[str, str, str, DocResult]], lex_hash: str) -> None:
-        """Insert results for (cache_key, content_sha256, text, result) rows in one transaction.
+        """Insert results for (cache_key, content_sha256, text, result) rows in one transaction."""
+        if rows:
+            self.insert(result_frames(rows, lex_hash, CODE_VERSION))
 
-        Sentence and match texts are stored sliced (Python slicing is O(length); DuckDB's
-        ``substring`` on long UTF-8 documents has to scan from the start each time).
-        """
-        if not rows:
-            return
+    def insert(self, frames: dict[str, pl.DataFrame]) -> None:
+        """Insert the tables ``result_frames`` made (replacing those cache keys) in one transaction."""
         now = time.time()
-        docs = pl.DataFrame(
-            {
-                "cache_key": [k for k, _, _, _ in rows],
-                "content_sha256": [h for _, h, _, _ in rows],
-                "lexicon_hash": [lex_hash] * len(rows),
-                "code_version": [CODE_VERSION] * len(rows),
-                "mode": [r.mode for _, _, _, r in rows],
-                "words": [r.words for _, _, _, r in rows],
-                "sentences": [len(r.sentences) for _, _, _, r in rows],
-            },
-            schema={
-                "cache_key": pl.Utf8,
-                "content_sha256": pl.Utf8,
-                "lexicon_hash": pl.Utf8,
-                "code_version": pl.Utf8,
-                "mode": pl.Utf8,
-                "words": pl.Int32,
-                "sentences": pl.Int32,
-            },
-        )
-        i32, s_ = pl.Int32, pl.Utf8
-        sent = pl.DataFrame(
-            [(k, i, s, e, m, t[s:e]) for k, _, t, r in rows for i, (s, e, m) in enumerate(r.sentences)],
-            schema={
-                "cache_key": s_,
-                "sent_id": i32,
-                "start_char": i32,
-                "end_char": i32,
-                "method": s_,
-                "text": s_,
-            },
-            orient="row",
-        )
-        hits = pl.DataFrame(
-            [(k, p, sid, s, e, t[s:e]) for k, _, t, r in rows for p, sid, s, e in r.phrase_hits],
-            schema={
-                "cache_key": s_,
-                "phrase_id": s_,
-                "sent_id": i32,
-                "start_char": i32,
-                "end_char": i32,
-                "matched_text": s_,
-            },
-            orient="row",
-        )
-        ments = pl.DataFrame(
-            [
-                (k, ent, alias, sid, s, e, t[s:e])
-                for k, _, t, r in rows
-                for ent, alias, sid, s, e in r.mentions
-            ],
-            schema={
-                "cache_key": s_,
-                "entity_id": s_,
-                "alias": s_,
-                "sent_id": i32,
-                "start_char": i32,
-                "end_char": i32,
-                "matched_text": s_,
-            },
-            orient="row",
-        )
+        docs, sent, hits, ments = frames["docs"], frames["sentences"], frames["phrase_hits"], frames["mentions"]
         con = self.con
         with db.transaction(con):
             con.register("_nlp_keys_in", docs.select("cache_key").to_arrow())
@@ -288,6 +236,11 @@ def process_documents(
     distinct = db.scalar(con, f"SELECT count(DISTINCT cache_key) FROM {keys}")
     cached = int(distinct) - len(todo)
 
+    words = sum(int(r[4] or 0) for r in todo)
+    workers = nlp_workers()
+    parallel = processor is None and workers > 1 and words >= MIN_PARALLEL_WORDS
+    if parallel:  # smaller chunks, so that storing one overlaps the workers' analysis of the next
+        chunk_chars = min(chunk_chars, max(PARALLEL_CHUNK_CHARS, sum(int(r[3] or 0) for r in todo) // 8))
     chunks: list[list[tuple[str, str, str]]] = []
     cur: list[tuple[str, str, str]] = []
     size = 0
@@ -301,36 +254,50 @@ def process_documents(
         chunks.append(cur)
 
     proc = processor
-    words = sum(int(r[4] or 0) for r in todo)
+    pool = ParallelProcessor(lexicon, workers, batch_size, lex_hash, CODE_VERSION) if parallel else None
     done = 0
     t0 = time.perf_counter()
     words_done = 0
-    for chunk in chunks:
-        ids = [doc_id for _, doc_id, _ in chunk]
-        texts = dict(
-            con.execute(
-                "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
-            ).fetchall()
-        )
-        segs: dict[str, list[CaptionSpan]] = {}
-        for doc_id, sc, ec, ss, es in con.execute(
-            """SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
-               WHERE doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY doc_id, seq, start_char""",
-            [ids],
-        ).fetchall():
-            segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
-        if proc is None:  # built only when something needs processing
-            proc = TextProcessor(lexicon, batch_size=batch_size)
-        results = proc.process((texts.get(doc_id) or "", segs.get(doc_id)) for doc_id in ids)
-        rows = [
-            (key, sha, texts.get(doc_id) or "", res)
-            for (key, doc_id, sha), res in zip(chunk, results, strict=True)
-        ]
-        cache.store(rows, lex_hash)
+
+    def finish(chunk: list[tuple[str, str, str]], frames: dict[str, pl.DataFrame]) -> None:
+        nonlocal done, words_done
+        cache.insert(frames)
         done += len(chunk)
-        words_done += sum(r[3].words for r in rows)
+        words_done += int(frames["docs"]["words"].sum() or 0)
         if progress:
             progress(done, len(todo), words_done)
+
+    pending: tuple[list[tuple[str, str, str]], PendingChunk] | None = None
+    try:
+        for chunk in chunks:
+            ids = [doc_id for _, doc_id, _ in chunk]
+            texts = dict(
+                con.execute(
+                    "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+                ).fetchall()
+            )
+            segs: dict[str, list[CaptionSpan]] = {}
+            for doc_id, sc, ec, ss, es in con.execute(
+                """SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
+                   WHERE doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY doc_id, seq, start_char""",
+                [ids],
+            ).fetchall():
+                segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
+            items: list[Item] = [(key, sha, texts.get(doc_id) or "", segs.get(doc_id)) for key, doc_id, sha in chunk]
+            if pool is not None:  # the workers analyse this chunk while the previous one is stored
+                submitted = pool.submit(items)
+                if pending is not None:
+                    finish(pending[0], pending[1].frames())
+                pending = (chunk, submitted)
+                continue
+            if proc is None:  # built only when something needs processing
+                proc = TextProcessor(lexicon, batch_size=batch_size)
+            finish(chunk, analyse(proc, items, lex_hash, CODE_VERSION))
+        if pending is not None:
+            finish(pending[0], pending[1].frames())
+    finally:
+        if pool is not None:
+            pool.close()
     seconds = time.perf_counter() - t0
     pruned = 0
     if prune if prune is not None else cache.path is None:
