@@ -1,56 +1,38 @@
-"""core/db.py: pandas, when not installed, is marked absent so DuckDB's list binding does not scan
-sys.path for it once per element; polars and DuckDB still work."""
+"""core/db.py: ``values_table`` hands DuckDB a list as a registered Arrow table, never as a bound
+list (DuckDB's Python client looks for pandas once per element of a bound list)."""
 
 from __future__ import annotations
 
 import importlib.machinery
-import subprocess
-import sys
 
+import duckdb
 import pytest
 
-
-def test_a_bound_list_does_not_look_for_pandas_once_per_element() -> None:
-    code = r"""
-import importlib.machinery, importlib.util, sys
-if importlib.util.find_spec("pandas") is not None:
-    print("installed"); raise SystemExit(0)
-looked = []
-orig = importlib.machinery.PathFinder.find_spec
-def spy(name, path=None, target=None):
-    if name == "pandas":
-        looked.append(name)
-    return orig(name, path, target)
-importlib.machinery.PathFinder.find_spec = staticmethod(spy)
-import duckdb
-con = duckdb.connect()
-con.execute("SELECT count(*) FROM (SELECT unnest(?::VARCHAR[]))", [[str(i) for i in range(500)]]).fetchall()
-before = len(looked)
 from pipelines.core import db
-looked.clear()
-n = con.execute("SELECT count(*) FROM (SELECT unnest(?::VARCHAR[]))", [[str(i) for i in range(500)]]).fetchone()[0]
-import polars as pl
-frame = pl.DataFrame({"a": [1, 2]})
-print(before, len(looked), n, sys.modules["pandas"] is None, frame.to_arrow().num_rows, db.mark_pandas_absent())
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    if out == ["installed"]:
-        pytest.skip("pandas is installed here: nothing to mark")
-    before, after, n, marked, rows, again = out
-    assert int(before) >= 500  # DuckDB looked for pandas at least once per element
-    assert (int(after), int(n), marked, int(rows), again) == (0, 500, "True", 2, "True")
 
 
-def test_the_mark_is_never_set_over_an_imported_module() -> None:
-    from pipelines.core import db
+def test_values_table_is_a_table_for_the_block_and_looks_for_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked: list[str] = []
+    orig = importlib.machinery.PathFinder.find_spec
 
-    saved = sys.modules.get("pandas", KeyError)
-    sys.modules["pandas"] = importlib.machinery.ModuleSpec  # type: ignore[assignment]  # any non-None object
+    def spy(name: str, path: object = None, target: object = None) -> object:
+        looked.append(name)
+        return orig(name, path, target)  # type: ignore[arg-type]
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE d AS SELECT 'doc-' || i AS doc_id FROM range(5000) t(i)")
+    ids = [f"doc-{i}" for i in range(0, 5000, 2)] + ["doc-x"]
+    monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", staticmethod(spy))
+    with db.values_table(con, ids) as name, db.values_table(con, [1, 2, 3]) as other:
+        assert name != other
+        assert con.execute(f"SELECT count(*) FROM d WHERE doc_id IN (SELECT v FROM {name})").fetchone() == (2500,)  # noqa: S608
+        assert con.execute(f"SELECT sum(v) FROM {other}").fetchone() == (6,)  # noqa: S608
+    assert looked.count("pandas") <= 5  # importing pyarrow looks for it once or twice: not per element
+    before = looked.count("pandas")
+    with pytest.raises(duckdb.CatalogException):
+        con.execute(f"SELECT * FROM {name}")  # noqa: S608  - gone after the block
+    con.execute("SELECT count(*) FROM (SELECT unnest(?::VARCHAR[]))", [ids[:50]]).fetchall()
     try:
-        assert db.mark_pandas_absent() is False
-        assert sys.modules["pandas"] is importlib.machinery.ModuleSpec
-    finally:
-        if saved is KeyError:
-            del sys.modules["pandas"]
-        else:
-            sys.modules["pandas"] = saved  # type: ignore[assignment]
+        import pandas  # noqa: F401
+    except ImportError:  # what values_table avoids: a bound list looks for pandas per element
+        assert looked.count("pandas") - before >= 50

@@ -346,11 +346,11 @@ def build_ngrams(
     table = f"{keep}.ngram_parts" if keep else "_ngram_parts"
     count_sql = f"""
         INSERT INTO {table}
-        WITH stop AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS word),
+        WITH stop AS (SELECT DISTINCT v AS word FROM _ngram_stop),
         words AS (
             SELECT s.doc_id, {bucket} AS bucket, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
             FROM sentences s JOIN ({_OWN_DOCS}) o USING (doc_id)
-            WHERE s.doc_id IN (SELECT unnest(?::VARCHAR[]))
+            WHERE s.doc_id IN (SELECT v FROM _ngram_batch)
         ),
         toks AS (
             SELECT doc_id, bucket, sent_id, published_at, unnest(ws) AS w, generate_subscripts(ws, 1) AS pos FROM words
@@ -388,9 +388,17 @@ def build_ngrams(
             cur, acc = [], 0
     if cur:
         batches.append(cur)
+    import pyarrow as pa
+
+    # lists as registered Arrow tables, not bound lists (see db.values_table)
+    con.register("_ngram_stop", pa.table({"v": pa.array(list(stopwords), pa.string())}))
     try:
         for batch in batches:
-            con.execute(count_sql, [list(stopwords), WORD_RE_SQL, batch])
+            con.register("_ngram_batch", pa.table({"v": pa.array(batch, pa.string())}))
+            try:
+                con.execute(count_sql, [WORD_RE_SQL])
+            finally:
+                con.unregister("_ngram_batch")
         if keep is not None:
             _record_ngram_digests(con, keep, todo or [], bucket)
         con.execute(
@@ -407,6 +415,7 @@ def build_ngrams(
             [int(min_frequency), top_n, top_n],
         )
     finally:
+        con.unregister("_ngram_stop")
         if keep is None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return int(db.scalar(con, "SELECT count(*) FROM ngrams"))

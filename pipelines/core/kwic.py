@@ -266,8 +266,9 @@ def _fetch_passages_in_order(con: duckdb.DuckDBPyConnection, doc_pids: list[tupl
             f"SELECT doc_id, start_char, end_char FROM {PASSAGES} WHERE pid IN ({', '.join(map(str, pids)) or 'NULL'}) ORDER BY pid"
         ).fetchall():
             spans.setdefault(doc_id, []).append((a, b))
-        rows = {r[0]: r for r in con.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ANY(?)", [[d for d, _ in chunk]]).fetchall()}
+        with db.values_table(con, [d for d, _ in chunk]) as ids:
+            rows = {r[0]: r for r in con.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id IN (SELECT v FROM {ids})").fetchall()}
         for doc_id, _ in chunk:
             yield (*rows[doc_id], spans.get(doc_id, []))
 

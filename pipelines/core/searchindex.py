@@ -366,13 +366,14 @@ def _doc_batches(con: duckdb.DuckDBPyConnection, batch_chars: int) -> Iterator[l
 
 def _batch_rows(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> Iterator[tuple[str, str, str, bool, list[Segment]]]:
     segs: dict[str, list[Segment]] = {}
-    for doc_id, a, b, s0, s1 in con.execute(
-        "SELECT doc_id, start_char, end_char, start_s, end_s FROM segments WHERE doc_id = ANY(?) "
-        "AND start_char IS NOT NULL ORDER BY doc_id, seq",
-        [doc_ids],
-    ).fetchall():
-        segs.setdefault(doc_id, []).append((a, b, s0, s1))
-    for doc_id, kind, text, timed in con.execute(
-        "SELECT doc_id, kind, text, coalesce(timed, false) FROM documents WHERE doc_id = ANY(?) ORDER BY doc_id", [doc_ids]
-    ).fetchall():
+    with db.values_table(con, doc_ids) as ids:
+        for doc_id, a, b, s0, s1 in con.execute(
+            f"SELECT doc_id, start_char, end_char, start_s, end_s FROM segments WHERE doc_id IN (SELECT v FROM {ids}) "
+            "AND start_char IS NOT NULL ORDER BY doc_id, seq",
+        ).fetchall():
+            segs.setdefault(doc_id, []).append((a, b, s0, s1))
+        rows = con.execute(
+            f"SELECT doc_id, kind, text, coalesce(timed, false) FROM documents WHERE doc_id IN (SELECT v FROM {ids}) ORDER BY doc_id"
+        ).fetchall()
+    for doc_id, kind, text, timed in rows:
         yield doc_id, kind, text, bool(timed), segs.get(doc_id, [])

@@ -270,19 +270,14 @@ def process_documents(
     pending: tuple[list[tuple[str, str, str]], PendingChunk] | None = None
     try:
         for chunk in chunks:
-            ids = [doc_id for _, doc_id, _ in chunk]
-            texts = dict(
-                con.execute(
-                    "SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
-                ).fetchall()
-            )
             segs: dict[str, list[CaptionSpan]] = {}
-            for doc_id, sc, ec, ss, es in con.execute(
-                """SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
-                   WHERE doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY doc_id, seq, start_char""",
-                [ids],
-            ).fetchall():
-                segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
+            with db.values_table(con, [doc_id for _, doc_id, _ in chunk]) as ids:
+                texts = dict(con.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT v FROM {ids})").fetchall())
+                for doc_id, sc, ec, ss, es in con.execute(
+                    f"""SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
+                        WHERE doc_id IN (SELECT v FROM {ids}) ORDER BY doc_id, seq, start_char""",
+                ).fetchall():
+                    segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
             items: list[Item] = [(key, sha, texts.get(doc_id) or "", segs.get(doc_id)) for key, doc_id, sha in chunk]
             if pool is not None:  # the workers analyse this chunk while the previous one is stored
                 submitted = pool.submit(items)
