@@ -464,8 +464,8 @@ def test_a_cached_paraphrase_follows_the_weights_of_a_changed_corpus(tmp_path: P
 
     def add(texts: list[str], prefix: str) -> None:
         for i, text in enumerate(texts):
-            con.execute(f"INSERT INTO documents SELECT * REPLACE ('{prefix}-{i}' AS doc_id, '{prefix}-{i}' AS content_sha256, "
-                        "? AS text) FROM documents LIMIT 1", [text])
+            con.execute("INSERT INTO documents SELECT * REPLACE (? AS doc_id, ? AS content_sha256, ? AS text) "
+                        "FROM documents LIMIT 1", [f"{prefix}-{i}", f"{prefix}-{i}", text])
 
     def cls(path: Path | None) -> str:
         return str(evaluate_claims(con, cfg, quote_cache=path)[0][0]["quote_class"])
