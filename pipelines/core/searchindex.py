@@ -15,20 +15,25 @@ warehouse is published (``build_fts_index``), so every reader of corpus.duckdb h
 
 DuckDB's BM25 index over whole documents (``fts_main_documents``, ``match_bm25``) is built beside
 it for SQL users and as the relevance benchmark's baseline. Documents stream in batches, so memory
-stays bounded at any corpus size.
+stays bounded at any corpus size. Each document's passages and term counts are kept in a cache per
+document key (``build_search_index``), so a new document costs its own splitting and counting plus
+SQL over the postings; DuckDB's FTS index cannot be updated and is rebuilt.
 """
 
 # SQL text is assembled only from table names, numbers and fragments defined in this module; every
-# value is passed as a parameter.
+# value is passed as a parameter (the cache file's path, which ATTACH cannot take as one, is quoted
+# by _sql_path; it is the project's own path, never corpus text).
 # ruff: noqa: S608
 
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -107,8 +112,6 @@ def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
 def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> str:
     """A fingerprint of what the indexes are built from: the documents' and segments' columns they
     read, the catalog's aliases, and the code that builds them (this module, passages, textnorm)."""
-    import sys
-
     from pipelines.core import fingerprint as fp
 
     return fp.fingerprint(
@@ -138,7 +141,8 @@ def search_tables_ready(con: duckdb.DuckDBPyConnection) -> bool:
 STATE_TABLE = "_fts_state"
 
 
-def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> bool:
+def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None,
+                         cache: Path | None = None) -> bool:
     """Rebuild the search indexes only when what they are built from changed (``index_state``,
     kept in ``_fts_state``), or when an index is missing or of another version: minutes at 100x
     the corpus. Returns True when they were rebuilt."""
@@ -148,13 +152,14 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list
     previous = con.execute(f"SELECT state FROM {STATE_TABLE}").fetchone()
     if has_index and previous is not None and previous[0] == state and search_tables_ready(con):
         return False
-    build_fts_index(con, aliases=aliases)
+    build_fts_index(con, aliases=aliases, cache=cache)
     con.execute(f"DELETE FROM {STATE_TABLE}")
     con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?)", [state])
     return True
 
 
-def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:
+def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None,
+                    cache: Path | None = None) -> None:
     """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
     for SQL users, and the relevance benchmark's baseline), then the passage index search uses.
     ``aliases``: source id -> the catalog's other titles of that source (searched as titles)."""
@@ -163,67 +168,195 @@ def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]
         "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
         "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
     )
-    build_search_index(con, aliases=aliases)
+    build_search_index(con, aliases=aliases, cache=cache)
 
 
 def build_search_index(
-    con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None
+    con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None,
+    cache: Path | None = None,
 ) -> None:
-    """Build the passage index from ``documents`` and ``segments``, documents in batches of about
-    ``batch_chars`` characters (memory stays bounded at any corpus size). ``aliases``: as for
+    """Build the passage index from ``documents`` and ``segments``. ``aliases``: as for
     ``build_fts_index`` (URLs among them are left out). The stats table is written last: while it
-    is missing, the index is not there."""
+    is missing, the index is not there.
+
+    Each document's passages, their term counts and its copy signature are kept per *document key*
+    (its content hash, kind, timing and caption layout, and this code's version) in ``cache`` (a
+    DuckDB file; temporary tables without one), so only new or changed documents are split and
+    counted, in batches of about ``batch_chars`` characters (memory stays bounded at any corpus
+    size); the index is then assembled from the cache in SQL: ids by document order, term ids by
+    term, BM25 weights over the whole corpus. Entries no current document uses are dropped."""
     drop_search_tables(con)
+    attached = cache is not None
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"ATTACH '{_sql_path(cache)}' AS {_CACHE_DB}")
+    try:
+        t = _cache_tables(con, attached)
+        _doc_keys(con)
+        _fill_cache(con, t, batch_chars)
+        _assemble(con, t)
+        for name in t.values():
+            con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
+    finally:
+        if attached:
+            con.execute(f"DETACH {_CACHE_DB}")
+    _finish(con, aliases)
+
+
+_CACHE_DB = "search_cache"
+_CACHE_COLUMNS = {
+    "docs": "doc_key VARCHAR",
+    "passages": ("doc_key VARCHAR, i INTEGER, seq INTEGER, start_char INTEGER, end_char INTEGER, start_s DOUBLE, "
+                 "n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR"),
+    "postings": "doc_key VARCHAR, i INTEGER, term VARCHAR, tf SMALLINT",
+    "sigs": "doc_key VARCHAR, sig BIGINT",
+}
+
+
+def _sql_path(path: Path) -> str:
+    """A file path as a SQL string literal (ATTACH takes no parameter): quotes doubled."""
+    return str(path).replace("'", "''")
+
+
+def _code_key() -> str:
+    import hashlib
+
+    h = hashlib.sha256(f"v{INDEX_VERSION}".encode())
+    for mod in (sys.modules[__name__], sys.modules[split_passages.__module__], sys.modules[normalize_quote_text.__module__]):
+        h.update(Path(str(mod.__file__)).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_tables(con: duckdb.DuckDBPyConnection, attached: bool) -> dict[str, str]:
+    out = {}
+    for table, cols in _CACHE_COLUMNS.items():
+        name = f"{_CACHE_DB}.{table}" if attached else f"_sc_{table}"
+        con.execute(f"CREATE {'' if attached else 'TEMP '}TABLE IF NOT EXISTS {name} ({cols})")
+        out[table] = name
+    return out
+
+
+def _doc_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``_sk(doc_id, doc_key, chars)``: every document with text, and what its cache entry is keyed by."""
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _pass_in (pid INTEGER, docidx INTEGER, doc_id VARCHAR, seq INTEGER, start_char INTEGER,
-           end_char INTEGER, start_s DOUBLE, n_terms INTEGER, norm_len INTEGER, norm VARCHAR, head VARCHAR)"""
+        """
+        CREATE OR REPLACE TEMP TABLE _sk AS
+        WITH seg AS (
+            SELECT doc_id, string_agg(concat_ws(',', start_char, end_char, start_s, end_s), ';' ORDER BY seq) AS layout
+            FROM segments WHERE start_char IS NOT NULL GROUP BY doc_id
+        )
+        SELECT d.doc_id, sha256(concat_ws('|', ?, coalesce(d.content_sha256, sha256(d.text)), d.kind,
+                                          coalesce(d.timed, false)::VARCHAR, coalesce(seg.layout, ''))) AS doc_key,
+               length(d.text) AS chars
+        FROM documents d LEFT JOIN seg USING (doc_id)
+        WHERE d.text IS NOT NULL AND d.text <> ''
+        """,
+        [_code_key()],
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _post_in (termid INTEGER, pid INTEGER, docidx INTEGER, tf SMALLINT)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _sig_in (doc_id VARCHAR, sig BIGINT)")
-    termids: dict[str, int] = {}
-    pid = docidx = 0
-    for doc_ids in _doc_batches(con, batch_chars):
-        passages: dict[str, list[Any]] = {f.name: [] for f in _PASSAGE_SCHEMA}
-        post: dict[str, list[int]] = {"termid": [], "pid": [], "docidx": [], "tf": []}
-        sigs: dict[str, list[Any]] = {"doc_id": [], "sig": []}
-        for doc_id, kind, text, timed, segs in _batch_rows(con, doc_ids):
-            parts = split_passages(kind, text, segs, timed)
-            norms = [normalize_quote_text(text[p.start_char : p.end_char]) for p in parts]
-            for sig in copy_signatures(" ".join(norms).split()):
-                sigs["doc_id"].append(doc_id)
-                sigs["sig"].append(sig)
-            for i, p in enumerate(parts):
-                words = norms[i].split()
-                head_words = norms[i + 1].split()[:HEAD_WORDS] if i + 1 < len(parts) else []
-                counts = Counter(t for w in words for t in terms_of(w))
-                for w in head_words:
-                    for t in terms_of(w):
-                        counts.setdefault(t, 0)
-                for term, tf in counts.items():
-                    post["termid"].append(termids.setdefault(term, len(termids)))
-                    post["pid"].append(pid)
-                    post["docidx"].append(docidx)
-                    post["tf"].append(min(tf, 32767))
-                for k, v in (("pid", pid), ("docidx", docidx), ("doc_id", doc_id), ("seq", p.seq),
-                             ("start_char", p.start_char), ("end_char", p.end_char), ("start_s", p.start_s),
-                             ("n_terms", sum(counts.values())), ("norm_len", len(norms[i])), ("norm", norms[i]),
-                             ("head", " ".join(head_words))):
-                    passages[k].append(v)
-                pid += 1
-            docidx += 1
-        _insert(con, "_pass_in", pa.table(passages, schema=_PASSAGE_SCHEMA))
-        _insert(con, "_post_in", pa.table(post, schema=_POST_SCHEMA))
-        _insert(con, "_sig_in", pa.table(sigs, schema=pa.schema([("doc_id", pa.string()), ("sig", pa.int64())])))
+
+
+def _fill_cache(con: duckdb.DuckDBPyConnection, t: dict[str, str], batch_chars: int) -> None:
+    """Split and count the documents whose key the cache lacks, a batch at a time."""
+    todo = con.execute(
+        f"SELECT min(doc_id), doc_key, any_value(chars) FROM _sk WHERE doc_key NOT IN (SELECT doc_key FROM {t['docs']}) "
+        "GROUP BY doc_key ORDER BY 1"
+    ).fetchall()
+    batch: list[tuple[str, str]] = []
+    size = 0
+    for doc_id, key, chars in todo:
+        batch.append((doc_id, key))
+        size += int(chars or 0)
+        if size >= batch_chars:
+            _cache_batch(con, t, batch)
+            batch, size = [], 0
+    if batch:
+        _cache_batch(con, t, batch)
+
+
+def _cache_batch(con: duckdb.DuckDBPyConnection, t: dict[str, str], batch: list[tuple[str, str]]) -> None:
+    key_of = dict(batch)
+    passages: dict[str, list[Any]] = {f.name: [] for f in _CACHE_PASSAGES}
+    post: dict[str, list[Any]] = {"doc_key": [], "i": [], "term": [], "tf": []}
+    sigs: dict[str, list[Any]] = {"doc_key": [], "sig": []}
+    for doc_id, kind, text, timed, segs in _batch_rows(con, list(key_of)):
+        key = key_of[doc_id]
+        parts = split_passages(kind, text, segs, timed)
+        norms = [normalize_quote_text(text[p.start_char : p.end_char]) for p in parts]
+        for sig in copy_signatures(" ".join(norms).split()):
+            sigs["doc_key"].append(key)
+            sigs["sig"].append(sig)
+        for i, p in enumerate(parts):
+            words = norms[i].split()
+            head_words = norms[i + 1].split()[:HEAD_WORDS] if i + 1 < len(parts) else []
+            counts = Counter(t_ for w in words for t_ in terms_of(w))
+            for w in head_words:
+                for t_ in terms_of(w):
+                    counts.setdefault(t_, 0)
+            for term, tf in counts.items():
+                post["doc_key"].append(key)
+                post["i"].append(i)
+                post["term"].append(term)
+                post["tf"].append(min(tf, 32767))
+            for k, v in (("doc_key", key), ("i", i), ("seq", p.seq), ("start_char", p.start_char),
+                         ("end_char", p.end_char), ("start_s", p.start_s), ("n_terms", sum(counts.values())),
+                         ("norm_len", len(norms[i])), ("norm", norms[i]), ("head", " ".join(head_words))):
+                passages[k].append(v)
+    with db.transaction(con), db.values_table(con, list(key_of.values())) as keys:
+        for name in t.values():  # a batch killed half-way left no docs row: its other rows go now
+            con.execute(f"DELETE FROM {name} WHERE doc_key IN (SELECT v FROM {keys})")
+        _insert(con, t["passages"], pa.table(passages, schema=_CACHE_PASSAGES))
+        _insert(con, t["postings"], pa.table(post, schema=_CACHE_POSTINGS))
+        _insert(con, t["sigs"], pa.table(sigs, schema=pa.schema([("doc_key", pa.string()), ("sig", pa.int64())])))
+        con.execute(f"INSERT INTO {t['docs']} SELECT v FROM {keys}")
+
+
+def _assemble(con: duckdb.DuckDBPyConnection, t: dict[str, str]) -> None:
+    """The index's input tables from the cache: documents numbered in doc_id order, passages in
+    document then passage order, terms in term order."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _docs_in AS "
+                "SELECT doc_id, doc_key, (row_number() OVER (ORDER BY doc_id) - 1)::INTEGER AS docidx FROM _sk")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _pass_in AS
+        SELECT (row_number() OVER (ORDER BY d.docidx, p.i) - 1)::INTEGER AS pid, d.docidx, d.doc_id, p.seq,
+               p.start_char, p.end_char, p.start_s, p.n_terms, p.norm_len, p.norm, p.head, p.doc_key, p.i
+        FROM _docs_in d JOIN {t['passages']} p USING (doc_key)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _terms_in AS
+        SELECT (row_number() OVER (ORDER BY term) - 1)::INTEGER AS termid, term
+        FROM (SELECT DISTINCT c.term FROM {t['postings']} c WHERE c.doc_key IN (SELECT doc_key FROM _sk))
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _post_in AS
+        SELECT tm.termid, p.pid, p.docidx, c.tf
+        FROM _pass_in p JOIN {t['postings']} c ON c.doc_key = p.doc_key AND c.i = p.i JOIN _terms_in tm USING (term)
+        """
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sig_in AS SELECT d.doc_id, s.sig FROM _docs_in d JOIN {t['sigs']} s USING (doc_key)")
+
+
+_CACHE_PASSAGES = pa.schema([
+    ("doc_key", pa.string()), ("i", pa.int32()), ("seq", pa.int32()), ("start_char", pa.int32()),
+    ("end_char", pa.int32()), ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()),
+    ("norm", pa.string()), ("head", pa.string()),
+])
+_CACHE_POSTINGS = pa.schema([("doc_key", pa.string()), ("i", pa.int32()), ("term", pa.string()), ("tf", pa.int16())])
+
+
+def _finish(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None) -> None:
+    """The index tables from the input tables ``_assemble`` made."""
     # the narrow passages (read for every query) and their texts (read for a few) apart, each with an
     # index on pid so that looking up the passages shown reads those rows only
-    con.execute(f"CREATE TABLE {PASSAGES} AS SELECT * EXCLUDE (norm_len, norm, head) FROM _pass_in ORDER BY pid")
+    con.execute(f"CREATE TABLE {PASSAGES} AS SELECT * EXCLUDE (norm_len, norm, head, doc_key, i) FROM _pass_in ORDER BY pid")
     con.execute(f"CREATE TABLE {PTEXT} AS SELECT pid, norm_len, norm, head FROM _pass_in ORDER BY pid")
     con.execute("DROP TABLE _pass_in")
     con.execute(f"CREATE UNIQUE INDEX {PASSAGES}_pid ON {PASSAGES} (pid)")
     con.execute(f"CREATE UNIQUE INDEX {PTEXT}_pid ON {PTEXT} (pid)")
-    terms = pa.table({"termid": list(termids.values()), "term": list(termids.keys())},
-                     schema=pa.schema([("termid", pa.int32()), ("term", pa.string())]))
-    _insert(con, "_terms_in", terms, create=True)
     con.execute(
         f"""
         CREATE TEMP TABLE _stats_in AS
@@ -277,17 +410,11 @@ def build_search_index(
     _insert(con, TITLES, table, create=True, temp=False)
     _build_copies(con)
     con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
-    for tmp in ("_post_in", "_terms_in", "_sig_in", "_stats_in"):
+    for tmp in ("_post_in", "_terms_in", "_sig_in", "_stats_in", "_docs_in", "_sk"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
-_PASSAGE_SCHEMA = pa.schema([
-    ("pid", pa.int32()), ("docidx", pa.int32()), ("doc_id", pa.string()), ("seq", pa.int32()), ("start_char", pa.int32()),
-    ("end_char", pa.int32()), ("start_s", pa.float64()), ("n_terms", pa.int32()), ("norm_len", pa.int32()),
-    ("norm", pa.string()), ("head", pa.string()),
-])
 _URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
-_POST_SCHEMA = pa.schema([("termid", pa.int32()), ("pid", pa.int32()), ("docidx", pa.int32()), ("tf", pa.int16())])
 
 
 COPY_SHINGLE = 8  # words in a shingle of the copy signature

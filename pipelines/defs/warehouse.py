@@ -168,9 +168,10 @@ def published_warehouse(context: AssetExecutionContext, corpus: CorpusProject) -
     """warehouse/corpus.duckdb: the consistent file SQL users read, swapped in atomically."""
     p = corpus.project
     with corpus.work_db() as con:
-        # the search indexes are rebuilt only when what they are built from changed (minutes at 100x)
+        # the search indexes are rebuilt only when what they are built from changed; the passage
+        # index then splits and counts only new or changed documents (warehouse/cache/search.duckdb)
         aliases = {s.id: list(s.aliases) for s in corpus.catalog().sources if s.aliases}
-        rebuilt = refresh_search_index(con, aliases)
+        rebuilt = refresh_search_index(con, aliases, cache=p.cache_dir / "search.duckdb")
         if not rebuilt:
             context.log.info("search index: documents unchanged, index kept")
         state = fp.state(con)
