@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipelines.core import charts, db
+from pipelines.core import db
 from pipelines.core.claims.spec import VERDICT_SEVERITY
 from pipelines.core.tweetpage import write_tweet_page
 
@@ -209,6 +209,8 @@ def chart_start(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def _charts(con: duckdb.DuckDBPyConnection, data: ReportData) -> dict[str, str]:
+    from pipelines.core import charts  # matplotlib: imported only when pages are written
+
     out: dict[str, str] = {}
     start = chart_start(con) or date(1970, 1, 1)
     data.chart_start = start
