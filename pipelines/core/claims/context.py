@@ -3,6 +3,7 @@ normalisations, document metadata, and the profile's frame (the date it speaks a
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from pipelines.core.claims.quotecache import QuoteCache
     from pipelines.core.claims.quotes import DocWords, Match, QuoteMatcher
     from pipelines.core.claims.scope import ScopeStats
+
+
+KEPT_DOCS = 64  # documents whose words are kept at once
 
 
 def utc(d: date) -> datetime:
@@ -52,9 +56,14 @@ class Context:
         self._meta: dict[str, dict[str, Any]] = {}
         self._columns: dict[str, set[str]] = {}
         self._turns: dict[str, list[tuple[int, int, bool]]] | None = None
-        self._words: dict[str, tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]] = {}
-        self._prepared: dict[str, DocWords] = {}
-        self._idf: dict[str, float] | None = None
+        # the words of a few documents at a time (an LRU): a corpus's words do not fit in memory at scale
+        self._words: OrderedDict[str, tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]] = OrderedDict()
+        self._prepared: OrderedDict[str, DocWords] = OrderedDict()
+        self._idf: dict[str, float] = {}  # of the stems asked for so far (stem_weights)
+        self._df_n: int | None = None
+        self._matchers: dict[tuple[str, ...], QuoteMatcher] = {}
+        self._quotes: str | None = None  # digest of the quotes prepare_quotes matched
+        self._asked: set[str] = set()  # stems whose document frequency is counted
         self.source_ids: set[str] = (
             {r[0] for r in con.execute("SELECT source_id FROM sources").fetchall()}
             if "sources" in self.tables
@@ -94,23 +103,36 @@ class Context:
         return self._maps[doc_id]
 
     def doc_words(self, doc_id: str) -> tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]:
-        """The document's normalised words, their offsets in its text, their stems and the stem set."""
-        if doc_id not in self._words:
+        """The document's normalised words, their offsets in its text, their stems and the stem set
+        (the last ``KEPT_DOCS`` documents asked for are kept)."""
+        got = self._words.get(doc_id)
+        if got is None:
             from pipelines.core.claims.quotes import aligned_stems
 
             words, spans = norm_words(self.text(doc_id))
             stems = aligned_stems(words)
-            self._words[doc_id] = (words, spans, stems, set(stems))
-        return self._words[doc_id]
+            got = (words, spans, stems, set(stems))
+            self._words[doc_id] = got
+            if len(self._words) > KEPT_DOCS:
+                self._words.popitem(last=False)
+        else:
+            self._words.move_to_end(doc_id)
+        return got
 
     def doc_prepared(self, doc_id: str) -> DocWords:
-        """The document's words prepared for quote matching (``quotes.DocWords``), once per run."""
-        if doc_id not in self._prepared:
+        """The document's words prepared for quote matching (``quotes.DocWords``; an LRU like doc_words)."""
+        got = self._prepared.get(doc_id)
+        if got is None:
             from pipelines.core.claims.quotes import DocWords
 
             words, _, stems, _ = self.doc_words(doc_id)
-            self._prepared[doc_id] = DocWords(words, stems, self.abbreviations)
-        return self._prepared[doc_id]
+            got = DocWords(words, stems, self.abbreviations)
+            self._prepared[doc_id] = got
+            if len(self._prepared) > KEPT_DOCS:
+                self._prepared.popitem(last=False)
+        else:
+            self._prepared.move_to_end(doc_id)
+        return got
 
     def doc_key(self, doc_id: str) -> str:
         """The document's content hash (``content_sha256``): what cached quote answers are kept under."""
@@ -122,13 +144,87 @@ class Context:
                 self._doc_keys[d] = sha or hashlib.sha256(self.text(d).encode()).hexdigest()
         return self._doc_keys.get(doc_id) or doc_id
 
+    # ------------------------------------------------------------------ quotes
+
+    def quote_matcher(self, words: list[str]) -> QuoteMatcher:
+        """The matcher of a quote (its normalised words) with the corpus weights of its words."""
+        from pipelines.core.claims.quotes import QuoteMatcher
+
+        key = tuple(words)
+        m = self._matchers.get(key)
+        if m is None:
+            m = QuoteMatcher(words, None, self.abbreviations)
+            m.weight = self.stem_weights(m.q_stems)
+            self._matchers[key] = m
+        return m
+
+    def prepare_quotes(self, quotes: Sequence[list[str]]) -> None:
+        """Match every quote against every document, a document at a time (its words are read once
+        and dropped), keeping the answers in the quote cache for ``quote_match``. Answers that read
+        the weights wait until every document's stems are counted."""
+        import hashlib
+
+        from pipelines.core.claims.quotes import DocWords, QuoteMatcher
+
+        fresh = [QuoteMatcher(list(w), None, self.abbreviations) for w in dict.fromkeys(tuple(q) for q in quotes if q)]
+        fresh = [m for m in fresh if tuple(m.q) not in self._matchers]
+        if not fresh:
+            return
+        vocab = sorted({st for m in fresh for st in m.q_stems})
+        vocab_key = hashlib.sha256(" ".join(vocab).encode()).hexdigest()[:32]
+        self._quotes = hashlib.sha256(" ".join(sorted(m.key for m in fresh)).encode()).hexdigest()[:32]
+        cache, ids = self.quote_cache, list(self.texts())
+        df: dict[str, int] = dict.fromkeys(vocab, 0)
+        redo: dict[str, set[int]] = {}
+        for d in ids:
+            dk = self.doc_key(d)
+            held = cache.present_stems(dk, vocab_key, vocab)
+            kept = cache.answers.get(dk, {})
+            todo = [i for i, m in enumerate(fresh)  # (an answer kept under weights is checked below)
+                    if not (m.key in kept and kept[m.key][5] is not None) and cache.match(m.key, dk, None, self._quotes) is None]
+            if held is None or todo:
+                words, _, stems, stem_set = self.doc_words(d)
+                if held is None:
+                    held = [st for st in vocab if st in stem_set]
+                    cache.put_present(dk, vocab_key, vocab, held)
+                if todo:
+                    doc = DocWords(words, stems, self.abbreviations)
+                    for i in todo:
+                        m = fresh[i]
+                        answer = m.classify(doc)
+                        if m.weighed:  # its answer needs the weights: once every document is counted
+                            redo.setdefault(d, set()).add(i)
+                        else:
+                            cache.put_match(m.key, dk, None, answer)
+                cache.cover(dk, self._quotes)
+            elif cache.covered.get(dk) != self._quotes:
+                cache.cover(dk, self._quotes)
+            for st in held:
+                df[st] += 1
+        self._set_idf(df, len(ids))
+        for m in fresh:
+            m.weight = {st: self._idf[st] for st in m.q_stems if st in self._idf}
+            self._matchers[tuple(m.q)] = m
+        by_key = {m.key: i for i, m in enumerate(fresh)}
+        for d in ids:  # answers kept under other weights
+            for mk, entry in cache.answers.get(self.doc_key(d), {}).items():
+                if mk in by_key and entry[5] is not None and entry[5] != fresh[by_key[mk]].weight_key:
+                    redo.setdefault(d, set()).add(by_key[mk])
+        for d, todo_i in redo.items():
+            words, _, stems, _ = self.doc_words(d)
+            doc = DocWords(words, stems, self.abbreviations)
+            for i in sorted(todo_i):
+                m = fresh[i]
+                answer = m.classify(doc)
+                cache.put_match(m.key, self.doc_key(d), m.weight_key if m.weighed else None, answer)
+
     def quote_match(self, matcher: QuoteMatcher, doc_id: str) -> Match:
         """``matcher.classify`` on the document, from the quote cache when it holds the answer."""
         dk = self.doc_key(doc_id)
-        m = self.quote_cache.match(matcher.key, dk, matcher.weight_key)
+        m = self.quote_cache.match(matcher.key, dk, matcher.weight_key, self._quotes)
         if m is None:
             m = matcher.classify(self.doc_prepared(doc_id))
-            self.quote_cache.put_match(matcher.key, dk, matcher.weight_key if matcher.weighed else None, m)
+            self.quote_cache.put_match(matcher.key, dk, matcher.weight_key if matcher.weighed else None, m, explicit=True)
         return m
 
     def quote_closest(self, matcher: QuoteMatcher, doc_id: str) -> tuple[float, int, int]:
@@ -139,27 +235,32 @@ class Context:
             self.quote_cache.put_closest(matcher.key, dk, got)
         return got
 
-    def _content_stems(self, doc_id: str) -> frozenset[str]:
-        dk = self.doc_key(doc_id)
-        got = self.quote_cache.stems(dk)
-        if got is None:
-            got = frozenset(s for s in self.doc_words(doc_id)[3] if s)
-            self.quote_cache.put_stems(dk, got)
-        return got
+    def _set_idf(self, df: dict[str, int], n_docs: int) -> None:
+        import math
 
-    def stem_weights(self) -> dict[str, float]:
-        """IDF of every content stem over all documents: log(N / df), rarer words weigh more."""
-        if self._idf is None:
-            import math
-            from collections import Counter
+        n = max(1, n_docs)
+        self._df_n = n_docs
+        for st, c in df.items():
+            if c:
+                self._idf[st] = math.log((n + 1) / (c + 0.5))
+            else:
+                self._idf.pop(st, None)
+            self._asked.add(st)
 
-            df: Counter[str] = Counter()
+    def stem_weights(self, stems: Sequence[str]) -> dict[str, float]:
+        """IDF of these content stems over all documents, log((N + 1) / (df + 0.5)): rarer words
+        weigh more; a stem no document holds has no weight."""
+        missing = [st for st in dict.fromkeys(stems) if st not in self._asked]
+        if missing:
+            df = dict.fromkeys(missing, 0)
             ids = list(self.texts())
             for d in ids:
-                df.update(self._content_stems(d))
-            n = max(1, len(ids))
-            self._idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
-        return self._idf
+                stem_set = self.doc_words(d)[3]
+                for st in missing:
+                    if st in stem_set:
+                        df[st] += 1
+            self._set_idf(df, len(ids))
+        return {st: self._idf[st] for st in stems if st in self._idf}
 
     def meta(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         need = [d for d in dict.fromkeys(doc_ids) if d not in self._meta]

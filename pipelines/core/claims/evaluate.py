@@ -42,6 +42,10 @@ def evaluate_claims(
     ctx = (Context(con, max_evidence, as_of=claims_cfg.as_of_day, abbreviations=claims_cfg.abbreviations,
                    quote_cache=cache)
            if con is not None else None)
+    if ctx is not None:  # every quote against every document, a document at a time
+        from pipelines.core.claims.metrics.quote import quote_words
+
+        ctx.prepare_quotes([quote_words(c) for c in claims_cfg.claims if c.metric == "quote_match"])
     entries = audit.by_id() if audit is not None else {}
     rows: list[dict[str, Any]] = []
     evidence: list[dict[str, Any]] = []
@@ -63,7 +67,7 @@ def evaluate_claims(
         if progress:
             progress(len(rows), len(claims_cfg.claims), f"{claim.id}: {row['verdict']}")
     if ctx is not None:
-        cache.save()
+        cache.save(ctx.doc_key(d) for d in ctx.texts())
     return rows, evidence
 
 

@@ -2,37 +2,45 @@
 
 Matching a quote against a document (``quotes.QuoteMatcher.classify``) depends on the quote, the
 abbreviations, the matching code and the document's text, and, only when a paraphrase window holds
-enough of the quote's words, on their weights (IDF over the whole corpus). So an answer is kept
-under (matcher key, the document's ``content_sha256``) when it read no weight, and under the
-weights' key too when it did: a new document changes every weight, and then only those answers
-are recomputed. The per-document sets of content stems (what the weights are counted from) are
-kept too. ``closest`` (the passage shown for an absent quote) reads no weight.
+enough of the quote's words, on their weights (IDF over the whole corpus). Per document (by its
+``content_sha256``) the cache keeps:
 
-The file (``warehouse/cache/quotes.json``) is JSON: nothing in it is executed. It is rewritten
-after each evaluation with only the entries that run used, so it never grows past the corpus. A
-missing, unreadable or older-version file is an empty cache; results are the same either way
-(``tests/test_verdict_rules.py`` compares a warm cache with none).
+* ``covered``: the digest of the set of quotes every answer was computed for. A quote of that set
+  with no entry below is absent from the document (most are: nothing is stored for them);
+* ``answers``: the other answers, per quote (matcher key): the match, and the weights' key when
+  the answer read the weights (a new document changes every weight, and then only those answers
+  are computed again);
+* ``present``: which of the quotes' content stems the document holds (what the weights are counted
+  from), as positions in the sorted stem list whose digest is ``vocab``;
+* ``closest``: the passage shown for an absent quote, per (quote, document).
+
+The file (``warehouse/cache/quotes.json``) is JSON: nothing in it is executed. It is rewritten after
+each evaluation with the entries of the current documents only, so it never grows past the corpus.
+A missing, unreadable or older-version file is an empty cache; results are the same either way
+(``tests/test_verdict_rules.py`` compares a warm cache with none, after the corpus changed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.claims.quotes import Match
+from pipelines.core.claims.quotes import ABSENT, Match
 
-VERSION = 1
+VERSION = 2
 
 
 class QuoteCache:
     def __init__(self, path: Path | None = None):
         self.path = path
-        self._stems: dict[str, list[str]] = {}
-        self._matches: dict[str, list[Any]] = {}
+        self.covered: dict[str, str] = {}
+        self.answers: dict[str, dict[str, list[Any]]] = {}
+        self.vocab = ""
+        self.present: dict[str, list[int]] = {}
         self._closest: dict[str, list[float]] = {}
-        self._used: dict[str, set[str]] = {"stems": set(), "matches": set(), "closest": set()}
         self.hits = self.misses = 0
         if path is not None and path.is_file():
             try:
@@ -40,67 +48,82 @@ class QuoteCache:
             except (OSError, ValueError):
                 data = None
             if isinstance(data, dict) and data.get("version") == VERSION:
-                self._stems = data.get("stems") or {}
-                self._matches = data.get("matches") or {}
+                self.covered = data.get("covered") or {}
+                self.answers = data.get("answers") or {}
+                self.vocab = data.get("vocab") or ""
+                self.present = data.get("present") or {}
                 self._closest = data.get("closest") or {}
 
-    # ---------------------------------------------------------------- content stems of a document
+    # ---------------------------------------------------------------- stems a document holds
 
-    def stems(self, doc_key: str) -> frozenset[str] | None:
-        got = self._stems.get(doc_key)
-        if got is None:
+    def present_stems(self, doc_key: str, vocab: str, stems: Sequence[str]) -> list[str] | None:
+        """The stems of ``stems`` (the sorted vocabulary whose digest is ``vocab``) the document holds."""
+        if vocab != self.vocab:
+            self.vocab, self.present = vocab, {}
             return None
-        self._used["stems"].add(doc_key)
-        return frozenset(got)
+        got = self.present.get(doc_key)
+        return None if got is None else [stems[i] for i in got]
 
-    def put_stems(self, doc_key: str, stems: frozenset[str]) -> None:
-        self._stems[doc_key] = sorted(stems)
-        self._used["stems"].add(doc_key)
+    def put_present(self, doc_key: str, vocab: str, stems: Sequence[str], held: Iterable[str]) -> None:
+        if vocab != self.vocab:
+            self.vocab, self.present = vocab, {}
+        at = {s: i for i, s in enumerate(stems)}
+        self.present[doc_key] = sorted(at[s] for s in held)
 
     # ---------------------------------------------------------------- classify answers
 
-    def match(self, matcher_key: str, doc_key: str, weight_key: str) -> Match | None:
-        for key in (f"{matcher_key}|{doc_key}|", f"{matcher_key}|{doc_key}|{weight_key}"):
-            got = self._matches.get(key)
-            if got is not None:
-                self._used["matches"].add(key)
+    def match(self, matcher_key: str, doc_key: str, weight_key: str | None, quotes: str | None = None) -> Match | None:
+        """The kept answer, or None. ``weight_key`` None: the weights are not known yet, so an answer
+        that read them is not returned. ``quotes``: the digest of the quote set in use: a document
+        covered for it, without an entry for this quote, does not hold it."""
+        got = self.answers.get(doc_key, {}).get(matcher_key)
+        if got is not None:
+            cls, score, start, end, diff, wk = got
+            if wk is None or (weight_key is not None and wk == weight_key):
                 self.hits += 1
-                cls, score, start, end, diff = got
                 return Match(cls, score, start, end, diff)
+            self.misses += 1
+            return None
+        if quotes is not None and self.covered.get(doc_key) == quotes:
+            self.hits += 1
+            return ABSENT
         self.misses += 1
         return None
 
-    def put_match(self, matcher_key: str, doc_key: str, weight_key: str | None, m: Match) -> None:
-        key = f"{matcher_key}|{doc_key}|{weight_key or ''}"
-        self._matches[key] = [m.cls, m.score, m.start, m.end, m.difference]
-        self._used["matches"].add(key)
+    def put_match(self, matcher_key: str, doc_key: str, weight_key: str | None, m: Match, *, explicit: bool = False) -> None:
+        """Keep an answer. An absent one that read no weight is kept only when ``explicit`` (else the
+        document's ``covered`` digest says it)."""
+        if m.cls == "absent" and weight_key is None and not explicit:
+            self.answers.get(doc_key, {}).pop(matcher_key, None)
+            return
+        self.answers.setdefault(doc_key, {})[matcher_key] = [m.cls, m.score, m.start, m.end, m.difference, weight_key]
+
+    def cover(self, doc_key: str, quotes: str) -> None:
+        self.covered[doc_key] = quotes
 
     # ---------------------------------------------------------------- closest passages
 
     def closest(self, matcher_key: str, doc_key: str) -> tuple[float, int, int] | None:
-        key = f"{matcher_key}|{doc_key}"
-        got = self._closest.get(key)
-        if got is None:
-            return None
-        self._used["closest"].add(key)
-        return float(got[0]), int(got[1]), int(got[2])
+        got = self._closest.get(f"{matcher_key}|{doc_key}")
+        return None if got is None else (float(got[0]), int(got[1]), int(got[2]))
 
     def put_closest(self, matcher_key: str, doc_key: str, value: tuple[float, int, int]) -> None:
-        key = f"{matcher_key}|{doc_key}"
-        self._closest[key] = list(value)
-        self._used["closest"].add(key)
+        self._closest[f"{matcher_key}|{doc_key}"] = list(value)
 
     # ---------------------------------------------------------------- persistence
 
-    def save(self) -> None:
-        """Write the entries this run used (atomically); nothing without a path."""
+    def save(self, doc_keys: Iterable[str]) -> None:
+        """Write the entries of these documents (atomically); nothing without a path."""
         if self.path is None:
             return
+        keep = set(doc_keys)
         data = {
             "version": VERSION,
-            "stems": {k: self._stems[k] for k in sorted(self._used["stems"])},
-            "matches": {k: self._matches[k] for k in sorted(self._used["matches"])},
-            "closest": {k: self._closest[k] for k in sorted(self._used["closest"])},
+            "covered": {k: v for k, v in sorted(self.covered.items()) if k in keep},
+            "answers": {k: v for k, v in sorted(self.answers.items()) if k in keep and v},
+            "vocab": self.vocab,
+            "present": {k: v for k, v in sorted(self.present.items()) if k in keep},
+            "closest": {k: v for k, v in sorted(self._closest.items()) if k.rsplit("|", 1)[-1] in keep},
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")

@@ -66,6 +66,11 @@ def _where(ctx: Context, m: Match, doc_id: str) -> str:
     return f"{m.cls.replace('_', '-')} in {doc_ref(meta, doc_id, with_date=True)}{later}{diff}"
 
 
+def quote_words(claim: Claim) -> list[str]:
+    """The quote's normalised words, as the documents' words are made."""
+    return norm_words(claim.params.get("text") or claim.quote)[0]
+
+
 @metric(MetricSpec(
     "quote_match",
     "how the quoted text stands in scope: verbatim, near_verbatim, paraphrase or absent (pipelines/core/claims/quotes.py); "
@@ -74,8 +79,7 @@ def _where(ctx: Context, m: Match, doc_id: str) -> str:
     params={"text": Param("str", required=False, doc="the text to find (default: the claim's quote)")},
 ))
 def quote_match(ctx: Context, claim: Claim, st: ScopeStats) -> Measure:
-    words = norm_words(claim.params.get("text") or claim.quote)[0]  # as the documents' words are made
-    matcher = QuoteMatcher(words, ctx.stem_weights(), ctx.abbreviations)
+    matcher = ctx.quote_matcher(quote_words(claim))
     need = QUOTE_RANK[str(claim.expected)] if isinstance(claim.expected, str) and claim.expected in QUOTE_RANK else 1
     scope = claim.scope.model_copy(update={"frame": "none"})  # later documents may show he said it
     cte, params = scope_cte(ctx, scope)
