@@ -283,20 +283,22 @@ class Abbreviations:
     def __bool__(self) -> bool:
         return bool(self.long)
 
-    def provided(self, d_stems: Sequence[str | None]) -> list[set[str]]:
-        """Per document word, the stems it stands for: its own, an abbreviation's expansion, and the
-        abbreviation at the first word of an expansion written out."""
-        out = [set() if s is None else {s} for s in d_stems]
+    def extras(self, d_stems: Sequence[str | None]) -> dict[int, set[str]]:
+        """Per document word that stands for more than its own stem, those stems: an abbreviation's
+        expansion, and the abbreviation at the first word of an expansion written out."""
+        out: dict[int, set[str]] = {}
         if not self.long:
             return out
+        firsts = {exp[0] for exp in self.long.values()}
         content = [i for i, s in enumerate(d_stems) if s is not None]
         for k, i in enumerate(content):
             s = d_stems[i]
             if s in self.long:
-                out[i].update(self.long[s])
-            for short, exp in self.long.items():
-                if s == exp[0] and tuple(d_stems[j] for j in content[k : k + len(exp)]) == exp:
-                    out[i].add(short)
+                out.setdefault(i, set()).update(self.long[s])
+            if s in firsts:
+                for short, exp in self.long.items():
+                    if s == exp[0] and tuple(d_stems[j] for j in content[k : k + len(exp)]) == exp:
+                        out.setdefault(i, set()).add(short)
         return out
 
 
@@ -313,7 +315,7 @@ class DocWords:
         self.stems = stems
         self.abbreviations = abbreviations
         self.hay = " " + " ".join(words) + " "
-        self.provided = abbreviations.provided(stems)
+        self.extra = abbreviations.extras(stems)  # positions whose word stands for more than its stem
         have = {s for s in stems if s is not None}
         for short, exp in abbreviations.long.items():
             if short in have:
@@ -321,44 +323,42 @@ class DocWords:
             if set(exp) <= have:
                 have.add(short)
         self.have = have  # every stem some word provides
-        self._word_at: dict[str, list[int]] | None = None
-        self._stem_at: dict[str, list[int]] | None = None
-        self._provided_at: dict[str, list[int]] | None = None
+
+    def provides(self, i: int, stem: str) -> bool:
+        """Whether the word at ``i`` stands for ``stem`` (its own stem, or through an abbreviation)."""
+        return self.stems[i] == stem or stem in self.extra.get(i, ())
 
     def word_positions(self, wanted: set[str]) -> list[int]:
-        if self._word_at is None:
-            self._word_at = {}
-            for i, w in enumerate(self.words):
-                self._word_at.setdefault(w, []).append(i)
-        return sorted(i for w in wanted for i in self._word_at.get(w, ()))
+        return [i for i, w in enumerate(self.words) if w in wanted]
 
     def stem_positions(self, need: set[str]) -> list[tuple[int, str]]:
         """(position, stem) of the words whose own stem is wanted, in text order."""
-        if self._stem_at is None:
-            self._stem_at = {}
-            for i, st in enumerate(self.stems):
-                if st is not None:
-                    self._stem_at.setdefault(st, []).append(i)
-        return sorted((i, st) for st in need for i in self._stem_at.get(st, ()))
+        return [(i, st) for i, st in enumerate(self.stems) if st in need]  # type: ignore[misc]
 
     def provided_positions(self, need: set[str]) -> list[tuple[int, str]]:
-        """(position, stem) of every wanted stem some word provides, in text order."""
-        if self._provided_at is None:
-            self._provided_at = {}
-            for i, got in enumerate(self.provided):
-                for st in got:
-                    self._provided_at.setdefault(st, []).append(i)
-        return sorted((i, st) for st in need for i in self._provided_at.get(st, ()))
+        """(position, stem) of every wanted stem some word provides, in text order (stems of one
+        position in order)."""
+        if not self.extra:
+            return self.stem_positions(need)
+        out: list[tuple[int, str]] = []
+        for i, st in enumerate(self.stems):
+            more = self.extra.get(i)
+            if more is not None:
+                got = ({st} if st is not None else set()) | more
+                out += [(i, x) for x in sorted(got & need)]
+            elif st in need:
+                out.append((i, st))  # type: ignore[arg-type]
+        return out
 
 
 def _set_phrase(q_stems: Sequence[str], q_gap: int, doc: DocWords, negated: bool) -> Match:
     """A two-content-word quote: both words in the quote's order, with at most one word more between
     them than the quote has ("skill issue" meets "skill issue" and "skill-related issue")."""
     a, b = q_stems[0], q_stems[1]
-    provided, words = doc.provided, doc.words
+    words = doc.words
     for i, _ in doc.provided_positions({a}):
-        for j in range(i + 1, min(len(provided), i + q_gap + 3)):
-            if b in provided[j]:
+        for j in range(i + 1, min(len(doc.stems), i + q_gap + 3)):
+            if doc.provides(j, b):
                 if not negated or _negates(words, i, j + 1):
                     return Match("paraphrase", 100.0 - (j - i - 1 - q_gap), i, j + 1,
                                  "its two content words, together, in other words")
