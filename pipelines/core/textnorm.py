@@ -109,17 +109,18 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
 def norm_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The words of ``normalize_quote_text(text)`` and, for each, its (start, end) in ``text``."""
     out, idx = norm_map(text)
-    words: list[str] = []
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for w in out.split(" "):
-        if w:
-            a = int(idx[pos])
-            b = int(idx[pos + len(w) - 1]) + 1
-            words.append(w)
-            spans.append((a, b))
-        pos += len(w) + 1
-    return words, spans
+    if not out:
+        return [], []
+    words = out.split(" ")
+    codes = np.frombuffer(out.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    gaps = np.flatnonzero(codes == 32)
+    starts = np.concatenate(([0], gaps + 1))
+    ends = np.concatenate((gaps, [len(codes)]))  # exclusive, in the normalised text
+    keep = ends > starts
+    if not keep.all():  # (norm_map leaves no empty word; kept for safety)
+        words = [w for w in words if w]
+        starts, ends = starts[keep], ends[keep]
+    return words, list(zip(idx[starts].tolist(), (idx[ends - 1] + 1).tolist(), strict=True))
 
 
 def find_words(
