@@ -60,7 +60,6 @@ class Context:
         self._words: OrderedDict[str, tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]] = OrderedDict()
         self._prepared: OrderedDict[str, DocWords] = OrderedDict()
         self._idf: dict[str, float] = {}  # of the stems asked for so far (stem_weights)
-        self._df_n: int | None = None
         self._matchers: dict[tuple[str, ...], QuoteMatcher] = {}
         self._quotes: str | None = None  # digest of the quotes prepare_quotes matched
         self._asked: set[str] = set()  # stems whose document frequency is counted
@@ -239,7 +238,6 @@ class Context:
         import math
 
         n = max(1, n_docs)
-        self._df_n = n_docs
         for st, c in df.items():
             if c:
                 self._idf[st] = math.log((n + 1) / (c + 0.5))
