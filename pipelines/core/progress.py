@@ -69,7 +69,7 @@ class Task:
             return
         now = time.monotonic()
         last = bool(self.total) and self.done >= self.total
-        if self.done == n or last or now - self._last_plain >= PLAIN_EVERY_S:
+        if (self.done == n and n) or last or now - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = now
             print(self._line(detail), file=self.stream, flush=True)
 

@@ -4,7 +4,7 @@ normalisations, document metadata, and the profile's frame (the date it speaks a
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -157,10 +157,11 @@ class Context:
             self._matchers[key] = m
         return m
 
-    def prepare_quotes(self, quotes: Sequence[list[str]]) -> None:
+    def prepare_quotes(self, quotes: Sequence[list[str]], progress: Callable[[int, int], None] | None = None) -> None:
         """Match every quote against every document, a document at a time (its words are read once
         and dropped), keeping the answers in the quote cache for ``quote_match``. Answers that read
-        the weights wait until every document's stems are counted."""
+        the weights wait until every document's stems are counted. ``progress(documents done,
+        documents)`` now and then."""
         import hashlib
 
         from pipelines.core.claims.quotes import DocWords, QuoteMatcher
@@ -175,7 +176,10 @@ class Context:
         cache, ids = self.quote_cache, list(self.texts())
         df: dict[str, int] = dict.fromkeys(vocab, 0)
         redo: dict[str, set[int]] = {}
-        for d in ids:
+        step = max(1, len(ids) // 50)
+        for n_done, d in enumerate(ids):
+            if progress is not None and n_done % step == 0:
+                progress(n_done, len(ids))
             dk = self.doc_key(d)
             held = cache.present_stems(dk, vocab_key, vocab)
             kept = cache.answers.get(dk, {})

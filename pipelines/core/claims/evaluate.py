@@ -45,7 +45,11 @@ def evaluate_claims(
     if ctx is not None:  # every quote against every document, a document at a time
         from pipelines.core.claims.metrics.quote import quote_words
 
-        ctx.prepare_quotes([quote_words(c) for c in claims_cfg.claims if c.metric == "quote_match"])
+        total = len(claims_cfg.claims)
+        ctx.prepare_quotes(
+            [quote_words(c) for c in claims_cfg.claims if c.metric == "quote_match"],
+            progress=(lambda i, n: progress(0, total, f"matching the quotes: {i:,}/{n:,} documents")) if progress else None,
+        )
     entries = audit.by_id() if audit is not None else {}
     rows: list[dict[str, Any]] = []
     evidence: list[dict[str, Any]] = []
