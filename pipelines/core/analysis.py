@@ -401,19 +401,24 @@ def build_ngrams(
                 con.unregister("_ngram_batch")
         if keep is not None:
             _record_ngram_digests(con, keep, todo or [], bucket)
-        # one n at a time, its top ones by ORDER BY .. LIMIT (a heap), not a window over every
-        # n-gram of every n: at 100x the corpus that window did not fit in DuckDB's memory limit
+        # one n per statement, its top ones by ORDER BY .. LIMIT (a heap), not a window over every
+        # n-gram of every n in one query: at 100x the corpus (120M partial rows) that did not fit in
+        # DuckDB's memory limit
         limit = f" LIMIT {int(top_n)}" if top_n is not None else ""
-        per_n = [
-            f"""(SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
-                        min(first_seen) AS first_seen, max(last_seen) AS last_seen
-                 FROM {table} WHERE n = {int(n)}
-                 GROUP BY n, ngram
-                 HAVING sum(frequency) >= {int(min_frequency)}
-                 ORDER BY frequency DESC, ngram{limit})"""
-            for n in ns
-        ]
-        con.execute(f"CREATE OR REPLACE TABLE ngrams AS SELECT * FROM ({' UNION ALL '.join(per_n)}) ORDER BY n, frequency DESC, ngram")
+        con.execute("CREATE OR REPLACE TEMP TABLE _ngrams_new (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
+                    "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
+        for n in ns:
+            con.execute(
+                f"""INSERT INTO _ngrams_new
+                    SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
+                           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+                    FROM {table} WHERE n = {int(n)}
+                    GROUP BY n, ngram
+                    HAVING sum(frequency) >= {int(min_frequency)}
+                    ORDER BY frequency DESC, ngram{limit}"""
+            )
+        con.execute("CREATE OR REPLACE TABLE ngrams AS SELECT * FROM _ngrams_new ORDER BY n, frequency DESC, ngram")
+        con.execute("DROP TABLE _ngrams_new")
     finally:
         con.unregister("_ngram_stop")
         if keep is None:
