@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -21,6 +21,19 @@ if TYPE_CHECKING:
 
 
 KEPT_DOCS = 64  # documents whose words are kept at once
+T = TypeVar("T")
+
+
+def _lru(kept: OrderedDict[str, T], key: str, make: Callable[[], T]) -> T:
+    """``kept[key]``, made when missing; the least recently used entry goes past ``KEPT_DOCS``."""
+    got = kept.get(key)
+    if got is None:
+        got = kept[key] = make()
+        if len(kept) > KEPT_DOCS:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return got
 
 
 def utc(d: date) -> datetime:
@@ -104,34 +117,26 @@ class Context:
     def doc_words(self, doc_id: str) -> tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]:
         """The document's normalised words, their offsets in its text, their stems and the stem set
         (the last ``KEPT_DOCS`` documents asked for are kept)."""
-        got = self._words.get(doc_id)
-        if got is None:
+
+        def make() -> tuple[list[str], list[tuple[int, int]], list[str | None], set[str | None]]:
             from pipelines.core.claims.quotes import aligned_stems
 
             words, spans = norm_words(self.text(doc_id))
             stems = aligned_stems(words)
-            got = (words, spans, stems, set(stems))
-            self._words[doc_id] = got
-            if len(self._words) > KEPT_DOCS:
-                self._words.popitem(last=False)
-        else:
-            self._words.move_to_end(doc_id)
-        return got
+            return words, spans, stems, set(stems)
+
+        return _lru(self._words, doc_id, make)
 
     def doc_prepared(self, doc_id: str) -> DocWords:
         """The document's words prepared for quote matching (``quotes.DocWords``; an LRU like doc_words)."""
-        got = self._prepared.get(doc_id)
-        if got is None:
+
+        def make() -> DocWords:
             from pipelines.core.claims.quotes import DocWords
 
             words, _, stems, _ = self.doc_words(doc_id)
-            got = DocWords(words, stems, self.abbreviations)
-            self._prepared[doc_id] = got
-            if len(self._prepared) > KEPT_DOCS:
-                self._prepared.popitem(last=False)
-        else:
-            self._prepared.move_to_end(doc_id)
-        return got
+            return DocWords(words, stems, self.abbreviations)
+
+        return _lru(self._prepared, doc_id, make)
 
     def doc_key(self, doc_id: str) -> str:
         """The document's content hash (``content_sha256``): what cached quote answers are kept under."""

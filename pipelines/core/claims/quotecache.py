@@ -41,7 +41,6 @@ class QuoteCache:
         self.vocab = ""
         self.present: dict[str, list[int]] = {}
         self._closest: dict[str, list[float]] = {}
-        self.hits = self.misses = 0
         if path is not None and path.is_file():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -80,14 +79,10 @@ class QuoteCache:
         if got is not None:
             cls, score, start, end, diff, wk = got
             if wk is None or (weight_key is not None and wk == weight_key):
-                self.hits += 1
                 return Match(cls, score, start, end, diff)
-            self.misses += 1
             return None
         if quotes is not None and self.covered.get(doc_key) == quotes:
-            self.hits += 1
             return ABSENT
-        self.misses += 1
         return None
 
     def put_match(self, matcher_key: str, doc_key: str, weight_key: str | None, m: Match, *, explicit: bool = False) -> None:
