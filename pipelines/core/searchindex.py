@@ -28,7 +28,6 @@ SQL over the postings; DuckDB's FTS index cannot be updated and is rebuilt.
 from __future__ import annotations
 
 import re
-import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -109,6 +108,10 @@ def drop_search_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+# the code the indexes are built by: this module, the passage splitter, the one normalisation
+_INDEX_CODE = [__name__, split_passages.__module__, normalize_quote_text.__module__]
+
+
 def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> str:
     """A fingerprint of what the indexes are built from: the documents' and segments' columns they
     read, the catalog's aliases, and the code that builds them (this module, passages, textnorm)."""
@@ -116,7 +119,7 @@ def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | 
 
     return fp.fingerprint(
         con,
-        modules=[sys.modules[__name__], sys.modules[split_passages.__module__], sys.modules[normalize_quote_text.__module__]],
+        modules=_INDEX_CODE,
         tables=[
             ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
             ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
@@ -219,12 +222,10 @@ def _sql_path(path: Path) -> str:
 
 
 def _code_key() -> str:
-    import hashlib
+    """What a cached document entry depends on besides the document: the code that splits and counts."""
+    from pipelines.core import fingerprint as fp
 
-    h = hashlib.sha256(f"v{INDEX_VERSION}".encode())
-    for mod in (sys.modules[__name__], sys.modules[split_passages.__module__], sys.modules[normalize_quote_text.__module__]):
-        h.update(Path(str(mod.__file__)).read_bytes())
-    return h.hexdigest()[:16]
+    return fp.fingerprint(None, modules=_INDEX_CODE, extra=[f"v{INDEX_VERSION}"])[:16]
 
 
 def _cache_tables(con: duckdb.DuckDBPyConnection, attached: bool) -> dict[str, str]:

@@ -71,16 +71,11 @@ def _code_version() -> str:
     """A digest of the code and word lists quote matching depends on (this module, textnorm, the stop
     words and the stemmer's version)."""
     from importlib.metadata import version
-    from pathlib import Path
 
-    from pipelines.core import textnorm
+    from pipelines.core import fingerprint as fp
 
-    h = hashlib.sha256()
-    for path in (Path(__file__), Path(textnorm.__file__)):
-        h.update(path.read_bytes())
-    h.update(" ".join(sorted(_stop_words())).encode())
-    h.update(version("pystemmer").encode())
-    return h.hexdigest()
+    return fp.fingerprint(None, modules=[__name__, "pipelines.core.textnorm"],
+                          extra=[" ".join(sorted(_stop_words())), version("pystemmer")])
 
 
 @cache
