@@ -370,6 +370,8 @@ def test_kept_ngram_counts_recount_only_what_moved_and_equal_a_full_count() -> N
         kept = con.execute("SELECT * FROM ngrams").fetchall()  # in the table's own order
         analysis.build_ngrams(con, min_frequency=2, stopwords=["the"], batch_words=40)
         assert kept == con.execute("SELECT * FROM ngrams").fetchall()
+        analysis.build_ngrams(con, min_frequency=2, stopwords=["the"])  # one batch: no bucket split
+        assert kept == con.execute("SELECT * FROM ngrams").fetchall()
         assert kept
 
     import pytest as _pytest
@@ -393,6 +395,28 @@ def test_kept_ngram_counts_recount_only_what_moved_and_equal_a_full_count() -> N
             _ngram_corpus(con, docs)
             both()
             assert len(recounted[-1]) == 1, change  # one document's bucket
+
+
+def test_top_ngrams_by_threshold_equal_the_top_of_a_full_sum() -> None:
+    """top_n sums only the n-grams that can reach the top N; the result equals the top N of every
+    n-gram summed. "kestrel" (in every other document: small parts in every bucket) is in the top
+    2 only if the per-bucket floor is right, above "quillon" (100 times in one document); a batch
+    smaller than a bucket exercises the split path."""
+    from pipelines.core import analysis
+
+    docs: dict[str, tuple[bool, str, list[str]]] = {}
+    for i in range(320):
+        sents = [f"vellum note{i}"] + (["kestrel"] if i % 2 else []) + ([" ".join(["quillon"] * 100)] if i == 7 else [])
+        docs[f"d{i:03d}"] = (True, f"2022-{1 + i % 12:02d}-1{i % 9}", sents)
+    con = duckdb.connect()
+    _ngram_corpus(con, docs)
+    for batch_words in (1_000_000, 8):
+        analysis.build_ngrams(con, ns=(1, 2), min_frequency=1, stopwords=["the"], batch_words=batch_words)
+        full = con.execute("SELECT * FROM ngrams ORDER BY n, frequency DESC, ngram").fetchall()
+        analysis.build_ngrams(con, ns=(1, 2), min_frequency=1, stopwords=["the"], top_n=2, batch_words=batch_words)
+        top = con.execute("SELECT * FROM ngrams").fetchall()
+        assert top == [r for r in full if r[0] == 1][:2] + [r for r in full if r[0] == 2][:2]
+        assert [(r[1], r[2], r[3]) for r in top[:2]] == [("vellum", 320, 320), ("kestrel", 160, 160)]
 
 
 def _published_tables(root: Path) -> dict[str, list[tuple]]:

@@ -311,12 +311,13 @@ def build_ngrams(
     made only of stop words (spaCy's English list by default) is dropped; so are n-grams seen fewer
     than ``min_frequency`` times. ``top_n`` keeps the most frequent per n.
 
-    Memory stays bounded as the corpus grows: each batch of ~``batch_words`` own words runs the window query on its
-    documents only and appends partial
-    aggregates (frequency, documents, first/last seen) to a table; one hash aggregation merges
-    them. Batches partition the documents, so documents = the sum of per-batch distinct counts.
-    The window operator's memory is bounded by a batch instead of the corpus; the merge is a
-    plain GROUP BY, which DuckDB can spill to disk under a memory_limit.
+    Memory stays bounded as the corpus grows. Documents are hashed into NGRAM_BUCKETS buckets;
+    each batch of ~``batch_words`` own words (whole buckets, or part of one large bucket) runs the
+    window query on its documents only and appends per-bucket partial aggregates (frequency,
+    documents, first/last seen), one row per (bucket, n, n-gram), to a table. Buckets partition
+    the documents, so documents = the sum of per-bucket distinct counts. The window operator's
+    memory is bounded by a batch instead of the corpus. The merge sums the parts per n; with
+    ``top_n`` it sums only the n-grams that can be in the top N (``_merge_ngram_parts``).
 
     Incremental with ``keep`` (a schema or attached database, e.g. the NLP cache): the partial
     aggregates are kept there per bucket of documents (``hash(doc_id) % NGRAM_BUCKETS``) with a
@@ -344,8 +345,7 @@ def build_ngrams(
         )
     bucket = f"(hash(doc_id) % {NGRAM_BUCKETS})::INTEGER"
     table = f"{keep}.ngram_parts" if keep else "_ngram_parts"
-    count_sql = f"""
-        INSERT INTO {table}
+    select_sql = f"""
         WITH stop AS (SELECT DISTINCT v AS word FROM _ngram_stop),
         words AS (
             SELECT s.doc_id, {bucket} AS bucket, s.sent_id, o.published_at, regexp_extract_all(lower(s.text), ?) AS ws
@@ -371,52 +371,41 @@ def build_ngrams(
         con.execute(f"CREATE OR REPLACE TABLE {table} {columns}")
         todo = None  # every document
     else:
-        todo = _ngram_buckets_to_count(con, keep, table, columns, count_sql, list(stopwords), bucket)
+        todo = _ngram_buckets_to_count(con, keep, table, columns, select_sql, list(stopwords), bucket)
     docs = con.execute(
-        f"SELECT doc_id, words FROM ({_OWN_DOCS}) WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], {bucket}) "
-        "ORDER BY doc_id",
+        f"SELECT {bucket} AS b, doc_id, words FROM ({_OWN_DOCS}) "
+        f"WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], {bucket}) ORDER BY b, doc_id",
         [todo, todo],
     ).fetchall()
-    batches: list[list[str]] = []
-    cur: list[str] = []
-    acc = 0
-    for doc_id, words in docs:
-        cur.append(doc_id)
-        acc += int(words or 0)
-        if acc >= batch_words:
-            batches.append(cur)
-            cur, acc = [], 0
-    if cur:
-        batches.append(cur)
     import pyarrow as pa
 
     # lists as registered Arrow tables, not bound lists (see db.values_table)
     con.register("_ngram_stop", pa.table({"v": pa.array(list(stopwords), pa.string())}))
     try:
-        for batch in batches:
-            con.register("_ngram_batch", pa.table({"v": pa.array(batch, pa.string())}))
-            try:
-                con.execute(count_sql, [WORD_RE_SQL])
-            finally:
-                con.unregister("_ngram_batch")
+        for group in _ngram_batches(docs, batch_words):
+            # a bucket counted in several batches goes through a temp table and is summed into one
+            # row per (bucket, n, ngram): the merge below relies on at most one row per bucket
+            target = table if len(group) == 1 else "_ngram_split"
+            if target != table:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _ngram_split {columns}")
+            for batch in group:
+                con.register("_ngram_batch", pa.table({"v": pa.array(batch, pa.string())}))
+                try:
+                    con.execute(f"INSERT INTO {target} {select_sql}", [WORD_RE_SQL])
+                finally:
+                    con.unregister("_ngram_batch")
+            if target != table:
+                con.execute(
+                    f"""INSERT INTO {table} SELECT bucket, n, ngram, sum(frequency), sum(documents), min(first_seen),
+                        max(last_seen) FROM _ngram_split GROUP BY bucket, n, ngram"""
+                )
+                con.execute("DROP TABLE _ngram_split")
         if keep is not None:
             _record_ngram_digests(con, keep, todo or [], bucket)
-        # one n per statement, its top ones by ORDER BY .. LIMIT (a heap), not a window over every
-        # n-gram of every n in one query: at 100x the corpus (120M partial rows) that did not fit in
-        # DuckDB's memory limit
-        limit = f" LIMIT {int(top_n)}" if top_n is not None else ""
         con.execute("CREATE OR REPLACE TEMP TABLE _ngrams_new (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
                     "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
         for n in ns:
-            con.execute(
-                f"""INSERT INTO _ngrams_new
-                    SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
-                           min(first_seen) AS first_seen, max(last_seen) AS last_seen
-                    FROM {table} WHERE n = {int(n)}
-                    GROUP BY n, ngram
-                    HAVING sum(frequency) >= {int(min_frequency)}
-                    ORDER BY frequency DESC, ngram{limit}"""
-            )
+            _merge_ngram_parts(con, table, n, min_frequency, top_n)
         con.execute("CREATE OR REPLACE TABLE ngrams AS SELECT * FROM _ngrams_new ORDER BY n, frequency DESC, ngram")
         con.execute("DROP TABLE _ngrams_new")
     finally:
@@ -424,6 +413,75 @@ def build_ngrams(
         if keep is None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return int(db.scalar(con, "SELECT count(*) FROM ngrams"))
+
+
+def _ngram_batches(docs: Sequence[tuple[int, str, int]], batch_words: int) -> list[list[list[str]]]:
+    """Groups of batches of doc ids, from (bucket, doc_id, words) rows sorted by bucket. A batch
+    holds whole buckets up to ~``batch_words`` words; a bucket larger than that is split into a
+    group of its own, counted batch by batch, and summed afterwards."""
+    by_bucket: dict[int, list[tuple[str, int]]] = {}
+    for b, doc_id, words in docs:
+        by_bucket.setdefault(int(b), []).append((doc_id, int(words or 0)))
+    groups: list[list[list[str]]] = []
+    cur: list[str] = []
+    acc = 0
+    for items in by_bucket.values():
+        size = sum(w for _, w in items)
+        if size > batch_words:
+            split: list[list[str]] = [[]]
+            part = 0
+            for doc_id, words in items:
+                if part >= batch_words:
+                    split.append([])
+                    part = 0
+                split[-1].append(doc_id)
+                part += words
+            groups.append(split)
+            continue
+        if cur and acc + size > batch_words:
+            groups.append([cur])
+            cur, acc = [], 0
+        cur.extend(doc_id for doc_id, _ in items)
+        acc += size
+    if cur:
+        groups.append([cur])
+    return groups
+
+
+def _merge_ngram_parts(con: duckdb.DuckDBPyConnection, table: str, n: int, min_frequency: int, top_n: int | None) -> None:
+    """Sum one n's per-bucket parts into ``_ngrams_new``: every n-gram seen ``min_frequency`` times,
+    or the ``top_n`` most frequent (ties by n-gram).
+
+    A top N is found without summing every n-gram (at 100x the corpus, 120M part rows that did
+    not fit in DuckDB's memory limit). The threshold algorithm: the exact totals of the n-grams
+    with the largest parts give T, the Nth largest among them, a lower bound on the true Nth
+    largest total. An n-gram of the top N has a total >= T spread over at most NGRAM_BUCKETS parts
+    (one per bucket), so one of its parts is >= T / NGRAM_BUCKETS: summing only the n-grams with
+    such a part gives the same top N as summing all."""
+    n, min_frequency = int(n), int(min_frequency)
+    keep_rows = "TRUE"
+    limit = ""
+    if top_n is not None:
+        top_n = int(top_n)
+        limit = f" LIMIT {top_n}"
+        nth = con.execute(
+            f"""WITH c AS (SELECT DISTINCT ngram FROM (SELECT ngram FROM {table} WHERE n = {n}
+                                                   ORDER BY frequency DESC LIMIT {top_n * NGRAM_BUCKETS}))
+                SELECT sum(frequency) AS f FROM {table} WHERE n = {n} AND ngram IN (SELECT ngram FROM c)
+                GROUP BY ngram HAVING f >= {min_frequency} ORDER BY f DESC LIMIT 1 OFFSET {top_n - 1}"""
+        ).fetchone()
+        floor = -(-int(nth[0]) // NGRAM_BUCKETS) if nth else 1
+        if floor > 1:
+            keep_rows = f"ngram IN (SELECT ngram FROM {table} WHERE n = {n} AND frequency >= {floor})"
+    con.execute(
+        f"""INSERT INTO _ngrams_new
+            SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
+                   min(first_seen) AS first_seen, max(last_seen) AS last_seen
+            FROM {table} WHERE n = {n} AND {keep_rows}
+            GROUP BY n, ngram
+            HAVING sum(frequency) >= {min_frequency}
+            ORDER BY frequency DESC, ngram{limit}"""
+    )
 
 
 def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str]:
@@ -436,7 +494,7 @@ def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str
 
 
 def _ngram_buckets_to_count(
-    con: duckdb.DuckDBPyConnection, keep: str, table: str, columns: str, count_sql: str, stopwords: list[str], bucket: str
+    con: duckdb.DuckDBPyConnection, keep: str, table: str, columns: str, select_sql: str, stopwords: list[str], bucket: str
 ) -> list[int]:
     """The buckets to recount; their kept parts (and digests) are dropped first, so a run killed
     half-way recounts them next time."""
@@ -445,7 +503,7 @@ def _ngram_buckets_to_count(
     seen = f"{keep}.ngram_buckets"
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} {columns}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {seen} (bucket INTEGER, digest VARCHAR)")
-    key = hashlib.sha256(repr((count_sql, stopwords, WORD_RE_SQL, NGRAM_BUCKETS, duckdb.__version__)).encode()).hexdigest()
+    key = hashlib.sha256(repr((select_sql, stopwords, WORD_RE_SQL, NGRAM_BUCKETS, duckdb.__version__)).encode()).hexdigest()
     kept = dict(con.execute(f"SELECT bucket, digest FROM {seen}").fetchall())
     if kept.get(-1) != key:  # counted another way: start afresh
         con.execute(f"DELETE FROM {seen}")
