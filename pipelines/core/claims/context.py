@@ -164,9 +164,8 @@ class Context:
 
     def prepare_quotes(self, quotes: Sequence[list[str]], progress: Callable[[int, int], None] | None = None) -> None:
         """Match every quote against every document, a document at a time (its words are read once
-        and dropped), keeping the answers in the quote cache for ``quote_match``. Answers that read
-        the weights wait until every document's stems are counted. ``progress(documents done,
-        documents)`` now and then."""
+        and dropped), keeping the answers in the quote cache for ``quote_match``, and count the
+        quotes' stems for their weights. ``progress(documents done, documents)`` now and then."""
         import hashlib
 
         from pipelines.core.claims.quotes import DocWords, QuoteMatcher
@@ -180,16 +179,13 @@ class Context:
         self._quotes = hashlib.sha256(" ".join(sorted(m.key for m in fresh)).encode()).hexdigest()[:32]
         cache, ids = self.quote_cache, list(self.texts())
         df: dict[str, int] = dict.fromkeys(vocab, 0)
-        redo: dict[str, set[int]] = {}
         step = max(1, len(ids) // 50)
         for n_done, d in enumerate(ids):
             if progress is not None and n_done % step == 0:
                 progress(n_done, len(ids))
             dk = self.doc_key(d)
             held = cache.present_stems(dk, vocab_key, vocab)
-            kept = cache.answers.get(dk, {})
-            todo = [i for i, m in enumerate(fresh)  # (an answer kept under weights is checked below)
-                    if not (m.key in kept and kept[m.key][5] is not None) and cache.match(m.key, dk, None, self._quotes) is None]
+            todo = [m for m in fresh if cache.answer(m.key, dk, m.stems, self._quotes) is None]
             if held is None or todo:
                 words, _, stems, stem_set = self.doc_words(d)
                 if held is None:
@@ -197,13 +193,8 @@ class Context:
                     cache.put_present(dk, vocab_key, vocab, held)
                 if todo:
                     doc = DocWords(words, stems, self.abbreviations)
-                    for i in todo:
-                        m = fresh[i]
-                        answer = m.classify(doc)
-                        if m.weighed:  # its answer needs the weights: once every document is counted
-                            redo.setdefault(d, set()).add(i)
-                        else:
-                            cache.put_match(m.key, dk, None, answer)
+                    for m in todo:
+                        cache.put_answer(m.key, dk, m.stems, m.examine(doc))
                 cache.cover(dk, self._quotes)
             elif cache.covered.get(dk) != self._quotes:
                 cache.cover(dk, self._quotes)
@@ -213,27 +204,15 @@ class Context:
         for m in fresh:
             m.weight = {st: self._idf[st] for st in m.q_stems if st in self._idf}
             self._matchers[tuple(m.q)] = m
-        by_key = {m.key: i for i, m in enumerate(fresh)}
-        for d in ids:  # answers kept under other weights
-            for mk, entry in cache.answers.get(self.doc_key(d), {}).items():
-                if mk in by_key and entry[5] is not None and entry[5] != fresh[by_key[mk]].weight_key:
-                    redo.setdefault(d, set()).add(by_key[mk])
-        for d, todo_i in redo.items():
-            words, _, stems, _ = self.doc_words(d)
-            doc = DocWords(words, stems, self.abbreviations)
-            for i in sorted(todo_i):
-                m = fresh[i]
-                answer = m.classify(doc)
-                cache.put_match(m.key, self.doc_key(d), m.weight_key if m.weighed else None, answer)
 
     def quote_match(self, matcher: QuoteMatcher, doc_id: str) -> Match:
         """``matcher.classify`` on the document, from the quote cache when it holds the answer."""
         dk = self.doc_key(doc_id)
-        m = self.quote_cache.match(matcher.key, dk, matcher.weight_key, self._quotes)
-        if m is None:
-            m = matcher.classify(self.doc_prepared(doc_id))
-            self.quote_cache.put_match(matcher.key, dk, matcher.weight_key if matcher.weighed else None, m, explicit=True)
-        return m
+        a = self.quote_cache.answer(matcher.key, dk, matcher.stems, self._quotes)
+        if a is None:
+            a = matcher.examine(self.doc_prepared(doc_id))
+            self.quote_cache.put_answer(matcher.key, dk, matcher.stems, a, explicit=True)
+        return matcher.resolve(a)
 
     def quote_closest(self, matcher: QuoteMatcher, doc_id: str) -> tuple[float, int, int]:
         dk = self.doc_key(doc_id)

@@ -1,15 +1,16 @@
 """Quote answers kept between runs, so that a new document costs its own matching, not the corpus's.
 
-Matching a quote against a document (``quotes.QuoteMatcher.classify``) depends on the quote, the
-abbreviations, the matching code and the document's text, and, only when a paraphrase window holds
-enough of the quote's words, on their weights (IDF over the whole corpus). Per document (by its
+Matching a quote against a document (``quotes.QuoteMatcher.examine``) depends on the quote, the
+abbreviations, the matching code and the document's text only. What depends on the whole corpus
+(the words' IDF weights, which every new document changes) is applied afterwards to the kept
+answer (``QuoteMatcher.resolve``), so a kept answer never goes stale. Per document (by its
 ``content_sha256``) the cache keeps:
 
 * ``covered``: the digest of the set of quotes every answer was computed for. A quote of that set
   with no entry below is absent from the document (most are: nothing is stored for them);
-* ``answers``: the other answers, per quote (matcher key): the match, and the weights' key when
-  the answer read the weights (a new document changes every weight, and then only those answers
-  are computed again);
+* ``answers``: the other answers, per quote (matcher key): a match ``[class, score, start, end,
+  difference]``, or ``["windows", [[start, end, stems, negation ok], ...]]``: the paraphrase
+  windows to weigh, their stems as positions in the quote's sorted content stems;
 * ``present``: which of the quotes' content stems the document holds (what the weights are counted
   from), as positions in the sorted stem list whose digest is ``vocab``;
 * ``closest``: the passage shown for an absent quote, per (quote, document).
@@ -28,9 +29,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.claims.quotes import ABSENT, Match
+from pipelines.core.claims.quotes import ABSENT, Match, Window
 
-VERSION = 2
+VERSION = 3
 
 
 class QuoteCache:
@@ -71,27 +72,33 @@ class QuoteCache:
 
     # ---------------------------------------------------------------- classify answers
 
-    def match(self, matcher_key: str, doc_key: str, weight_key: str | None, quotes: str | None = None) -> Match | None:
-        """The kept answer, or None. ``weight_key`` None: the weights are not known yet, so an answer
-        that read them is not returned. ``quotes``: the digest of the quote set in use: a document
-        covered for it, without an entry for this quote, does not hold it."""
+    def answer(self, matcher_key: str, doc_key: str, stems: Sequence[str], quotes: str | None = None) -> Match | list[Window] | None:
+        """The kept answer (a Match or paraphrase windows), or None. ``stems``: the quote's sorted
+        content stems (what window stems are positions in). ``quotes``: the digest of the quote set
+        in use: a document covered for it, without an entry for this quote, does not hold it."""
         got = self.answers.get(doc_key, {}).get(matcher_key)
         if got is not None:
-            cls, score, start, end, diff, wk = got
-            if wk is None or (weight_key is not None and wk == weight_key):
-                return Match(cls, score, start, end, diff)
-            return None
+            if got[0] == "windows":
+                return [(int(a), int(b), frozenset(stems[i] for i in held), bool(ok)) for a, b, held, ok in got[1]]
+            cls, score, start, end, diff = got
+            return Match(cls, score, start, end, diff)
         if quotes is not None and self.covered.get(doc_key) == quotes:
             return ABSENT
         return None
 
-    def put_match(self, matcher_key: str, doc_key: str, weight_key: str | None, m: Match, *, explicit: bool = False) -> None:
-        """Keep an answer. An absent one that read no weight is kept only when ``explicit`` (else the
-        document's ``covered`` digest says it)."""
-        if m.cls == "absent" and weight_key is None and not explicit:
-            self.answers.get(doc_key, {}).pop(matcher_key, None)
-            return
-        self.answers.setdefault(doc_key, {})[matcher_key] = [m.cls, m.score, m.start, m.end, m.difference, weight_key]
+    def put_answer(self, matcher_key: str, doc_key: str, stems: Sequence[str], a: Match | list[Window], *,
+                   explicit: bool = False) -> None:
+        """Keep an answer. An absent one is kept only when ``explicit`` (else the document's
+        ``covered`` digest says it)."""
+        if isinstance(a, Match):
+            if a.cls == "absent" and not explicit:
+                self.answers.get(doc_key, {}).pop(matcher_key, None)
+                return
+            entry: list[Any] = [a.cls, a.score, a.start, a.end, a.difference]
+        else:
+            at = {st: i for i, st in enumerate(stems)}
+            entry = ["windows", [[start, end, sorted(at[x] for x in held), ok] for start, end, held, ok in a]]
+        self.answers.setdefault(doc_key, {})[matcher_key] = entry
 
     def cover(self, doc_key: str, quotes: str) -> None:
         self.covered[doc_key] = quotes

@@ -361,36 +361,55 @@ def _set_phrase(q_stems: Sequence[str], q_gap: int, doc: DocWords, negated: bool
     return ABSENT
 
 
-def _paraphrase(
-    q_stems: Sequence[str], doc: DocWords, n_words: int,
-    negated: bool = False, weight: dict[str, float] | None = None, q_gap: int = 0,
-) -> tuple[Match, bool]:
-    """The best paraphrase window, and whether the answer read the words' weights (it then depends
-    on the whole corpus, through their IDF, not on this document alone)."""
+# A paraphrase window: (start, end, the quote's content stems it holds, whether it may stand for the
+# quote: it negates, or the quote does not). What the window holds does not depend on the corpus;
+# whether it carries enough of the quote's weight does (IDF), and is decided by ``weigh_windows``.
+Window = tuple[int, int, frozenset[str], bool]
+
+
+def paraphrase_windows(
+    q_stems: Sequence[str], doc: DocWords, n_words: int, negated: bool = False, q_gap: int = 0,
+) -> Match | list[Window]:
+    """The paraphrase answer when it does not depend on the corpus (a set phrase, too few shared
+    words: a Match), else the windows that hold enough of the quote's content stems, for
+    ``weigh_windows``. Windows holding the same stems with the same negation are one: the first."""
     need = set(q_stems)
     words = doc.words
     if len(need) == 2 and len(q_stems) == 2:
-        return _set_phrase(q_stems, q_gap, doc, negated), False
+        return _set_phrase(q_stems, q_gap, doc, negated)
     if len(need) < PARA_MIN_CONTENT:
-        return ABSENT, False
-    w = {s: (weight or {}).get(s, 1.0) for s in need}
-    total = sum(w.values()) or 1.0
+        return ABSENT
     want = len(need) if len(need) <= PARA_ALL_UNTIL else max(PARA_MIN_CONTENT, int(PARA_COVERAGE * len(need) + 0.999))
     positions = doc.provided_positions(need)
     if len({s for _, s in positions}) < want:
-        return ABSENT, False
+        return ABSENT
     width = max(2 * n_words, n_words + 10, PARA_MIN_WIDTH)
-    best = ABSENT
-    weighed = False
+    out: list[Window] = []
+    seen: set[tuple[frozenset[str], bool]] = set()
     for start, end, counts in _windows(positions, width):
         if len(counts) < want:
             continue
-        weighed = True
-        if sum(w[x] for x in counts) / total >= PARA_WEIGHT and (not negated or _negates(words, start, end)):
-            share = round(100 * len(counts) / len(need), 1)
+        held = frozenset(counts)
+        ok = not negated or _negates(words, start, end)
+        if (held, ok) not in seen:
+            seen.add((held, ok))
+            out.append((start, end, held, ok))
+    return out or ABSENT
+
+
+def weigh_windows(windows: Sequence[Window], q_stems: Sequence[str], weight: dict[str, float] | None) -> Match:
+    """The best paraphrase among the windows: the first of the largest share of the quote's content
+    stems among those that carry ``PARA_WEIGHT`` of their weight and may stand for the quote."""
+    need = set(q_stems)
+    w = {s: (weight or {}).get(s, 1.0) for s in need}
+    total = sum(w.values()) or 1.0
+    best = ABSENT
+    for start, end, held, ok in windows:
+        if ok and sum(w[x] for x in held) / total >= PARA_WEIGHT:
+            share = round(100 * len(held) / len(need), 1)
             if share > best.score:
                 best = Match("paraphrase", share, start, end)
-    return best, weighed
+    return best
 
 
 class QuoteMatcher:
@@ -409,7 +428,7 @@ class QuoteMatcher:
         self.negated = any(w in NEGATIONS for w in quote_words)
         content_at = [i for i, s in enumerate(aligned_stems(quote_words)) if s is not None]
         self.q_gap = content_at[1] - content_at[0] - 1 if len(content_at) == 2 else 0
-        self.weighed = False  # whether the last classify() read the words' weights
+        self.stems = sorted(set(self.q_stems))  # the quote's content stems, sorted (cached windows index them)
 
     @cached_property
     def key(self) -> str:
@@ -420,16 +439,9 @@ class QuoteMatcher:
             h.update(part.encode() + b"\0")
         return h.hexdigest()[:32]
 
-    @cached_property
-    def weight_key(self) -> str:
-        """The weights of the quote's content words, as a key (they change when the corpus does)."""
-        w = self.weight or {}
-        return hashlib.sha256(repr([(s, w.get(s)) for s in sorted(set(self.q_stems))]).encode()).hexdigest()[:32]
-
-    def classify(self, doc: DocWords) -> Match:
-        """The best match of the quote in the document (``doc`` must carry this matcher's abbreviations).
-        ``self.weighed`` then tells whether the answer read the words' weights."""
-        self.weighed = False
+    def examine(self, doc: DocWords) -> Match | list[Window]:
+        """What the document holds of the quote, without the corpus weights: a Match, or the
+        paraphrase windows ``resolve`` weighs (``doc`` must carry this matcher's abbreviations)."""
         words = doc.words
         if not self.q or not words:
             return ABSENT
@@ -445,8 +457,16 @@ class QuoteMatcher:
         if best.cls == "absent" and anchors:
             best = _reordered(self.q, words, anchors)
         if best.cls == "absent":
-            best, self.weighed = _paraphrase(self.q_stems, doc, len(self.q), self.negated, self.weight, self.q_gap)
+            return paraphrase_windows(self.q_stems, doc, len(self.q), self.negated, self.q_gap)
         return best
+
+    def resolve(self, answer: Match | list[Window]) -> Match:
+        """An ``examine`` answer as a Match, paraphrase windows weighed with ``self.weight``."""
+        return answer if isinstance(answer, Match) else weigh_windows(answer, self.q_stems, self.weight)
+
+    def classify(self, doc: DocWords) -> Match:
+        """The best match of the quote in the document (``doc`` must carry this matcher's abbreviations)."""
+        return self.resolve(self.examine(doc))
 
     def closest(self, doc: DocWords) -> tuple[float, int, int]:
         return closest(self.q_stems, doc, len(self.q))
