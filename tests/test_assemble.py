@@ -30,3 +30,56 @@ def test_catalog_month_dates_a_video_but_never_an_undated_tweet() -> None:
     by_id = {d["doc_id"]: d for d in tables.documents}
     assert by_id["tweet-42"]["published_at"] is None
     assert by_id["talk"]["published_at"] == datetime(2023, 5, 1, tzinfo=UTC)
+
+
+def test_reuse_skips_documents_held_under_the_same_emission_key() -> None:
+    """assemble_stream with Reuse: a document whose rows the caller holds under the same key is not
+    read from its file again nor built; a change to what its row is built from (here the catalog's
+    title, or the file's content) builds it again, and only it."""
+    import dataclasses
+
+    from pipelines.core.assemble import Reuse, assemble_stream
+
+    def catalog(talk_title: str) -> Catalog:
+        return Catalog(thinker=Thinker(name="Ada", twitter="ada"), sources=[
+            Source(id="talk", kind="video", title=talk_title, date="2023-05", youtube_id="AAAAAAAAAAA"),
+            Source(id="essay", kind="blog_post", title="Essay", date="2024-01", url="https://ada.example/essay"),
+        ])
+
+    files = [_file("a.vtt", [ParsedDocument(kind="video", text="spoken words here", external_id="AAAAAAAAAAA")]),
+             _file("b.md", [ParsedDocument(kind="blog_post", text="written words there", url="https://ada.example/essay")])]
+
+    def run(cat: Catalog, parsed: list[ParsedFile], held: dict[str, str]) -> tuple[list[str], list[str], dict[str, str], list[str]]:
+        loads: list[str] = []
+        built: list[str] = []
+        reused: list[str] = []
+        keys: dict[str, str] = {}
+        by_snap = {pf.snapshot.snapshot_id: pf.result for pf in parsed}
+
+        def load(snap: Snapshot) -> ParseResult | None:
+            loads.append(snap.path or "")
+            return by_snap[snap.snapshot_id]
+
+        def emit(table: str, row: dict) -> None:
+            if table == "documents":
+                built.append(row["doc_id"])
+            elif table == "reused":
+                reused.append(row["doc_id"])
+                keys[row["doc_id"]] = row["key"]
+            elif table == "keys":
+                keys[row["doc_id"]] = row["key"]
+
+        assemble_stream(cat, [pf.snapshot for pf in parsed], load, emit,
+                        Reuse(lambda s: f"{s.sha256}:{s.format}", lambda d, k: held.get(d) == k))
+        return sorted(built), sorted(reused), keys, sorted(loads)
+
+    built, reused, keys, loads = run(catalog("Talk"), files, {})
+    assert (built, reused, loads) == (["essay", "talk"], [], ["a.vtt", "a.vtt", "b.md", "b.md"])
+    built, reused, again, loads = run(catalog("Talk"), files, keys)
+    assert (built, reused, loads) == ([], ["essay", "talk"], ["a.vtt", "b.md"])  # each file read once, to match
+    assert again == keys
+    built, reused, renamed, _ = run(catalog("Talk, revised"), files, keys)
+    assert (built, reused) == (["talk"], ["essay"]) and renamed["talk"] != keys["talk"]
+    changed = [files[0], dataclasses.replace(files[1], snapshot=dataclasses.replace(files[1].snapshot, sha256="1" * 64))]
+    built, reused, _, _ = run(catalog("Talk"), changed, keys)
+    assert (built, reused) == (["essay"], ["talk"])

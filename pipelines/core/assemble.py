@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -166,7 +167,29 @@ _RULE_OF_KEY = {
 }
 
 
-def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loader, emit: Emit) -> Tables:
+@dataclass(frozen=True)
+class Reuse:
+    """Rows the caller already holds, so a document need not be read from its file and built again.
+
+    ``snapshot_key(snap)``: what the snapshot's parse result is (content hash, parser and its
+    version, and the caller's code digest), or None to build its documents afresh. ``holds(doc_id,
+    key)``: whether the caller holds the document and segment rows that were built under this
+    emission key (``emission_key``). A held document is emitted as ``("reused", {"doc_id", "key"})``
+    and the caller copies its rows (and speaker turns); a built one is followed by ``("keys", ...)``."""
+
+    snapshot_key: Callable[[Snapshot], str | None]
+    holds: Callable[[str, str], bool]
+
+
+def emission_key(row: dict[str, Any], snapshot_key: str, locator: int, facts: dict[str, Any], names: ThinkerNames) -> str:
+    """Everything ``_emit_document`` builds a document's rows from: the row so far, the parse result
+    and the document's place in it, the metadata facts and the thinker's names."""
+    blob = json.dumps([row, snapshot_key, locator, facts, sorted(names.names)], sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loader, emit: Emit,
+                    reuse: Reuse | None = None) -> Tables:
     """Match, deduplicate and build the rows, holding only small keys of non-tweet documents.
 
     Four phases: (1) ``_collect`` reads each parse result once, keeping tweets whole and, of every
@@ -174,13 +197,15 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
     item together (id-less tweets join the id'd tweet they copy); (3) ``_build_rows`` picks each
     group's winner and builds its rows, then reads again only the files that hold winners and
     ``emit``s their document and segment rows (the caller writes them in batches, in any order);
-    (4) the snapshot, source and listing rows. The other tables are returned."""
+    (4) the snapshot, source and listing rows. The other tables are returned. With ``reuse``, a
+    document whose rows the caller holds under the same emission key is not built again (its file
+    is not read a second time when it holds no other document to build)."""
     idx = CatalogIndex.build(catalog)
     names = ThinkerNames.of(catalog.thinker)
     snaps = sorted(snapshots, key=lambda s: (s.path or "~", s.origin))
     col = _collect(snaps, load, idx)
     groups = _group(col.cands)
-    built = _build_rows(groups, col, names, snaps, load, emit)
+    built = _build_rows(groups, col, names, snaps, load, emit, reuse)
     snapshot_rows = _snapshot_rows(snaps, built, col.n_issues)
     sources = _source_rows(catalog, built.auto_sources)
     listings = _listing_rows(col.listed, idx, built.doc_of_source)
@@ -315,6 +340,7 @@ def _build_rows(
     snaps: Sequence[Snapshot],
     load: Loader,
     emit: Emit,
+    reuse: Reuse | None = None,
 ) -> _Built:
     """Phase 3: each group's winner as rows; texts of non-tweet winners are read again from their files."""
     out = _Built()
@@ -454,11 +480,23 @@ def _build_rows(
         rows = pending.pop(snap.snapshot_id, None)
         if not rows:
             continue
+        skey = reuse.snapshot_key(snap) if reuse is not None else None
+        todo: list[tuple[int, dict[str, Any], str | None]] = []
+        for locator, row in rows.items():
+            key = emission_key(row, skey, locator, facts_of.get(row["doc_id"], {}), names) if skey is not None else None
+            if key is not None and reuse is not None and reuse.holds(row["doc_id"], key):
+                emit("reused", {"doc_id": row["doc_id"], "key": key})
+            else:
+                todo.append((locator, row, key))
+        if not todo:
+            continue
         result = load(snap)
         if result is None:
             raise RuntimeError(f"{snap.path}: its parse result disappeared from the cache during assembly; run again")
-        for locator, row in rows.items():
+        for locator, row, key in todo:
             out.turns += _emit_document(emit, row, result.documents[locator], facts_of.get(row["doc_id"], {}), names)
+            if key is not None:
+                emit("keys", {"doc_id": row["doc_id"], "key": key})
         del result
     return out
 

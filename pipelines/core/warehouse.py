@@ -144,6 +144,18 @@ class StagedTable:
         self.count += len(self.rows)
         self.rows, self.chars = [], 0
 
+    def copy_kept(self, doc_ids: Sequence[str]) -> None:
+        """Append the real table's rows of these documents to the scratch table (rows kept from the
+        last build: ``assemble.Reuse``)."""
+        if not doc_ids or not db.table_exists(self.con, self.table):
+            return
+        self.flush()
+        with db.values_table(self.con, list(doc_ids)) as ids:
+            n = self.con.execute(
+                f"INSERT INTO {self.scratch} BY NAME SELECT * FROM {self.table} WHERE doc_id IN (SELECT v FROM {ids})"  # noqa: S608 - identifiers are module constants, never user input
+            ).fetchone()
+        self.count += int(n[0]) if n else 0
+
     def swap(self) -> int:
         """Replace the real table (sorted) and drop the scratch table. Returns the row count."""
         self.flush()

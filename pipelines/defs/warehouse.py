@@ -19,10 +19,10 @@ from dagster import (
 )
 
 from pipelines.core import assemble as assemble_mod
-from pipelines.core import db, records
+from pipelines.core import assembly_keys, db, records
 from pipelines.core import fingerprint as fp
 from pipelines.core import warehouse as wh
-from pipelines.core.assemble import assemble_stream
+from pipelines.core.assemble import Reuse, assemble_stream
 from pipelines.core.ingest import Snapshot
 from pipelines.core.parsecache import ParseCache
 from pipelines.core.records import DOC_KINDS
@@ -110,14 +110,44 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                     return None
                 return cache.get(snap.sha256, snap.format, v)
 
+            # a document built last time under the same emission key is copied from the tables, not
+            # read from its file and built again; the keys are forgotten before anything is written
+            held = assembly_keys.take(con)
+            code = fp.fingerprint(None, modules=assembly_keys.CODE)
+
+            def snapshot_key(snap: Snapshot) -> str | None:
+                v = versions.get(snap.snapshot_id)
+                return f"{snap.sha256}:{snap.format}:{v}:{code}" if snap.sha256 and v is not None else None
+
             big = {"documents": wh.StagedTable(con, "documents", "doc_id"),
                    "segments": wh.StagedTable(con, "segments", "doc_id, seq")}
-            tables = assemble_stream(catalog, snaps, load, lambda t, row: big[t].add(row))
+            kept: list[str] = []
+            keys: list[tuple[str, str]] = []
+
+            def emit(t: str, row: dict[str, Any]) -> None:
+                if t == "reused":
+                    kept.append(row["doc_id"])
+                    keys.append((row["doc_id"], row["key"]))
+                elif t == "keys":
+                    keys.append((row["doc_id"], row["key"]))
+                else:
+                    big[t].add(row)
+
+            tables = assemble_stream(catalog, snaps, load, emit,
+                                     Reuse(snapshot_key, lambda doc_id, key: held.get(doc_id) == key))
+            turns = sorted(tables.speaker_turns + assembly_keys.kept_rows(con, "speaker_turns", kept),
+                           key=lambda r: (r["doc_id"], r["seq"]))
             for t in CORE_TABLES:
                 if t in big:
+                    big[t].copy_kept(kept)
                     big[t].swap()
+                elif t == "speaker_turns":
+                    wh.replace_table(con, t, wh.frame(t, turns))
                 else:
                     wh.replace_table(con, t, wh.frame(t, getattr(tables, t)))
+            assembly_keys.record(con, keys)
+            if kept:
+                context.log.info(f"warehouse tables: {len(kept):,} documents kept from the last build, {len(keys) - len(kept):,} built")
 
         rebuilt, _ = fp.rebuild_unless_unchanged(con, STEP, inputs, CORE_TABLES, build)
         if not rebuilt:
