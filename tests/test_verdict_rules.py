@@ -477,3 +477,29 @@ def test_a_cached_paraphrase_follows_the_weights_of_a_changed_corpus(tmp_path: P
     add(["She wrote of tools.", "A clever machine.", "Worth a good deal."] * 12, "new")
     assert cls(None) == "absent"
     assert cls(cache) == "absent"
+
+
+def test_the_sql_prefilter_of_a_pattern_keeps_every_document_python_matches() -> None:
+    """pattern_* metrics let DuckDB (RE2) select the documents first only for patterns where RE2
+    matches wherever Python's re does; on texts with non-ASCII letters, spaces and case, every
+    document re matches is among those RE2 selects."""
+    import re
+
+    import duckdb
+
+    from pipelines.core.claims.metrics.lexicon import _sql_prefilter
+
+    accepted = [r"\b200 lines\b", "auto-?gpt", r"llama2\.c", "open.?source[^.]{0,80}bacteri", r"e/ia\b", "embodi(ed|ment)"]
+    refused = [r"naive\sapproach", r"\w+ing", "café", r"(?<=x)y", r"\.\b", r"(a)\1", r"\d+ lines", r"\bé"]
+    assert [p for p in accepted if _sql_prefilter(p) != p] == []
+    assert [p for p in refused if _sql_prefilter(p) is not None] == []
+    texts = ["Exactly 200 LINES of code", "x200 lines", "AutoGPT and auto-gpt", "LLAMA2.C port", "llama2xc",
+             "Open-source,\nlike bacteria", "open source. bacteria", "the e/IA framing", "e/iat", "EMBODIED",
+             "naïve 200 lines", "200 lines\u00a0more", "déjà e/ia.", "ﬁ auto-GPT"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES " + ", ".join(["(?, ?)"] * len(texts)) + ") v(i, text)",
+                [x for i, t in enumerate(texts) for x in (i, t)])
+    for p in accepted:
+        by_re = {i for i, t in enumerate(texts) if re.search(p, t, re.IGNORECASE)}
+        by_re2 = {r[0] for r in con.execute("SELECT i FROM t WHERE regexp_matches(text, ?, 'i')", [p]).fetchall()}
+        assert by_re and by_re <= by_re2, p

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from pipelines.core.claims.fmt import doc_ref, n_of
 from pipelines.core.claims.metrics.base import first_per_doc, hit, in_own_turn, metric, said
 from pipelines.core.claims.scope import scope_cte, window_text
@@ -226,13 +228,51 @@ def _rank_needs(claim: Claim, by: str, mine: int, ranked: list[tuple[int, str]])
     return max(0, bar - mine), f"{n_of(max(0, bar - mine), 'more citing documents')} to equal {rival}'s {bar:,}"
 
 
+def _sql_prefilter(pattern: str) -> str | None:
+    """The pattern, when DuckDB's regular expressions (RE2, multi-threaded) can select the documents
+    before Python's ``re`` reads them, because RE2 matches wherever ``re`` does; else None, and
+    ``re`` reads every document. That holds for an ASCII pattern without lookaround, backreference,
+    character-class escapes (``\\w \\s \\d`` are Unicode-wide in ``re``, ASCII in RE2) or other
+    escaped letters, and with a word boundary ``\\b`` only beside an ASCII letter or digit of the
+    pattern itself (there both see a boundary where ``re`` does; a non-ASCII case variant of that
+    letter, the Kelvin sign for "k", aside)."""
+    if not pattern.isascii() or "(?" in pattern:
+        return None
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            if i + 1 >= len(pattern):
+                return None
+            escaped = pattern[i + 1]
+            if escaped == "b":
+                before = pattern[i - 1] if i > 0 else ""
+                after = pattern[i + 2] if i + 2 < len(pattern) else ""
+                if not (before.isalnum() or after.isalnum()):
+                    return None
+            elif escaped.isalnum():
+                return None
+            i += 2
+        else:
+            i += 1
+    return pattern
+
+
 def _pattern_hits(ctx: Context, claim: Claim) -> list[dict[str, Any]]:
-    rx = re.compile(claim.params["pattern"], re.IGNORECASE)
+    pattern = claim.params["pattern"]
+    rx = re.compile(pattern, re.IGNORECASE)
     cte, params = scope_cte(ctx, claim.scope)
-    docs = ctx.rows(
-        f"{cte} SELECT doc_id, kind, title, published_at, date_basis FROM scope ORDER BY published_at NULLS LAST, doc_id",
-        params,
-    )
+    sql = f"{cte} SELECT doc_id, kind, title, published_at, date_basis FROM scope"
+    order = " ORDER BY published_at NULLS LAST, doc_id"
+    pre = _sql_prefilter(pattern)
+    docs = None
+    if pre is not None:
+        try:  # documents RE2 finds the pattern in (multi-threaded, in DuckDB); Python's re then decides
+            docs = ctx.rows(f"{sql} WHERE doc_id IN (SELECT doc_id FROM documents WHERE regexp_matches(text, ?, 'i')){order}",
+                            [*params, pre])
+        except duckdb.Error:
+            docs = None  # RE2 does not take it: read every document
+    if docs is None:
+        docs = ctx.rows(sql + order, params)
     out = []
     for d in docs:
         turns = ctx.own_turns(d["doc_id"]) if claim.scope.own_only else None
