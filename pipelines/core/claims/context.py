@@ -185,7 +185,8 @@ class Context:
                 progress(n_done, len(ids))
             dk = self.doc_key(d)
             held = cache.present_stems(dk, vocab_key, vocab)
-            todo = [m for m in fresh if cache.answer(m.key, dk, m.stems, self._quotes) is None]
+            covered = cache.covered.get(dk) == self._quotes  # every answer is kept (an absent one implied)
+            todo = [] if covered else [m for m in fresh if cache.answer(m.key, dk, m.stems, self._quotes) is None]
             if held is None or todo:
                 words, _, stems, stem_set = self.doc_words(d)
                 if held is None:
@@ -213,6 +214,18 @@ class Context:
             a = matcher.examine(self.doc_prepared(doc_id))
             self.quote_cache.put_answer(matcher.key, dk, matcher.stems, a, explicit=True)
         return matcher.resolve(a)
+
+    def quote_matches(self, matcher: QuoteMatcher, doc_ids: Sequence[str]) -> list[tuple[Match, str]]:
+        """(match, doc_id) of the documents that hold the quote in some class (not absent)."""
+        out = []
+        cache, quotes = self.quote_cache, self._quotes
+        for doc_id in doc_ids:
+            if cache.known_absent(matcher.key, self.doc_key(doc_id), quotes):
+                continue
+            m = self.quote_match(matcher, doc_id)
+            if m.cls != "absent":
+                out.append((m, doc_id))
+        return out
 
     def quote_closest(self, matcher: QuoteMatcher, doc_id: str) -> tuple[float, int, int]:
         dk = self.doc_key(doc_id)

@@ -41,11 +41,7 @@ def _closest(ctx: Context, matcher: QuoteMatcher, doc_ids: list[str]) -> tuple[f
 
 
 def _ranked(ctx: Context, matcher: QuoteMatcher, doc_ids: list[str]) -> list[tuple[Match, str]]:
-    out = []
-    for doc_id in doc_ids:
-        m = ctx.quote_match(matcher, doc_id)
-        if m.cls != "absent":
-            out.append((m, doc_id))
+    out = ctx.quote_matches(matcher, doc_ids)
     out.sort(key=lambda x: (-x[0].rank[0], -x[0].rank[1], x[1]))
     return out
 
