@@ -468,3 +468,45 @@ def test_relevance_bench_scores_the_fixture(wh: Path, tmp_path: Path) -> None:
     assert res["documents"] == len(DOCS) and res["passages"] > len(DOCS)
     assert res["summary"]["all"]["passage"]["recall3"] == pytest.approx((1.0 + 0.5 + 1.0) / 3, abs=1e-3)
     assert set(res["summary"]["all"]["baseline"]) >= {"recall3", "mrr10", "median_ms"}
+
+
+def test_the_set_based_fts_build_gives_the_pragmas_tables_and_scores(tmp_path: Path) -> None:
+    """fts.build (the extension's schema and macros, its tables filled by joins) against the
+    extension's own PRAGMA build on the same documents: every table equal (term ids compared by
+    term), every match_bm25 score equal, on texts with accents, punctuation, an empty text and a
+    missing title."""
+    from pipelines.core import fts
+
+    rng = random.Random(7)
+    words = ["tokenizer", "gradient", "Café", "naïve", "bicycle", "mind", "the", "for", "mind's", "self-driving",
+             "2.0", "LLM", "don't", "scratch", "from", "ÉCOLE", "a"]
+    rows = [(f"d{i:03d}", None if i % 7 == 0 else " ".join(rng.choices(words, k=3)),
+             "" if i == 5 else " ".join(rng.choices(words, k=rng.randint(1, 60))) + rng.choice([".", "!", ", ok", "…"]))
+            for i in range(80)]
+    built = {}
+    for how in ("pragma", "ours"):
+        con = connect(tmp_path / f"{how}.duckdb")
+        con.execute("CREATE TABLE documents (doc_id VARCHAR PRIMARY KEY, title VARCHAR, text VARCHAR)")
+        con.executemany("INSERT INTO documents VALUES (?, ?, ?)", rows)
+        (fts.build_with_pragma if how == "pragma" else fts.build)(con)
+        s = fts.SCHEMA
+        built[how] = {
+            "docs": con.execute(f"SELECT * FROM {s}.docs ORDER BY docid").fetchall(),
+            "dict": con.execute(f"SELECT term, df FROM {s}.dict ORDER BY term").fetchall(),
+            "terms": con.execute(f"SELECT t.docid, t.fieldid, d.term, count(*) FROM {s}.terms t JOIN {s}.dict d USING (termid) "
+                                 "GROUP BY ALL ORDER BY ALL").fetchall(),
+            "stats": con.execute(f"SELECT * FROM {s}.stats").fetchall(),
+            "fields": con.execute(f"SELECT * FROM {s}.fields ORDER BY ALL").fetchall(),
+            "columns": con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                                   f"WHERE table_schema = '{s}' ORDER BY ALL").fetchall(),
+            "scores": [
+                [(d, round(x, 9)) for d, x in con.execute(
+                    f"SELECT doc_id, {s}.match_bm25(doc_id, ?) AS x FROM documents WHERE x IS NOT NULL ORDER BY doc_id", [q]
+                ).fetchall()]
+                for q in ("tokenizer gradient", "cafe", "naive école", "bicycle for the mind", "llm 2.0", "don t")
+            ],
+        }
+        con.close()
+    assert built["ours"]["docs"] and all(built["ours"]["scores"])
+    for part in built["pragma"]:
+        assert built["ours"][part] == built["pragma"][part], part

@@ -17,7 +17,7 @@ DuckDB's BM25 index over whole documents (``fts_main_documents``, ``match_bm25``
 it for SQL users and as the relevance benchmark's baseline. Documents stream in batches, so memory
 stays bounded at any corpus size. Each document's passages and term counts are kept in a cache per
 document key (``build_search_index``), so a new document costs its own splitting and counting plus
-SQL over the postings; DuckDB's FTS index cannot be updated and is rebuilt.
+SQL over the postings. DuckDB's FTS index is rebuilt, in set-based SQL (``pipelines/core/fts.py``).
 """
 
 # SQL text is assembled only from table names, numbers and fragments defined in this module; every
@@ -114,12 +114,12 @@ _INDEX_CODE = [__name__, split_passages.__module__, normalize_quote_text.__modul
 
 def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> str:
     """A fingerprint of what the indexes are built from: the documents' and segments' columns they
-    read, the catalog's aliases, and the code that builds them (this module, passages, textnorm)."""
+    read, the catalog's aliases, and the code that builds them (this module, passages, textnorm, fts)."""
     from pipelines.core import fingerprint as fp
 
     return fp.fingerprint(
         con,
-        modules=_INDEX_CODE,
+        modules=[*_INDEX_CODE, "pipelines.core.fts"],
         tables=[
             ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
             ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
@@ -166,11 +166,10 @@ def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]
     """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
     for SQL users, and the relevance benchmark's baseline), then the passage index search uses.
     ``aliases``: source id -> the catalog's other titles of that source (searched as titles)."""
+    from pipelines.core import fts
+
     drop_search_tables(con)
-    con.execute(
-        "PRAGMA create_fts_index('documents', 'doc_id', 'title', 'text', "
-        "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)"
-    )
+    fts.build(con)
     build_search_index(con, aliases=aliases, cache=cache)
 
 
