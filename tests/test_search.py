@@ -510,3 +510,47 @@ def test_the_set_based_fts_build_gives_the_pragmas_tables_and_scores(tmp_path: P
     assert built["ours"]["docs"] and all(built["ours"]["scores"])
     for part in built["pragma"]:
         assert built["ours"][part] == built["pragma"][part], part
+
+
+def _fts_by_name(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """fts_main_documents as what it says, not under which ids: per document name its length and
+    (field, term, count) rows, per term its df, the stats, and match_bm25's scores."""
+    s = "fts_main_documents"
+    return {
+        "docs": con.execute(f"SELECT name, len FROM {s}.docs ORDER BY name").fetchall(),
+        "terms": con.execute(f"SELECT o.name, t.fieldid, d.term, count(*) FROM {s}.terms t JOIN {s}.dict d USING (termid) "
+                             f"JOIN {s}.docs o USING (docid) GROUP BY ALL ORDER BY ALL").fetchall(),
+        "dict": con.execute(f"SELECT term, df FROM {s}.dict ORDER BY term").fetchall(),
+        "stats": [(n, round(a, 9)) for n, a in con.execute(f"SELECT * FROM {s}.stats").fetchall()],
+        "scores": [[(d, round(x, 9)) for d, x in con.execute(
+            f"SELECT doc_id, {s}.match_bm25(doc_id, ?) AS x FROM documents WHERE x IS NOT NULL ORDER BY doc_id", [q]).fetchall()]
+            for q in ("tokenizer gradient", "quillon", "vellum marr", "lattice")],
+    }
+
+
+def test_the_fts_index_updated_in_place_equals_a_full_build(tmp_path: Path) -> None:
+    """fts.refresh after a document changes, one is deleted and one added: the index is updated in
+    place (not rebuilt) and says what the extension's own build on the new documents says."""
+    from pipelines.core import fts
+
+    rng = random.Random(11)
+    words = ["tokenizer", "gradient", "quillon", "vellum", "marr", "lattice", "the", "of"]
+    rows = [(f"d{i:03d}", f"Title {i}", " ".join(rng.choices(words, k=rng.randint(3, 30)))) for i in range(40)]
+    con = connect(tmp_path / "inc.duckdb")
+    con.execute("CREATE TABLE documents (doc_id VARCHAR PRIMARY KEY, title VARCHAR, text VARCHAR)")
+    con.executemany("INSERT INTO documents VALUES (?, ?, ?)", rows)
+    assert fts.refresh(con) == "built"
+    assert fts.refresh(con) == "kept"
+    con.execute("UPDATE documents SET text = 'quillon quillon brand new words' WHERE doc_id = 'd003'")
+    con.execute("DELETE FROM documents WHERE doc_id = 'd010'")
+    con.execute("INSERT INTO documents VALUES ('d999', 'Late', 'a lattice of marr and zephyr')")
+    assert fts.refresh(con) == "updated"
+    got = _fts_by_name(con)
+    ref = connect(tmp_path / "ref.duckdb")
+    ref.execute("CREATE TABLE documents AS SELECT * FROM (VALUES " + ", ".join(["(?, ?, ?)"] * 40) + ") v(doc_id, title, text)",
+                [x for r in con.execute("SELECT * FROM documents ORDER BY doc_id").fetchall() for x in r])
+    fts.build_with_pragma(ref)
+    want = _fts_by_name(ref)
+    assert ("zephyr", 1) in got["dict"] and not [t for t in got["dict"] if t[0] == "brand" and t[1] != 1]
+    for part in want:
+        assert got[part] == want[part], part

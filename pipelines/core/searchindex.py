@@ -169,7 +169,7 @@ def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]
     from pipelines.core import fts
 
     drop_search_tables(con)
-    fts.build(con)
+    fts.refresh(con)
     build_search_index(con, aliases=aliases, cache=cache)
 
 
