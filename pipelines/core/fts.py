@@ -62,8 +62,16 @@ def _tokens_sql(docs: str) -> str:
 _SIG = "hash(doc_id, title, text)"
 
 
+def _code() -> str:
+    """This module's code and DuckDB's version: an index built by other code is built again."""
+    from pipelines.core import fingerprint as fp
+
+    return fp.fingerprint(None, modules=[__name__], extra=[duckdb.__version__])[:16]
+
+
 def _record_state(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT doc_id AS name, {_SIG} AS sig FROM documents ORDER BY doc_id")
+    con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT doc_id AS name, {_SIG} AS sig, ? AS code FROM documents "
+                "ORDER BY doc_id", [_code()])
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> str:
@@ -73,7 +81,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> str:
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND "
         f"((schema_name = '{SCHEMA}' AND table_name IN ('docs', 'terms', 'dict', 'stats')) OR (schema_name = 'main' AND table_name = '{STATE}'))"
     ).fetchone()
-    if not have or have[0] != 5:
+    if not have or have[0] != 5 or con.execute(f"SELECT count(*) = 0 OR bool_or(code IS DISTINCT FROM ?) FROM {STATE}",
+                                               [_code()]).fetchone() != (False,):
         build(con)
         return "built"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _fts_now AS SELECT doc_id AS name, {_SIG} AS sig FROM documents")
@@ -146,6 +155,7 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build ``fts_main_documents`` over ``documents`` (doc_id, title, text)."""
+    con.execute(f"DROP TABLE IF EXISTS {STATE}")  # recorded once every table is filled: a killed build is built again
     con.execute("CREATE OR REPLACE TEMP TABLE documents (doc_id VARCHAR, title VARCHAR, text VARCHAR)")
     try:
         con.execute(PRAGMA)  # on the empty temporary table: the schema, its macros, fields and stop words
