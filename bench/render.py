@@ -162,7 +162,9 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], prof: dict[str, 
             if nlp.get("seconds"):
                 line = (
                     f"NLP (cold): {nlp.get('processed'):,} documents, {nlp.get('words'):,} words in {nlp.get('seconds')} s = "
-                    f"**{nlp['words'] / nlp['seconds']:,.0f} words/s** on one process."
+                    f"**{nlp['words'] / nlp['seconds']:,.0f} words/s** "
+                    + ("in one process (under 1M words the workers do not pay for their start)."
+                       if nlp.get("words", 0) < 1_000_000 else "in worker processes, one per core.")
                 )
                 if "stages" in runs.get("nochange", {}):
                     line += f" No-change re-run: {runs['nochange']['nlp'].get('processed', '–')} documents processed."
