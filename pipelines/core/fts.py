@@ -62,6 +62,12 @@ def _tokens_sql(docs: str) -> str:
 _SIG = "hash(doc_id, title, text)"
 
 
+def _fill_stats(con: duckdb.DuckDBPyConnection) -> None:
+    """``stats`` from ``docs``: the number of documents and their mean length in tokens."""
+    con.execute(f"DELETE FROM {SCHEMA}.stats")
+    con.execute(f"INSERT INTO {SCHEMA}.stats SELECT count(docid), sum(len) / count(len) FROM {SCHEMA}.docs")
+
+
 def _code() -> str:
     """This module's code and DuckDB's version: an index built by other code is built again."""
     from pipelines.core import fingerprint as fp
@@ -146,8 +152,7 @@ def _update(con: duckdb.DuckDBPyConnection) -> None:
             LEFT JOIN (SELECT docid, count(*) AS len FROM _fts_tokens GROUP BY docid) l USING (docid) ORDER BY n.docid"""
     )
     con.execute(f"DELETE FROM {s}.dict WHERE df <= 0")
-    con.execute(f"DELETE FROM {s}.stats")
-    con.execute(f"INSERT INTO {s}.stats SELECT count(docid), sum(len) / count(len) FROM {s}.docs")
+    _fill_stats(con)
     _record_state(con)
     for t in ("_fts_gone", "_fts_new", "_fts_tokens"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -183,8 +188,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                 LEFT JOIN (SELECT docid, count(*) AS len FROM _fts_tokens GROUP BY docid) n USING (docid)
                 ORDER BY d.docid"""
         )
-        con.execute(f"DELETE FROM {SCHEMA}.stats")
-        con.execute(f"INSERT INTO {SCHEMA}.stats SELECT count(docid), sum(len) / count(len) FROM {SCHEMA}.docs")
+        _fill_stats(con)
         _record_state(con)
     finally:
         con.execute("DROP TABLE IF EXISTS _fts_tokens")

@@ -17,7 +17,8 @@ DuckDB's BM25 index over whole documents (``fts_main_documents``, ``match_bm25``
 it for SQL users and as the relevance benchmark's baseline. Documents stream in batches, so memory
 stays bounded at any corpus size. Each document's passages and term counts are kept in a cache per
 document key (``build_search_index``), so a new document costs its own splitting and counting plus
-SQL over the postings. DuckDB's FTS index is rebuilt, in set-based SQL (``pipelines/core/fts.py``).
+SQL over the postings. DuckDB's FTS index is built in set-based SQL and updated in place after a
+change (``pipelines/core/fts.py``).
 """
 
 # SQL text is assembled only from table names, numbers and fragments defined in this module; every

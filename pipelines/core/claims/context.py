@@ -197,7 +197,7 @@ class Context:
                     for m in todo:
                         cache.put_answer(m.key, dk, m.stems, m.examine(doc))
                 cache.cover(dk, self._quotes)
-            elif cache.covered.get(dk) != self._quotes:
+            elif not covered:
                 cache.cover(dk, self._quotes)
             for st in held:
                 df[st] += 1
