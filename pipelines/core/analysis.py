@@ -314,16 +314,19 @@ def build_ngrams(
     Memory stays bounded as the corpus grows. Documents are hashed into NGRAM_BUCKETS buckets;
     each batch of ~``batch_words`` own words (whole buckets, or part of one large bucket) runs the
     window query on its documents only and appends per-bucket partial aggregates (frequency,
-    documents, first/last seen), one row per (bucket, n, n-gram), to a table. Buckets partition
-    the documents, so documents = the sum of per-bucket distinct counts. The window operator's
-    memory is bounded by a batch instead of the corpus. The merge sums the parts per n; with
-    ``top_n`` it sums only the n-grams that can be in the top N (``_merge_ngram_parts``).
+    documents, first/last seen), one row per (bucket, n, n-gram), to a parts table. Buckets
+    partition the documents, so documents = the sum of per-bucket distinct counts. The window
+    operator's memory is bounded by a batch instead of the corpus. The totals (frequency and
+    documents per n-gram, summed over the buckets) give the kept n-grams; their first and last
+    dates come from their parts.
 
-    Incremental with ``keep`` (a schema or attached database, e.g. the NLP cache): the partial
-    aggregates are kept there per bucket of documents (``hash(doc_id) % NGRAM_BUCKETS``) with a
-    digest of each bucket's input (own sentences and dates). A later call recounts only the buckets
-    whose digest moved (a document added, changed or deleted) and merges again; a change of the
-    query, stop words or n drops every bucket. The table equals a full recount.
+    Incremental with ``keep`` (a schema or attached database, e.g. the NLP cache): the parts are
+    kept there per bucket of documents (``hash(doc_id) % NGRAM_BUCKETS``) with a digest of each
+    bucket's input (own sentences and dates), and so are the totals. A later call recounts only
+    the buckets whose digest moved (a document added, changed or deleted), and moves the totals
+    by the difference between the recounted buckets' new and old parts (``_ngram_move_totals``),
+    so nothing is summed corpus-wide; a change of the query, stop words or n drops every bucket.
+    The table equals a full recount.
     """
     ns = sorted({int(n) for n in ns})
     if not ns or ns[0] < 1 or ns[-1] > MAX_NGRAM:
@@ -345,6 +348,7 @@ def build_ngrams(
         )
     bucket = f"(hash(doc_id) % {NGRAM_BUCKETS})::INTEGER"
     table = f"{keep}.ngram_parts" if keep else "_ngram_parts"
+    totals = f"{keep}.ngram_totals" if keep else "_ngram_totals"
     select_sql = f"""
         WITH stop AS (SELECT DISTINCT v AS word FROM _ngram_stop),
         words AS (
@@ -369,9 +373,9 @@ def build_ngrams(
                "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
     if keep is None:
         con.execute(f"CREATE OR REPLACE TABLE {table} {columns}")
-        todo = None  # every document
+        todo, digests, moving = None, dict[int, str](), False  # every document; totals summed from every part
     else:
-        todo = _ngram_buckets_to_count(con, keep, table, columns, select_sql, list(stopwords), bucket)
+        todo, digests, moving = _ngram_buckets_to_count(con, keep, table, columns, select_sql, list(stopwords), bucket)
     docs = con.execute(
         f"SELECT {bucket} AS b, doc_id, words FROM ({_OWN_DOCS}) "
         f"WHERE ?::INTEGER[] IS NULL OR list_contains(?::INTEGER[], {bucket}) ORDER BY b, doc_id",
@@ -384,7 +388,7 @@ def build_ngrams(
     try:
         for group in _ngram_batches(docs, batch_words):
             # a bucket counted in several batches goes through a temp table and is summed into one
-            # row per (bucket, n, ngram): the merge below relies on at most one row per bucket
+            # row per (bucket, n, ngram): the totals' documents rely on at most one row per bucket
             target = table if len(group) == 1 else "_ngram_split"
             if target != table:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _ngram_split {columns}")
@@ -400,18 +404,24 @@ def build_ngrams(
                         max(last_seen) FROM _ngram_split GROUP BY bucket, n, ngram"""
                 )
                 con.execute("DROP TABLE _ngram_split")
+        if moving:
+            _ngram_move_totals(con, table, totals, todo or [])
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {totals} AS SELECT n, ngram, sum(frequency)::BIGINT AS frequency, "
+                        f"sum(documents)::BIGINT AS documents FROM {table} GROUP BY n, ngram")
         if keep is not None:
-            _record_ngram_digests(con, keep, todo or [], bucket)
+            _record_ngram_digests(con, keep, todo or [], digests)
         con.execute("CREATE OR REPLACE TEMP TABLE _ngrams_new (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
                     "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
         for n in ns:
-            _merge_ngram_parts(con, table, n, min_frequency, top_n)
+            _select_ngrams(con, table, totals, n, min_frequency, top_n)
         con.execute("CREATE OR REPLACE TABLE ngrams AS SELECT * FROM _ngrams_new ORDER BY n, frequency DESC, ngram")
         con.execute("DROP TABLE _ngrams_new")
     finally:
         con.unregister("_ngram_stop")
         if keep is None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"DROP TABLE IF EXISTS {totals}")
     return int(db.scalar(con, "SELECT count(*) FROM ngrams"))
 
 
@@ -448,40 +458,50 @@ def _ngram_batches(docs: Sequence[tuple[int, str, int]], batch_words: int) -> li
     return groups
 
 
-def _merge_ngram_parts(con: duckdb.DuckDBPyConnection, table: str, n: int, min_frequency: int, top_n: int | None) -> None:
-    """Sum one n's per-bucket parts into ``_ngrams_new``: every n-gram seen ``min_frequency`` times,
-    or the ``top_n`` most frequent (ties by n-gram).
-
-    A top N is found without summing every n-gram (at 100x the corpus, 120M part rows that did
-    not fit in DuckDB's memory limit). The threshold algorithm: the exact totals of the n-grams
-    with the largest parts give T, the Nth largest among them, a lower bound on the true Nth
-    largest total. An n-gram of the top N has a total >= T spread over at most NGRAM_BUCKETS parts
-    (one per bucket), so one of its parts is >= T / NGRAM_BUCKETS: summing only the n-grams with
-    such a part gives the same top N as summing all."""
+def _select_ngrams(con: duckdb.DuckDBPyConnection, table: str, totals: str, n: int, min_frequency: int,
+                   top_n: int | None) -> None:
+    """One n's kept n-grams into ``_ngrams_new``: from the totals, every n-gram seen
+    ``min_frequency`` times, or the ``top_n`` most frequent (ties by n-gram); their first and last
+    dates from their parts."""
     n, min_frequency = int(n), int(min_frequency)
-    keep_rows = "TRUE"
-    limit = ""
-    if top_n is not None:
-        top_n = int(top_n)
-        limit = f" LIMIT {top_n}"
-        nth = con.execute(
-            f"""WITH c AS (SELECT DISTINCT ngram FROM (SELECT ngram FROM {table} WHERE n = {n}
-                                                   ORDER BY frequency DESC LIMIT {top_n * NGRAM_BUCKETS}))
-                SELECT sum(frequency) AS f FROM {table} WHERE n = {n} AND ngram IN (SELECT ngram FROM c)
-                GROUP BY ngram HAVING f >= {min_frequency} ORDER BY f DESC LIMIT 1 OFFSET {top_n - 1}"""
-        ).fetchone()
-        floor = -(-int(nth[0]) // NGRAM_BUCKETS) if nth else 1
-        if floor > 1:
-            keep_rows = f"ngram IN (SELECT ngram FROM {table} WHERE n = {n} AND frequency >= {floor})"
+    limit = f" LIMIT {int(top_n)}" if top_n is not None else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ngram_top AS
+            SELECT n, ngram, frequency, documents FROM {totals}
+            WHERE n = {n} AND frequency >= {min_frequency} ORDER BY frequency DESC, ngram{limit}"""
+    )
     con.execute(
         f"""INSERT INTO _ngrams_new
-            SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents,
-                   min(first_seen) AS first_seen, max(last_seen) AS last_seen
-            FROM {table} WHERE n = {n} AND {keep_rows}
-            GROUP BY n, ngram
-            HAVING sum(frequency) >= {min_frequency}
-            ORDER BY frequency DESC, ngram{limit}"""
+            SELECT t.n, t.ngram, t.frequency, t.documents, min(p.first_seen), max(p.last_seen)
+            FROM _ngram_top t JOIN {table} p ON p.n = {n} AND p.ngram = t.ngram
+            GROUP BY t.n, t.ngram, t.frequency, t.documents"""
     )
+    con.execute("DROP TABLE _ngram_top")
+
+
+def _ngram_move_totals(con: duckdb.DuckDBPyConnection, table: str, totals: str, counted: list[int]) -> None:
+    """Move the kept totals by the recounted buckets' new parts minus their old ones (saved in
+    ``_ngram_old`` before they were dropped): n-grams in the difference are updated, new ones
+    inserted, and those no longer seen deleted."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ngram_delta AS
+            SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents FROM (
+                SELECT n, ngram, frequency, documents FROM {table} WHERE list_contains(?::INTEGER[], bucket)
+                UNION ALL SELECT n, ngram, -frequency, -documents FROM _ngram_old
+            ) GROUP BY n, ngram HAVING sum(frequency) <> 0 OR sum(documents) <> 0""",
+        [counted],
+    )
+    con.execute(
+        f"""UPDATE {totals} AS t SET frequency = t.frequency + d.frequency, documents = t.documents + d.documents
+            FROM _ngram_delta d WHERE t.n = d.n AND t.ngram = d.ngram"""
+    )
+    con.execute(
+        f"""INSERT INTO {totals} SELECT d.* FROM _ngram_delta d
+            WHERE NOT EXISTS (SELECT 1 FROM {totals} t WHERE t.n = d.n AND t.ngram = d.ngram)"""
+    )
+    con.execute(f"DELETE FROM {totals} WHERE frequency <= 0")
+    con.execute("DROP TABLE _ngram_delta")
+    con.execute("DROP TABLE _ngram_old")
 
 
 def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str]:
@@ -493,11 +513,16 @@ def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str
     return {int(b): f"{n}:{h}" for b, n, h in rows}
 
 
+_TOTALS_MARK = -2  # a row of ngram_buckets: the kept totals are the sum of the kept parts
+
+
 def _ngram_buckets_to_count(
     con: duckdb.DuckDBPyConnection, keep: str, table: str, columns: str, select_sql: str, stopwords: list[str], bucket: str
-) -> list[int]:
-    """The buckets to recount; their kept parts (and digests) are dropped first, so a run killed
-    half-way recounts them next time."""
+) -> tuple[list[int], dict[int, str], bool]:
+    """The buckets to recount, every bucket's digest now, and whether the kept totals can be moved
+    (else they are summed again from every part). The recounted buckets' kept parts (and digests)
+    are dropped first, so a run killed half-way recounts them next time; their old parts are saved
+    in ``_ngram_old`` for the totals, whose mark is dropped until they are moved."""
     import hashlib
 
     seen = f"{keep}.ngram_buckets"
@@ -512,16 +537,24 @@ def _ngram_buckets_to_count(
         kept = {}
     now = _ngram_digests(con, bucket)
     todo = sorted(b for b in range(NGRAM_BUCKETS) if kept.get(b) != now.get(b))
-    con.execute(f"DELETE FROM {seen} WHERE list_contains(?::INTEGER[], bucket)", [todo])
+    con.execute(f"CREATE TABLE IF NOT EXISTS {keep}.ngram_totals (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT)")
+    moving = kept.get(_TOTALS_MARK) == key
+    if moving:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ngram_old AS SELECT n, ngram, frequency, documents FROM {table} "
+            "WHERE list_contains(?::INTEGER[], bucket)",
+            [todo],
+        )
+    con.execute(f"DELETE FROM {seen} WHERE list_contains(?::INTEGER[], bucket) OR bucket = {_TOTALS_MARK}", [todo])
     con.execute(f"DELETE FROM {table} WHERE list_contains(?::INTEGER[], bucket)", [todo])
-    return todo
+    return todo, now, moving
 
 
-def _record_ngram_digests(con: duckdb.DuckDBPyConnection, keep: str, counted: list[int], bucket: str) -> None:
-    now = _ngram_digests(con, bucket)
-    rows = [(b, now[b]) for b in counted if b in now]
-    if rows:
-        con.executemany(f"INSERT INTO {keep}.ngram_buckets VALUES (?, ?)", rows)
+def _record_ngram_digests(con: duckdb.DuckDBPyConnection, keep: str, counted: list[int], digests: dict[int, str]) -> None:
+    """The recounted buckets' digests, and the mark that the totals match the parts."""
+    key = db.scalar(con, f"SELECT digest FROM {keep}.ngram_buckets WHERE bucket = -1")
+    rows = [(b, digests[b]) for b in counted if b in digests] + [(_TOTALS_MARK, key)]
+    con.executemany(f"INSERT INTO {keep}.ngram_buckets VALUES (?, ?)", rows)
 
 
 def build_first_uses(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:

@@ -44,6 +44,7 @@ from pipelines.core.authorship import ThinkerNames, document_authors
 from pipelines.core.config import Catalog, Source
 from pipelines.core.ingest import ParsedFile, Snapshot
 from pipelines.core.matching import CatalogIndex, canonical_url, identity_key
+from pipelines.core.parsecache import LightResult, lighten
 from pipelines.core.records import DOC_KINDS, ParsedDocument, ParseResult
 from pipelines.core.textutil import word_count
 from pipelines.core.transcript_facts import speaker_turns, timing_facts
@@ -91,6 +92,7 @@ class Tables:
 
 
 Loader = Callable[[Snapshot], "ParseResult | None"]
+LightLoader = Callable[[Snapshot], "LightResult | None"]  # for the first pass: texts dropped (parsecache)
 Emit = Callable[[str, dict[str, Any]], None]
 
 
@@ -189,11 +191,12 @@ def emission_key(row: dict[str, Any], snapshot_key: str, locator: int, facts: di
 
 
 def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loader, emit: Emit,
-                    reuse: Reuse | None = None) -> Tables:
+                    reuse: Reuse | None = None, load_light: LightLoader | None = None) -> Tables:
     """Match, deduplicate and build the rows, holding only small keys of non-tweet documents.
 
-    Four phases: (1) ``_collect`` reads each parse result once, keeping tweets whole and, of every
-    other document, its identity, rank and place in the file; (2) ``_group`` puts the copies of one
+    Four phases: (1) ``_collect`` reads each parse result once (``load_light``'s copy without the
+    texts of non-tweets, when given), keeping tweets whole and, of every other document, its
+    identity, rank and place in the file; (2) ``_group`` puts the copies of one
     item together (id-less tweets join the id'd tweet they copy); (3) ``_build_rows`` picks each
     group's winner and builds its rows, then reads again only the files that hold winners and
     ``emit``s their document and segment rows (the caller writes them in batches, in any order);
@@ -203,7 +206,7 @@ def assemble_stream(catalog: Catalog, snapshots: Sequence[Snapshot], load: Loade
     idx = CatalogIndex.build(catalog)
     names = ThinkerNames.of(catalog.thinker)
     snaps = sorted(snapshots, key=lambda s: (s.path or "~", s.origin))
-    col = _collect(snaps, load, idx)
+    col = _collect(snaps, load_light or (lambda snap: _lighten(load(snap))), idx)
     groups = _group(col.cands)
     built = _build_rows(groups, col, names, snaps, load, emit, reuse)
     snapshot_rows = _snapshot_rows(snaps, built, col.n_issues)
@@ -223,7 +226,11 @@ class _Collected:
     listed: list[tuple[Snapshot, int, dict[str, Any]]]
 
 
-def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Collected:
+def _lighten(result: ParseResult | None) -> LightResult | None:
+    return None if result is None else lighten(result)
+
+
+def _collect(snaps: Sequence[Snapshot], load: LightLoader, idx: CatalogIndex) -> _Collected:
     """Phase 1: candidates (non-tweets without their text; tweets whole, notes joined across files),
     metadata facts, parse issues and listed items."""
     join_note_tweets, _ = _tweet_helpers()
@@ -236,9 +243,10 @@ def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Col
     owners: dict[int, Snapshot] = {}
     order = 0
     for snap in snaps:
-        result = load(snap)
-        if result is None:
+        light = load(snap)
+        if light is None:
             continue
+        result = light.result
         _merge_metadata(meta, result)
         n_issues[snap.snapshot_id] = len(result.issues)
         for issue in result.issues:
@@ -254,9 +262,10 @@ def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Col
                 owners[id(d)] = snap
                 continue
             order += 1
-            if not d.text.strip():
+            facts = light.facts[i]
+            if facts is None or facts.blank:
                 continue
-            key = identity_key(d)
+            key = identity_key(d, facts.stripped_sha256)
             source = idx.match(d, key)
             if source is None and snap.source_id:
                 # a fetched file knows which catalog source it was fetched for (not feeds: many posts)
@@ -264,9 +273,8 @@ def _collect(snaps: Sequence[Snapshot], load: Loader, idx: CatalogIndex) -> _Col
                 if fetched_for is not None and fetched_for.kind not in ("blog_feed", "tweet_archive"):
                     source = fetched_for
             feed = idx.feed_of(d, snap.source_id) if source is None else None
-            light = dataclasses.replace(d, text="", segments=[])
-            cands.append(Candidate(light, snap, key, source, order, text_len=len(d.text), locator=i, feed=feed))
-        del result
+            cands.append(Candidate(d, snap, key, source, order, text_len=facts.length, locator=i, feed=feed))
+        del result, light
     for d in join_note_tweets(tweets_in):
         order += 1
         if not d.text.strip() and not (d.tweet and d.tweet.tweet_id):

@@ -184,7 +184,9 @@ class CatalogIndex:
         return None
 
 
-def identity_key(doc: ParsedDocument) -> tuple[str, str]:
+def identity_key(doc: ParsedDocument, stripped_sha256: str | None = None) -> tuple[str, str]:
+    """What makes two parsed documents copies of one item: an id or URL, else the hash of the
+    stripped text (``stripped_sha256`` when the text was dropped, see parsecache.TextFacts)."""
     ext = (doc.external_id or "").strip()
     if doc.kind == "tweet" and ext:
         return ("tweet", ext)
@@ -200,4 +202,4 @@ def identity_key(doc: ParsedDocument) -> tuple[str, str]:
     if doc.url and _is_url(doc.url):
         vid = youtube_id_of(doc.url)
         return ("youtube", vid) if vid else ("url", canonical_url(doc.url))
-    return ("sha", hashlib.sha256(doc.text.strip().encode()).hexdigest())
+    return ("sha", stripped_sha256 or hashlib.sha256(doc.text.strip().encode()).hexdigest())

@@ -3,16 +3,20 @@
 A re-run parses only files whose bytes (or whose parser) changed. Entries are JSON, one file
 each, written atomically; a damaged entry is treated as a miss. Beside each entry a small summary
 (``<sha>.sum.json``: documents, metadata, skip reason, first error) lets the ingest step decide a
-file's status without decoding its documents.
+file's status without decoding its documents. A light copy (``<sha>.light.json``) holds the
+documents without the text and segments of non-tweets, only each text's length and hash: what the
+warehouse's first pass over every file needs (``pipelines.core.assemble``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,55 @@ def result_to_json(result: ParseResult) -> str:
 
 
 def result_from_json(text: str) -> ParseResult:
-    d = json.loads(text, object_hook=_hook)
+    return _result_from_dict(json.loads(text, object_hook=_hook))
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What the first assembly pass needs of a document's dropped text: its length and the sha256
+    of the stripped text (an id-less document's identity)."""
+
+    length: int
+    blank: bool
+    stripped_sha256: str
+
+    @classmethod
+    def of(cls, text: str) -> TextFacts:
+        stripped = text.strip()
+        return cls(len(text), not stripped, hashlib.sha256(stripped.encode()).hexdigest())
+
+
+@dataclass
+class LightResult:
+    """A parse result with the text and segments of its non-tweet documents dropped; ``facts[i]``
+    describes document i's text (None for a tweet, kept whole)."""
+
+    result: ParseResult
+    facts: list[TextFacts | None]
+
+
+def lighten(result: ParseResult) -> LightResult:
+    docs: list[ParsedDocument] = []
+    facts: list[TextFacts | None] = []
+    for d in result.documents:
+        if d.kind == "tweet":
+            docs.append(d)
+            facts.append(None)
+        else:
+            docs.append(dataclasses.replace(d, text="", segments=[]))
+            facts.append(TextFacts.of(d.text))
+    return LightResult(dataclasses.replace(result, documents=docs), facts)
+
+
+def _light_to_json(result: ParseResult) -> str:
+    if all(d.kind == "tweet" for d in result.documents):
+        return json.dumps({"same": True})  # nothing to drop: the full entry is read
+    light = lighten(result)
+    return json.dumps({"facts": [asdict(f) if f else None for f in light.facts], "result": asdict(light.result)},
+                      default=_default, ensure_ascii=False)
+
+
+def _result_from_dict(d: dict[str, Any]) -> ParseResult:
     docs = []
     for doc in d["documents"]:
         doc["segments"] = [Segment(**s) for s in doc["segments"]]
@@ -91,7 +143,10 @@ class ParseCache:
     def get(self, sha: str, parser: str, version: int) -> ParseResult | None:
         if self.root is None:
             return None
-        p = self._path(sha, parser, version)
+        return self._read(self._path(sha, parser, version))
+
+    @staticmethod
+    def _read(p: Path) -> ParseResult | None:
         try:
             return result_from_json(p.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
@@ -115,9 +170,31 @@ class ParseCache:
         _write_atomic(p.with_suffix(".sum.json"), json.dumps(d))
         return d
 
+    def light(self, sha: str, parser: str, version: int) -> LightResult | None:
+        """The entry without the text of its non-tweet documents (``lighten``); written from the
+        full entry when only that exists."""
+        if self.root is None:
+            return None
+        entry = self._path(sha, parser, version)
+        p = entry.with_suffix(".light.json")
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"), object_hook=_hook)
+            if d.get("same") is True:
+                full = self._read(entry)
+                return LightResult(full, [None] * len(full.documents)) if full is not None else None
+            return LightResult(_result_from_dict(d["result"]), [TextFacts(**f) if f else None for f in d["facts"]])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        full = self._read(entry)
+        if full is None:
+            return None
+        _write_atomic(p, _light_to_json(full))
+        return lighten(full)
+
     def put(self, sha: str, parser: str, version: int, result: ParseResult) -> None:
         if self.root is None:
             return
         p = self._path(sha, parser, version)
         _write_atomic(p, result_to_json(result))
         _write_atomic(p.with_suffix(".sum.json"), json.dumps(summarize(result)))
+        _write_atomic(p.with_suffix(".light.json"), _light_to_json(result))

@@ -110,6 +110,12 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                     return None
                 return cache.get(snap.sha256, snap.format, v)
 
+            def load_light(snap: Snapshot):
+                v = versions.get(snap.snapshot_id)
+                if not snap.sha256 or not snap.format or v is None or snap.status == "rejected":
+                    return None
+                return cache.light(snap.sha256, snap.format, v)
+
             # a document built last time under the same emission key is copied from the tables, not
             # read from its file and built again; the keys are forgotten before anything is written
             held = assembly_keys.take(con)
@@ -134,7 +140,7 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                     big[t].add(row)
 
             tables = assemble_stream(catalog, snaps, load, emit,
-                                     Reuse(snapshot_key, lambda doc_id, key: held.get(doc_id) == key))
+                                     Reuse(snapshot_key, lambda doc_id, key: held.get(doc_id) == key), load_light)
             turns = sorted(tables.speaker_turns + assembly_keys.kept_rows(con, "speaker_turns", kept),
                            key=lambda r: (r["doc_id"], r["seq"]))
             for t in CORE_TABLES:
