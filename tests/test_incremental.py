@@ -237,7 +237,7 @@ def test_assembly_from_light_cache_entries_equals_assembly_in_memory(tmp_path: P
         con = wh.connect(":memory:")
         big = {"documents": wh.StagedTable(con, "documents", "doc_id"), "segments": wh.StagedTable(con, "segments", "doc_id, seq")}
         tables = assemble_stream(catalog, [pf.snapshot for pf in parsed], lambda s: via(s, cache.get),
-                                 lambda t, row: big[t].add(row), load_light=lambda s: via(s, cache.light))
+                                 lambda t, row, big=big: big[t].add(row), load_light=lambda s: via(s, cache.light))
         big["documents"].swap()
         big["segments"].swap()
         cols = [c for c, _ in CORE["documents"]]
@@ -539,11 +539,11 @@ def test_after_adding_changing_or_deleting_one_file_every_published_table_equals
         reads: list[str] = []
         lights: list[str] = []
 
-        def get(self, sha, *a, **k):  # type: ignore[no-untyped-def]
+        def get(self, sha, *a, reads=reads, **k):  # type: ignore[no-untyped-def]
             reads.append(sha)
             return real_get(self, sha, *a, **k)
 
-        def light(self, sha, *a, **k):  # type: ignore[no-untyped-def]
+        def light(self, sha, *a, lights=lights, **k):  # type: ignore[no-untyped-def]
             lights.append(sha)
             return real_light(self, sha, *a, **k)
 
