@@ -81,10 +81,9 @@ def lighten(result: ParseResult) -> LightResult:
     return LightResult(dataclasses.replace(result, documents=docs), facts)
 
 
-def _light_to_json(result: ParseResult) -> str:
-    if all(d.kind == "tweet" for d in result.documents):
-        return json.dumps({"same": True})  # nothing to drop: the full entry is read
-    light = lighten(result)
+def _light_to_json(light: LightResult) -> str:
+    if all(f is None for f in light.facts):
+        return json.dumps({"same": True})  # nothing was dropped: the full entry is read
     return json.dumps({"facts": [asdict(f) if f else None for f in light.facts], "result": asdict(light.result)},
                       default=_default, ensure_ascii=False)
 
@@ -188,8 +187,9 @@ class ParseCache:
         full = self._read(entry)
         if full is None:
             return None
-        _write_atomic(p, _light_to_json(full))
-        return lighten(full)
+        light = lighten(full)
+        _write_atomic(p, _light_to_json(light))
+        return light
 
     def put(self, sha: str, parser: str, version: int, result: ParseResult) -> None:
         if self.root is None:
@@ -197,4 +197,4 @@ class ParseCache:
         p = self._path(sha, parser, version)
         _write_atomic(p, result_to_json(result))
         _write_atomic(p.with_suffix(".sum.json"), json.dumps(summarize(result)))
-        _write_atomic(p.with_suffix(".light.json"), _light_to_json(result))
+        _write_atomic(p.with_suffix(".light.json"), _light_to_json(lighten(result)))
