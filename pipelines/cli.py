@@ -38,8 +38,33 @@ def _instance(project: Project):
     return DagsterInstance.from_ref(InstanceRef.from_dir(str(project.dagster_home), config_dir=str(project.root)))
 
 
+CLI_TAG = ("corpus/trigger", "cli")
+
+
+def release_dead_cli_runs(instance) -> list[str]:
+    """Free the Dagster pool slots of `corpus run` runs whose process died (kill -9, OOM, power cut).
+
+    Every `corpus run` holds the writer lock for as long as its Dagster run lives, so once the lock is
+    ours, a CLI-triggered run still marked as started is dead. Dagster keeps its "warehouse" pool slot
+    claimed forever, and every later run would wait for that slot without end. Such runs are marked
+    failed and their slots freed. Runs launched from the UI or by sensors are left alone. Returns the
+    run ids released. Called with the writer lock held, on the instance the run then uses (opening
+    the instance costs ~0.4 s)."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    live = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.CANCELING]
+    released = []
+    for run in instance.get_runs(RunsFilter(statuses=live, tags=dict([CLI_TAG]))):
+        instance.report_run_failed(run, "the `corpus run` process running this died (killed?); the next run freed its pool slots")
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = False, offline: bool = False) -> bool:
-    """Materialize every asset (and run every check) in-process. Returns success."""
+    """Materialize every asset (and run every check) in-process. Returns success. Call it with the
+    warehouse's writer lock held (it frees the pool slots of dead CLI runs first)."""
     import warnings
 
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
@@ -56,8 +81,10 @@ def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = Fa
         logging.getLogger("dagster").setLevel(logging.WARNING)
         job = job.with_logger_defs({"progress": progress_logger})
     with _instance(project) as instance:
+        for run_id in release_dead_cli_runs(instance):
+            _err(f"freed the pool slots of run {run_id}, whose `corpus run` process had died")
         result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, tags={"corpus/trigger": "cli"}
+            run_config=run_config, instance=instance, raise_on_error=False, tags=dict([CLI_TAG])
         )
     for event in result.all_events:
         if event.is_step_failure:

@@ -105,8 +105,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_the_core_imports_neither_dagster_nor_the_dagster_layer() -> None:
-    """At module level; pipelines.core.warehouse.release_dead_cli_runs opens the Dagster instance
-    inside the function, only when a project has one."""
+    """At module level (the CLI's release_dead_cli_runs, in pipelines/cli.py, is Dagster's side)."""
     for name, path in modules().items():
         if not name.startswith("pipelines.core"):
             continue

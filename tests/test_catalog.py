@@ -352,3 +352,14 @@ def test_unquoted_yaml_dates_are_coerced_to_iso_strings(tmp_path: Path) -> None:
 def test_date_objects_are_coerced_in_python_too() -> None:
     assert Source(id="x", kind="paper", title="X", date=date(2024, 2, 13)).date == "2024-02-13"  # type: ignore[arg-type]
     assert Source(id="x", kind="paper", title="X", date=datetime(2024, 2, 13, 23, 59)).date == "2024-02-13"  # type: ignore[arg-type]
+
+
+def test_a_file_is_parsed_again_only_when_its_text_changes(tmp_path: Path) -> None:
+    p = write(tmp_path, GOOD)
+    first = load_catalog(p)
+    assert load_catalog(p) is first  # the same text: the validated model of the first load
+    p.write_text(p.read_text(encoding="utf-8").replace("A talk", "A lecture"), encoding="utf-8")
+    assert [s.title for s in load_catalog(p).sources] == ["A lecture"]
+    p.write_text(p.read_text(encoding="utf-8") + '  - {id: "../etc", kind: repo, title: Bad}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="field 'id'"):  # an edit that breaks it is reported, not served from before
+        load_catalog(p)

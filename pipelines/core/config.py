@@ -11,10 +11,11 @@ import difflib
 import re
 import types
 import typing
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -253,15 +254,32 @@ Where = Callable[[Any, tuple[Any, ...]], str]
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_LOADED: OrderedDict[tuple[Any, ...], BaseModel] = OrderedDict()  # (path, model, where, text) -> model
+_LOADED_MAX = 64
+
+
 def load_yaml_model(path: Path, model: type[M], where: Where | None = None) -> M:
     """Load and validate a YAML file, raising ConfigError naming file, entry and field.
 
     ``where(data, loc)`` words an error's location ("entry 'x' (sources[3]), field 'url'"); the
-    default names list entries by their ``id``."""
+    default names list entries by their ``id``. A file whose text was validated before in this
+    process is not parsed again (a run loads the same files many times; the models are frozen)."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: file not found") from e
+    key = (str(path), model, where, raw)
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return cast(M, _LOADED[key])
+    loaded = _parse_yaml_model(path, raw, model, where)
+    _LOADED[key] = loaded
+    while len(_LOADED) > _LOADED_MAX:
+        _LOADED.popitem(last=False)
+    return loaded
+
+
+def _parse_yaml_model(path: Path, raw: str, model: type[M], where: Where | None) -> M:
     try:
         data = yaml.load(raw, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
     except yaml.YAMLError as e:

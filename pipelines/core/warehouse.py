@@ -225,44 +225,13 @@ def writer_lock(warehouse_dir: Path) -> Iterator[None]:
         f.flush()
         try:
             # Holding the lock proves no other writer is alive: clear what a killed one left behind.
+            # (`corpus run` then frees the Dagster pool slots of dead CLI runs: pipelines.cli.release_dead_cli_runs)
             remove_dead_temps(warehouse_dir)
-            release_dead_cli_runs(warehouse_dir.parent)
             yield
         finally:
             f.seek(0)
             f.truncate()
             fcntl.flock(f, fcntl.LOCK_UN)
-
-
-CLI_TAG = ("corpus/trigger", "cli")
-
-
-def release_dead_cli_runs(project_root: Path) -> list[str]:
-    """Free the Dagster pool slots of `corpus run` runs whose process died (kill -9, OOM, power cut).
-
-    Every `corpus run` holds the writer lock for as long as its Dagster run lives, so once the lock is
-    ours, a CLI-triggered run still marked as started is dead. Dagster keeps its "warehouse" pool slot
-    claimed forever, and every later run would wait for that slot without end. Such runs are marked
-    failed and their slots freed. Runs launched from the UI or by sensors are left alone. Returns the
-    run ids released. (Called by ``writer_lock``; needs the project's .dagster_home, skipped without it.)
-    """
-    storage = (project_root / ".dagster_home" / "storage").resolve()  # where dagster.yaml keeps runs
-    if not (storage / "history").is_dir():
-        return []
-    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-    from dagster._core.instance.ref import InstanceRef
-
-    live = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.CANCELING]
-    released = []
-    # Absolute paths (not dagster.yaml's relative ones), so this works from any working directory.
-    ref = InstanceRef.from_dir(str(storage), overrides={"telemetry": {"enabled": False}})
-    with DagsterInstance.from_ref(ref) as instance:
-        for run in instance.get_runs(RunsFilter(statuses=live, tags=dict([CLI_TAG]))):
-            instance.report_run_failed(run, "the `corpus run` process running this died (killed?); the next run freed its pool slots")
-            if instance.event_log_storage.supports_global_concurrency_limits:
-                instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-            released.append(run.run_id)
-    return released
 
 
 def _pid_alive(pid: int) -> bool:
