@@ -34,8 +34,11 @@ def _instance(project: Project):
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
+    from pipelines.defs.event_log import pooled_storage_ref
+
     project.dagster_home.mkdir(parents=True, exist_ok=True)
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(project.dagster_home), config_dir=str(project.root)))
+    ref = InstanceRef.from_dir(str(project.dagster_home), config_dir=str(project.root))
+    return DagsterInstance.from_ref(pooled_storage_ref(ref))  # one SQLite connection per shard, not per event
 
 
 CLI_TAG = ("corpus/trigger", "cli")
