@@ -386,6 +386,47 @@ def test_a_file_hashed_just_after_it_was_written_is_hashed_again(tmp_path: Path,
     assert hashed == []
 
 
+def test_an_unchanged_raw_file_is_not_sniffed_again_unless_the_sniffing_code_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash cache also keeps each file's sniffed format: an unchanged file is not opened to be
+    sniffed again, a changed one is, and other sniffing code (its digest) makes every file sniffed again,
+    with the same snapshots every time."""
+    import pipelines.core.ingest as ingest_mod
+
+    monkeypatch.setenv("CORPUS_PARSE_WORKERS", "0")
+    sniffed: list[str] = []
+    real_find = ingest_mod.find_parser
+    monkeypatch.setattr(ingest_mod, "find_parser", lambda name, head, parsers=None: sniffed.append(Path(name).name) or real_find(name, head, parsers))
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES / "inbox", raw / "inbox")
+    _age(raw)
+    store = RawStore(raw)
+    store.ensure()
+    cache = tmp_path / "cache"
+    first = scan_and_parse(store, cache_dir=cache, keep_results=False)
+    rejected = sorted(Path(pf.snapshot.path or "").name for pf in first if pf.snapshot.status == "rejected" and pf.snapshot.sha256)
+    sniffable = [f for f in store.files() if not f.is_symlink() and f.stat().st_size]  # an empty file has nothing to sniff
+    assert len(sniffed) == len(sniffable) > 3
+    rejected = [r for r in rejected if r in {f.name for f in sniffable}]
+    assert rejected
+    sniffed.clear()
+    second = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
+    assert sorted(sniffed) == rejected  # only what was rejected (never remembered) is looked at again
+    assert _key(second) == _key(first)
+
+    target = raw / "inbox" / "blog" / "2020-01-02-hello.markdown"
+    target.write_bytes(target.read_bytes() + b"\nOne more line.\n")
+    sniffed.clear()
+    third = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
+    assert sorted(sniffed) == sorted([target.name, *rejected])
+    assert _key(third) == _key(scan_and_parse(RawStore(raw), cache_dir=tmp_path / "fresh", keep_results=False))
+
+    monkeypatch.setattr(ingest_mod, "sniffers_digest", lambda parsers: "other-sniffers")
+    sniffed.clear()
+    fourth = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
+    assert len(sniffed) == len(sniffable)  # no memo trusted from other code
+    assert _key(fourth) == _key(third)
+
+
 def _ngram_corpus(con: duckdb.DuckDBPyConnection, docs: dict[str, tuple[bool, str, list[str]]]) -> None:
     """documents + sentences for build_ngrams: doc_id -> (is_own, published date, sentences)."""
     con.execute("CREATE OR REPLACE TABLE documents (doc_id VARCHAR, kind VARCHAR, word_count INTEGER, speakers_separated BOOLEAN, "

@@ -7,6 +7,10 @@ again only when the file's stat is identical and the file was already older than
 rewritten with the same size and mtime, so such an entry is re-hashed once more ("racily clean" in
 git). Anything else — another size, mtime, ctime or inode, a replaced file — is hashed again.
 
+An entry also remembers the parser the file's head was sniffed as, so that an unchanged file is
+not opened again to be sniffed (6,000 files at 100x: seconds). That memo holds while ``sniffers``,
+a digest of the sniffing code and the parser list, is the one it was recorded with.
+
 The table is one JSON file beside the parse cache, written atomically; a damaged one is ignored.
 """
 
@@ -30,10 +34,11 @@ def file_key(st: os.stat_result) -> list[int]:
 
 
 class HashCache:
-    """rel path -> [size, mtime_ns, ctime_ns, inode, dev, checked_ns, sha256]."""
+    """rel path -> [size, mtime_ns, ctime_ns, inode, dev, checked_ns, sha256, sniffed format or None]."""
 
-    def __init__(self, root: Path | None):
+    def __init__(self, root: Path | None, sniffers: str = ""):
         self.path = root / FILE if root else None
+        self.sniffers = sniffers
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
         if self.path and self.path.is_file():
@@ -41,21 +46,42 @@ class HashCache:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
                 if isinstance(data, dict) and data.get("version") == VERSION and isinstance(data.get("files"), dict):
                     self.entries = data["files"]
+                    if data.get("sniffers") != sniffers or not sniffers:  # other sniffing code: formats unknown
+                        for e in self.entries.values():
+                            if isinstance(e, list) and len(e) == 8:
+                                e[7] = None
 
     def lookup(self, rel: str, st: os.stat_result) -> str | None:
         """The recorded sha256 when ``st`` is the stat it was recorded with and not racy, else None."""
         e = self.entries.get(rel)
-        if not isinstance(e, list) or len(e) != 7 or e[:5] != file_key(st):
+        if not isinstance(e, list) or len(e) not in (7, 8) or e[:5] != file_key(st):
             return None
         if e[1] > e[5] - RACY_SECONDS * 1e9:  # modified within RACY_SECONDS of being hashed
             return None
         return str(e[6])
 
-    def remember(self, rel: str, before: os.stat_result, checked_ns: int, sha: str) -> None:
-        """Record ``sha`` for the file whose stat before hashing (at ``checked_ns``) was ``before``."""
-        entry = [*file_key(before), checked_ns, sha]
+    def sniffed(self, rel: str) -> str | None:
+        """The format the file was sniffed as by the current sniffers; ask only after ``lookup`` gave its hash."""
+        e = self.entries.get(rel)
+        return e[7] if isinstance(e, list) and len(e) == 8 and isinstance(e[7], str) else None
+
+    def remember(self, rel: str, before: os.stat_result, checked_ns: int, sha: str, fmt: str | None = None) -> None:
+        """Record ``sha`` (and the format sniffed, if known) for the file whose stat before hashing (at
+        ``checked_ns``) was ``before``."""
+        entry = [*file_key(before), checked_ns, sha, fmt if self.sniffers else None]
         if self.entries.get(rel) != entry:
             self.entries[rel] = entry
+            self.dirty = True
+
+    def remember_format(self, rel: str, fmt: str | None) -> None:
+        """Add the sniffed format to the entry ``lookup`` just found."""
+        e = self.entries.get(rel)
+        if not self.sniffers or not fmt or not isinstance(e, list) or len(e) not in (7, 8):
+            return
+        if len(e) == 7:
+            e.append(None)
+        if e[7] != fmt:
+            e[7] = fmt
             self.dirty = True
 
     def keep_only(self, rels: set[str]) -> None:
@@ -72,7 +98,7 @@ class HashCache:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-hashes-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": VERSION, "files": self.entries}, f)
+                json.dump({"version": VERSION, "sniffers": self.sniffers, "files": self.entries}, f)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -198,8 +198,11 @@ def _parse_path(
     keep_result: bool = True,
     known_sha: str | None = None,
     cached_only: bool = False,
+    known_format: str | None = None,
 ) -> ParsedFile | None:
-    """``parse_path``; with ``cached_only``, None instead of parsing a file the parse cache lacks."""
+    """``parse_path``; with ``cached_only``, None instead of parsing a file the parse cache lacks.
+    ``known_format`` (with ``known_sha``) is the parser the hash cache says this unchanged file was
+    sniffed as: its head is not read again."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     try:
         if path.is_symlink():
@@ -213,10 +216,13 @@ def _parse_path(
         if snap.bytes == 0:
             snap.error = "empty file (0 bytes)"
             return ParsedFile(snap, None)
-        with path.open("rb") as f:
-            head = f.read(HEAD_BYTES)
-        stage[0] = "sniffing"
-        spec = find_parser(snap.path or "", to_utf8(head, partial=True), parsers)
+        if known_sha is not None and known_format is not None:
+            spec = next((p for p in parsers if p.name == known_format), None)
+        if spec is None:
+            with path.open("rb") as f:
+                head = f.read(HEAD_BYTES)
+            stage[0] = "sniffing"
+            spec = find_parser(snap.path or "", to_utf8(head, partial=True), parsers)
         if spec is None:
             ext = path.suffix or "(no extension)"
             snap.error = _printable(f"no parser recognises this file (extension {ext}, starts with {head[:24]!r})")
@@ -305,7 +311,7 @@ def scan_and_parse(
         if e.path:
             origins.setdefault(e.path, e)  # the first landing is the file's provenance
     files = store.files()
-    hashes = HashCache(cache_dir) if cache_dir is not None else None
+    hashes = HashCache(cache_dir, "" if custom else sniffers_digest(parsers)) if cache_dir is not None else None
     slots: list[ParsedFile | None] = [None] * len(files)
     pending: list[tuple[int, str, os.stat_result | None, int, str | None]] = []  # index, rel path, stat before hashing, when, known hash
     done = 0
@@ -315,9 +321,12 @@ def scan_and_parse(
             rel = display_path(store.relpath(path))
             st = None if path.is_symlink() else path.stat()
         known = hashes.lookup(rel, st) if hashes and st is not None else None
-        if known is not None:
+        if known is not None and hashes is not None:
             slots[i] = _parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
-                                   keep_result=keep_results, known_sha=known, cached_only=True)
+                                   keep_result=keep_results, known_sha=known, cached_only=True,
+                                   known_format=hashes.sniffed(rel))
+            if slots[i] is not None and slots[i].snapshot.status != "rejected":  # type: ignore[union-attr]
+                hashes.remember_format(rel, slots[i].snapshot.format)  # type: ignore[union-attr]
         if slots[i] is None:
             pending.append((i, rel, st, when, known))
         else:
@@ -352,7 +361,7 @@ def scan_and_parse(
         if hashes is not None and st is not None and pf.snapshot.sha256 and pf.snapshot.status != "rejected":
             with contextlib.suppress(OSError):
                 if file_key(files[i].stat()) == file_key(st):  # unchanged while it was hashed
-                    hashes.remember(rel, st, when, pf.snapshot.sha256)
+                    hashes.remember(rel, st, when, pf.snapshot.sha256, pf.snapshot.format)
     if hashes is not None:
         hashes.keep_only({display_path(store.relpath(f)) for f in files})
         with contextlib.suppress(OSError):  # a read-only cache costs speed only
@@ -384,6 +393,15 @@ def scan_and_parse(
             )
         )
     return out
+
+
+def sniffers_digest(parsers: list[ParserSpec]) -> str:
+    """A digest of what decides a file's format: the parser list (names, versions) and the code that
+    sniffs (every parser module, and the decoding of a file's head)."""
+    from pipelines.core.fingerprint import fingerprint
+
+    return fingerprint(None, modules=["pipelines.core.parsers", "pipelines.core.textutil", __name__],
+                       extra=[f"{p.name}:{p.version}" for p in parsers])[:16]
 
 
 def _sniffed_format(store: RawStore, path: Path, parsers: list[ParserSpec] | None) -> str | None:
