@@ -111,6 +111,9 @@ def cmd_run(args: argparse.Namespace, project: Project) -> int:
     print(f"corpus run: project {project.root}", file=sys.stderr)
     try:
         with wh.writer_lock(project.warehouse_dir):
+            from pipelines.core.isolation import start_forkserver_early
+
+            start_forkserver_early()  # its parser imports overlap Dagster's start-up
             ok = materialize_all(project, quiet=not args.verbose, refresh=args.refresh, offline=args.offline)
     except wh.WarehouseBusy as e:
         _err(str(e))

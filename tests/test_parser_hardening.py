@@ -163,6 +163,28 @@ def test_parsing_in_workers_gives_the_same_results_as_in_process(tmp_path: Path,
     assert isolation.parse_workers() == 2
 
 
+def test_the_forkserver_started_early_is_the_one_the_parse_workers_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`corpus run` starts the forkserver before Dagster's start-up; parsing then forks from it."""
+    from multiprocessing import forkserver
+
+    monkeypatch.setenv("CORPUS_PARSE_WORKERS", "0")
+    assert isolation.start_forkserver_early() is False  # parsing in-process: nothing to start
+    monkeypatch.setenv("CORPUS_PARSE_WORKERS", "lots")
+    assert isolation.start_forkserver_early() is False  # the parsing step reports the bad value
+    monkeypatch.setenv("CORPUS_PARSE_WORKERS", "2")
+    monkeypatch.setattr(isolation.os, "cpu_count", lambda: 1)
+    assert isolation.start_forkserver_early() is False  # one core: nothing to overlap
+    monkeypatch.undo()
+    monkeypatch.setenv("CORPUS_PARSE_WORKERS", "2")
+    assert isolation.start_forkserver_early() is True
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None
+    store = _project(tmp_path, {"note.md": b"---\ntitle: A note\ndate: 2021-03-04\n---\nQuillon Marr wrote this.\n"})
+    parsed = scan_and_parse(store, cache_dir=tmp_path / "c")
+    assert [p.snapshot.status for p in parsed] == ["accepted"]
+    assert forkserver._forkserver._forkserver_pid == server  # the same server, not a second one
+
+
 # ---- slower than linear ------------------------------------------------------------------------------
 
 
