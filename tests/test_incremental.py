@@ -420,6 +420,28 @@ def test_an_unchanged_raw_file_is_not_sniffed_again_unless_the_sniffing_code_cha
     assert sorted(sniffed) == sorted([target.name, *rejected])
     assert _key(third) == _key(scan_and_parse(RawStore(raw), cache_dir=tmp_path / "fresh", keep_results=False))
 
+    # the parse summaries are kept with the formats: an unchanged file's is not read from the parse cache
+    from pipelines.core.parsecache import ParseCache
+
+    read: list[str] = []
+    real_summary = ParseCache.summary
+    monkeypatch.setattr(ParseCache, "summary", lambda self, sha, *a: read.append(sha) or real_summary(self, sha, *a))
+    _age(raw)
+    scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)  # every stat changed: hashed, summaries read once more
+    read.clear()
+    sniffed.clear()
+    again = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
+    assert {Path(p.snapshot.path or "").name for p in again if p.snapshot.sha256 in read} <= set(rejected)  # only those looked at again
+    assert sorted(sniffed) == rejected
+    assert _key(again) == _key(third)
+    # a parse cache emptied behind its back is not trusted: the files are parsed again, same snapshots
+    for entry in cache.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+    reparsed = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
+    assert _key(reparsed) == _key(third)
+    assert len(list(cache.rglob("*.sum.json"))) >= len(sniffable) - len(rejected)
+
     monkeypatch.setattr(ingest_mod, "sniffers_digest", lambda parsers: "other-sniffers")
     sniffed.clear()
     fourth = scan_and_parse(RawStore(raw), cache_dir=cache, keep_results=False)
@@ -524,12 +546,12 @@ def test_top_ngrams_equal_the_top_of_a_full_sum() -> None:
 def _published_tables(root: Path) -> dict[str, list[tuple]]:
     """Every table and view of the published warehouse (search index schema included), rows sorted.
     Left out: _publish_info and _step_inputs, which record when (not what) was published and
-    computed."""
+    computed, and _table_digests, which holds the digests readers happened to ask for."""
     con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
     try:
         names = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-            "AND table_name NOT IN ('_publish_info', '_step_inputs') ORDER BY 1, 2"
+            "AND table_name NOT IN ('_publish_info', '_step_inputs', '_table_digests') ORDER BY 1, 2"
         ).fetchall()
         out = {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall() for s, t in names}  # noqa: S608 - names from the catalog
         # DuckDB's FTS index, updated in place, holds the cold build's contents under other ids
@@ -628,3 +650,33 @@ def test_a_check_is_computed_again_only_when_the_step_it_reads_recorded_new_inpu
     fp.record(con, "warehouse_tables", "v2")  # the step rewrote its tables
     assert reused_check(con, store, "docs", ["warehouse_tables"], compute) == (True, {"empty_text": 0})
     assert len(calls) == 3
+
+
+def test_a_kept_table_digest_is_used_while_its_writer_stands_and_dropped_when_it_is_forgotten() -> None:
+    """Readers take a written table's digest from _table_digests instead of scanning it again; a
+    rebuild of the writer (or a table no step claims) is scanned."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src AS SELECT 1 AS x")
+    con.execute("CREATE TABLE loose AS SELECT 1 AS y")
+
+    def build() -> None:
+        con.execute("CREATE OR REPLACE TABLE out AS SELECT x * 10 AS v FROM src")
+
+    assert fp.rebuild_unless_unchanged(con, "writer", fp.fingerprint(con, tables=["src"]), ["out"], build)[0]
+    first = fp.table_digest(con, "out")
+    assert con.execute("SELECT tbl, writer FROM _table_digests").fetchall() == [("out", fp.previous(con, "writer"))]
+    con.execute("UPDATE out SET v = 99")  # behind the writer's back: the kept digest still answers
+    assert fp.table_digest(con, "out") == first
+    assert fp.table_digest(con, "out", "v + 1") != first  # another column list is its own digest
+    con.execute("UPDATE loose SET y = 2")
+    assert fp.table_digest(con, "loose") == "loose:1:" + str(con.execute("SELECT sum(hash(t)) FROM loose t").fetchone()[0])
+
+    con.execute("INSERT INTO src VALUES (2)")  # the writer's inputs moved: it rebuilds, the digest goes
+    assert fp.rebuild_unless_unchanged(con, "writer", fp.fingerprint(con, tables=["src"]), ["out"], build)[0]
+    assert con.execute("SELECT count(*) FROM _table_digests").fetchone() == (0,)
+    second = fp.table_digest(con, "out")
+    assert second != first and second.startswith("out:2:")
+    fp.forget(con, "writer")  # a step about to rewrite: its tables' digests are not trusted
+    assert con.execute("SELECT count(*) FROM _table_digests").fetchone() == (0,)
+    con.execute("UPDATE out SET v = 7")
+    assert fp.table_digest(con, "out") != second  # scanned: no writer fingerprint stands

@@ -5,6 +5,14 @@ and digests of the tables it reads. It is stored in the working database (``_ste
 one rule that keeps it safe: a step *forgets* its fingerprint before it rewrites anything and
 records the new one only after every table is written. A run killed half-way therefore always
 rebuilds on the next run. ``rebuild_unless_unchanged`` is that sequence, for the steps to call.
+
+Digests of a step's output tables are memoised: ``rebuild_unless_unchanged`` records which tables
+a step writes (``_step_outputs``), and a digest of one of them is kept (``_table_digests``) with
+the fingerprint its writer had recorded when it was computed. While that fingerprint stands, the
+table is what it was (a step's tables are a function of its inputs), so readers downstream take
+the kept digest instead of scanning the table again: at 100x a run with nothing new hashed
+millions of rows per step. Forgetting a step drops its tables' digests; a table no step claims is
+scanned every time.
 """
 
 # SQL identifiers here are module constants or come from the pipeline's own table list; values
@@ -28,14 +36,42 @@ TABLE = "_step_inputs"
 T = TypeVar("T")
 
 
+OUTPUTS = "_step_outputs"  # (step, tbl): the tables a step writes
+DIGESTS = "_table_digests"  # (tbl, cols, writer_fingerprint, digest)
+
+
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (step VARCHAR PRIMARY KEY, fingerprint VARCHAR, recorded_at TIMESTAMPTZ)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {OUTPUTS} (step VARCHAR, tbl VARCHAR PRIMARY KEY)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {DIGESTS} (tbl VARCHAR, cols VARCHAR, writer VARCHAR, digest VARCHAR, "
+                "PRIMARY KEY (tbl, cols))")
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*") -> str:
-    """Row count plus an order-independent sum of row hashes: one vectorised scan, no sort."""
+    """Row count plus an order-independent sum of row hashes: one vectorised scan, no sort. For a
+    table a step writes, the digest kept since its writer's fingerprint was recorded, if any."""
     if not db.table_exists(con, table):
         return f"{table}:absent"
+    writer = None
+    if db.table_exists(con, OUTPUTS) and db.table_exists(con, TABLE) and db.table_exists(con, DIGESTS):
+        row = con.execute(f"SELECT f.fingerprint FROM {OUTPUTS} o JOIN {TABLE} f USING (step) WHERE o.tbl = ?",
+                          [table]).fetchone()
+        writer = row[0] if row else None
+        if writer is not None:
+            kept = con.execute(f"SELECT digest FROM {DIGESTS} WHERE tbl = ? AND cols = ? AND writer = ?",
+                               [table, columns, writer]).fetchone()
+            if kept:
+                return str(kept[0])
+    digest = _scan_digest(con, table, columns)
+    if writer is not None:
+        try:
+            con.execute(f"INSERT OR REPLACE INTO {DIGESTS} VALUES (?, ?, ?, ?)", [table, columns, writer, digest])
+        except duckdb.Error:  # a read-only connection: the digest is computed again next time, that is all
+            pass
+    return digest
+
+
+def _scan_digest(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str:
     if columns == "*":
         row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{table}" t').fetchone()
     else:
@@ -89,9 +125,24 @@ def previous(con: duckdb.DuckDBPyConnection, step: str) -> str | None:
 
 
 def forget(con: duckdb.DuckDBPyConnection, step: str) -> None:
-    """Called before a step rewrites its tables."""
+    """Called before a step rewrites its tables (their kept digests go too)."""
     _ensure(con)
+    con.execute(f"DELETE FROM {DIGESTS} WHERE tbl IN (SELECT tbl FROM {OUTPUTS} WHERE step = ?)", [step])
     con.execute(f"DELETE FROM {TABLE} WHERE step = ?", [step])
+
+
+def claim_outputs(con: duckdb.DuckDBPyConnection, step: str, outputs: Iterable[str]) -> None:
+    """Record that ``step`` writes ``outputs`` (and no other step does), so their digests are kept."""
+    _ensure(con)
+    tables = list(dict.fromkeys(outputs))
+    claimed = {r[0] for r in con.execute(f"SELECT tbl FROM {OUTPUTS} WHERE step = ?", [step]).fetchall()}
+    if claimed == set(tables):
+        return
+    con.execute(f"DELETE FROM {DIGESTS} WHERE tbl IN (SELECT tbl FROM {OUTPUTS} WHERE step = ?) OR tbl = ANY(?)",
+                [step, tables])
+    con.execute(f"DELETE FROM {OUTPUTS} WHERE step = ? OR tbl = ANY(?)", [step, tables])
+    if tables:
+        con.executemany(f"INSERT INTO {OUTPUTS} VALUES (?, ?)", [(step, t) for t in tables])
 
 
 def record(con: duckdb.DuckDBPyConnection, step: str, value: str) -> None:
@@ -116,10 +167,13 @@ def rebuild_unless_unchanged(
     returns ``(False, None)`` and builds nothing; otherwise forgets the step's fingerprint, calls
     ``build()``, records ``inputs`` once it has returned, and returns ``(True, its result)``. An
     exception in ``build`` leaves the step forgotten, so the next run rebuilds."""
+    outputs = list(outputs)
     if unchanged(con, step, inputs, outputs):
+        claim_outputs(con, step, outputs)  # a warehouse built before outputs were claimed: claimed now
         return False, None
     forget(con, step)
     result = build()
+    claim_outputs(con, step, outputs)
     record(con, step, inputs)
     return True, result
 

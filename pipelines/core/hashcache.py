@@ -7,9 +7,11 @@ again only when the file's stat is identical and the file was already older than
 rewritten with the same size and mtime, so such an entry is re-hashed once more ("racily clean" in
 git). Anything else — another size, mtime, ctime or inode, a replaced file — is hashed again.
 
-An entry also remembers the parser the file's head was sniffed as, so that an unchanged file is
-not opened again to be sniffed (6,000 files at 100x: seconds). That memo holds while ``sniffers``,
-a digest of the sniffing code and the parser list, is the one it was recorded with.
+An entry also remembers the parser the file's head was sniffed as and the summary of its parse
+(status, documents, first error), so that an unchanged file is neither opened again to be sniffed
+nor its summary read from the parse cache (6,000 files at 100x: seconds). That memo holds while
+``sniffers``, a digest of the sniffing code and the parser list (with versions), is the one it was
+recorded with.
 
 The table is one JSON file beside the parse cache, written atomically; a damaged one is ignored.
 """
@@ -34,7 +36,8 @@ def file_key(st: os.stat_result) -> list[int]:
 
 
 class HashCache:
-    """rel path -> [size, mtime_ns, ctime_ns, inode, dev, checked_ns, sha256, sniffed format or None]."""
+    """rel path -> [size, mtime_ns, ctime_ns, inode, dev, checked_ns, sha256, sniffed format or None,
+    parse summary or None]."""
 
     def __init__(self, root: Path | None, sniffers: str = ""):
         self.path = root / FILE if root else None
@@ -48,13 +51,13 @@ class HashCache:
                     self.entries = data["files"]
                     if data.get("sniffers") != sniffers or not sniffers:  # other sniffing code: formats unknown
                         for e in self.entries.values():
-                            if isinstance(e, list) and len(e) == 8:
-                                e[7] = None
+                            if isinstance(e, list) and len(e) == 9:
+                                e[7] = e[8] = None
 
     def lookup(self, rel: str, st: os.stat_result) -> str | None:
         """The recorded sha256 when ``st`` is the stat it was recorded with and not racy, else None."""
         e = self.entries.get(rel)
-        if not isinstance(e, list) or len(e) not in (7, 8) or e[:5] != file_key(st):
+        if not isinstance(e, list) or len(e) not in (7, 8, 9) or e[:5] != file_key(st):  # 8: a format, no summary yet
             return None
         if e[1] > e[5] - RACY_SECONDS * 1e9:  # modified within RACY_SECONDS of being hashed
             return None
@@ -63,25 +66,31 @@ class HashCache:
     def sniffed(self, rel: str) -> str | None:
         """The format the file was sniffed as by the current sniffers; ask only after ``lookup`` gave its hash."""
         e = self.entries.get(rel)
-        return e[7] if isinstance(e, list) and len(e) == 8 and isinstance(e[7], str) else None
+        return e[7] if isinstance(e, list) and len(e) == 9 and isinstance(e[7], str) else None
 
-    def remember(self, rel: str, before: os.stat_result, checked_ns: int, sha: str, fmt: str | None = None) -> None:
-        """Record ``sha`` (and the format sniffed, if known) for the file whose stat before hashing (at
-        ``checked_ns``) was ``before``."""
-        entry = [*file_key(before), checked_ns, sha, fmt if self.sniffers else None]
+    def summary(self, rel: str) -> dict[str, Any] | None:
+        """The parse summary kept with the sniffed format, if any."""
+        e = self.entries.get(rel)
+        return e[8] if isinstance(e, list) and len(e) == 9 and isinstance(e[7], str) and isinstance(e[8], dict) else None
+
+    def remember(self, rel: str, before: os.stat_result, checked_ns: int, sha: str, fmt: str | None = None,
+                 summary: dict[str, Any] | None = None) -> None:
+        """Record ``sha`` (and the format sniffed and the parse summary, if known) for the file whose
+        stat before hashing (at ``checked_ns``) was ``before``."""
+        known = bool(self.sniffers and fmt)
+        entry = [*file_key(before), checked_ns, sha, fmt if known else None, summary if known else None]
         if self.entries.get(rel) != entry:
             self.entries[rel] = entry
             self.dirty = True
 
-    def remember_format(self, rel: str, fmt: str | None) -> None:
-        """Add the sniffed format to the entry ``lookup`` just found."""
+    def remember_format(self, rel: str, fmt: str | None, summary: dict[str, Any] | None = None) -> None:
+        """Add the sniffed format and the parse summary to the entry ``lookup`` just found."""
         e = self.entries.get(rel)
-        if not self.sniffers or not fmt or not isinstance(e, list) or len(e) not in (7, 8):
+        if not self.sniffers or not fmt or not isinstance(e, list) or len(e) not in (7, 8, 9):
             return
-        if len(e) == 7:
-            e.append(None)
-        if e[7] != fmt:
-            e[7] = fmt
+        e.extend([None] * (9 - len(e)))
+        if e[7] != fmt or e[8] != summary:
+            e[7], e[8] = fmt, summary
             self.dirty = True
 
     def keep_only(self, rels: set[str]) -> None:

@@ -48,6 +48,8 @@ def display_path(rel: str) -> str:
     """A raw/-relative path as printable UTF-8 text, for snapshots.path and the run summary: the bytes of
     a non-UTF-8 file name, control characters (terminal escapes) and invisible format characters (bidi
     overrides) appear as \\xNN / \\uNNNN escapes. Any other name is returned unchanged."""
+    if rel.isascii() and rel.isprintable():  # no control, format or undecodable character: as it is
+        return rel
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
@@ -77,6 +79,7 @@ class Snapshot:
 class ParsedFile:
     snapshot: Snapshot
     result: ParseResult | None
+    summary: dict[str, Any] | None = None  # of the parse (``summarize``), when the file was parsed or its summary read
 
 
 def snapshot_id(path: str, sha: str | None) -> str:
@@ -199,10 +202,12 @@ def _parse_path(
     known_sha: str | None = None,
     cached_only: bool = False,
     known_format: str | None = None,
+    known_summary: dict[str, Any] | None = None,
 ) -> ParsedFile | None:
     """``parse_path``; with ``cached_only``, None instead of parsing a file the parse cache lacks.
     ``known_format`` (with ``known_sha``) is the parser the hash cache says this unchanged file was
-    sniffed as: its head is not read again."""
+    sniffed as: its head is not read again; ``known_summary`` its parse summary, used while the parse
+    cache still holds it."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     try:
         if path.is_symlink():
@@ -237,10 +242,11 @@ def _parse_path(
         sha = snap.sha256 or ""
         stage[0] = "reading the parse cache"
         if not keep_result:
-            summary = cache.summary(sha, spec.name, spec.version)
+            kept = known_summary is not None and spec.name == known_format and cache.has_summary(sha, spec.name, spec.version)
+            summary = known_summary if kept else cache.summary(sha, spec.name, spec.version)
             if summary is not None:
                 _set_status(snap, summary)
-                return ParsedFile(snap, None)
+                return ParsedFile(snap, None, summary)
         result = cache.get(sha, spec.name, spec.version)
         if result is None and cached_only:
             return None
@@ -258,8 +264,9 @@ def _parse_path(
             result = vet_result(parsed)
             stage[0] = "writing the parse cache"
             cache.put(sha, spec.name, spec.version, result)
-        _set_status(snap, summarize(result))
-        return ParsedFile(snap, result if keep_result else None)
+        summary = summarize(result)
+        _set_status(snap, summary)
+        return ParsedFile(snap, result if keep_result else None, summary)
     except Exception as e:  # the guard: a parser bug, a value no rule foresaw, a full disk cost this file only
         snap.status = "rejected"
         snap.error = _printable(_failure(spec, stage[0], e))
@@ -324,9 +331,9 @@ def scan_and_parse(
         if known is not None and hashes is not None:
             slots[i] = _parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
                                    keep_result=keep_results, known_sha=known, cached_only=True,
-                                   known_format=hashes.sniffed(rel))
+                                   known_format=hashes.sniffed(rel), known_summary=hashes.summary(rel))
             if slots[i] is not None and slots[i].snapshot.status != "rejected":  # type: ignore[union-attr]
-                hashes.remember_format(rel, slots[i].snapshot.format)  # type: ignore[union-attr]
+                hashes.remember_format(rel, slots[i].snapshot.format, slots[i].summary)  # type: ignore[union-attr]
         if slots[i] is None:
             pending.append((i, rel, st, when, known))
         else:
@@ -361,7 +368,7 @@ def scan_and_parse(
         if hashes is not None and st is not None and pf.snapshot.sha256 and pf.snapshot.status != "rejected":
             with contextlib.suppress(OSError):
                 if file_key(files[i].stat()) == file_key(st):  # unchanged while it was hashed
-                    hashes.remember(rel, st, when, pf.snapshot.sha256, pf.snapshot.format)
+                    hashes.remember(rel, st, when, pf.snapshot.sha256, pf.snapshot.format, pf.summary)
     if hashes is not None:
         hashes.keep_only({display_path(store.relpath(f)) for f in files})
         with contextlib.suppress(OSError):  # a read-only cache costs speed only

@@ -151,6 +151,10 @@ class ParseCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def has_summary(self, sha: str, parser: str, version: int) -> bool:
+        """Whether the entry's summary is there (one stat, no read)."""
+        return self.root is not None and self._path(sha, parser, version).with_suffix(".sum.json").is_file()
+
     def summary(self, sha: str, parser: str, version: int) -> dict[str, Any] | None:
         """The entry's summary; written from the full entry when only that exists (older caches)."""
         if self.root is None:

@@ -104,8 +104,11 @@ class RawStore:
     def relpath(self, path: Path) -> str:
         """``path`` relative to raw/, '/'-separated: by its spelling first (raw/inbox may itself be a link
         to a folder elsewhere, e.g. a shared corpus), else with links resolved."""
+        here, root = os.path.abspath(path), os.path.abspath(self.root)
+        if here.startswith(root + os.sep):  # the usual case, without pathlib's slower relative_to
+            return here[len(root) + 1 :].replace(os.sep, "/")
         try:
-            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+            return Path(here).relative_to(root).as_posix()
         except ValueError:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
 
