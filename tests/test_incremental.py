@@ -311,6 +311,18 @@ def _key(parsed: list) -> list[tuple]:
     return [(pf.snapshot.path, pf.snapshot.sha256, pf.snapshot.bytes, pf.snapshot.status, pf.snapshot.format) for pf in parsed]
 
 
+def _scanned_fixture(tmp_path: Path) -> tuple[Path, RawStore, Path, list]:
+    """The fixture inbox copied into tmp_path/raw (files aged past the racy window) and scanned once
+    with a hash cache in tmp_path/cache: (raw, store, cache, the scan's files)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES / "inbox", raw / "inbox")
+    _age(raw)
+    store = RawStore(raw)
+    store.ensure()
+    cache = tmp_path / "cache"
+    return raw, store, cache, scan_and_parse(store, cache_dir=cache, keep_results=False)
+
+
 def test_an_unchanged_raw_file_is_not_hashed_again_and_a_changed_one_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The hash cache: (size, mtime, ctime, inode) unchanged -> no re-read; a file rewritten with the
     same size, even with its old mtime put back, is hashed again and gets its new hash."""
@@ -327,13 +339,7 @@ def test_an_unchanged_raw_file_is_not_hashed_again_and_a_changed_one_is(tmp_path
         return sha256_file(path)
 
     monkeypatch.setattr(ingest_mod, "sha256_file", counting)
-    raw = tmp_path / "raw"
-    shutil.copytree(FIXTURES / "inbox", raw / "inbox")
-    _age(raw)
-    store = RawStore(raw)
-    store.ensure()
-    cache = tmp_path / "cache"
-    first = scan_and_parse(store, cache_dir=cache, keep_results=False)
+    raw, store, cache, first = _scanned_fixture(tmp_path)
     n_files = len(store.files())
     assert len(hashed) == n_files > 3
     assert (cache / "hashes.json").is_file()
@@ -396,13 +402,7 @@ def test_an_unchanged_raw_file_is_not_sniffed_again_unless_the_sniffing_code_cha
     sniffed: list[str] = []
     real_find = ingest_mod.find_parser
     monkeypatch.setattr(ingest_mod, "find_parser", lambda name, head, parsers=None: sniffed.append(Path(name).name) or real_find(name, head, parsers))
-    raw = tmp_path / "raw"
-    shutil.copytree(FIXTURES / "inbox", raw / "inbox")
-    _age(raw)
-    store = RawStore(raw)
-    store.ensure()
-    cache = tmp_path / "cache"
-    first = scan_and_parse(store, cache_dir=cache, keep_results=False)
+    raw, store, cache, first = _scanned_fixture(tmp_path)
     rejected = sorted(Path(pf.snapshot.path or "").name for pf in first if pf.snapshot.status == "rejected" and pf.snapshot.sha256)
     sniffable = [f for f in store.files() if not f.is_symlink() and f.stat().st_size]  # an empty file has nothing to sniff
     assert len(sniffed) == len(sniffable) > 3
