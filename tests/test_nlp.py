@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import spacy
 
 from pipelines.core.lexicon import Lexicon, load_lexicon
-from pipelines.core.nlp.components import build_nlp
+from pipelines.core.nlp.components import build_nlp, uses_lemmas
 from pipelines.core.nlp.processor import (
     CAPTION_MAX_WORDS,
     MAX_SENTENCE_WORDS,
+    CaptionColumns,
     CaptionSpan,
     DocResult,
     TextProcessor,
@@ -158,6 +160,70 @@ def test_caption_text_follows_segments(proc: TextProcessor) -> None:
     assert segs[10].start_char in starts  # the pause closes one
     assert all(len(WORD_RE.findall(text[s:e])) <= CAPTION_MAX_WORDS for s, e, _ in res.sentences)
     assert {m for _, _, m in res.sentences} == {"caption"}
+
+
+def test_caption_columns_give_the_spans_answer(proc: TextProcessor) -> None:
+    """Segments as columns (what the NLP step sends its workers) split a transcript exactly as the
+    same segments given one by one: unsorted, with unknown times and invalid segments dropped."""
+    pieces, segs, pos, t = [], [], 0, 0.0
+    for i in range(40):
+        piece = " ".join(f"v{i}y{j}" for j in range(4))
+        pause = 1.5 if i % 7 == 0 else 0.0
+        start_s = None if i % 5 == 3 else t + pause  # some times unknown
+        end_s = None if i % 6 == 2 else t + pause + 2.0
+        segs.append(CaptionSpan(pos, pos + len(piece), start_s, end_s))
+        pieces.append(piece)
+        pos += len(piece) + 1
+        t += 2.0 + pause
+    segs.append(CaptionSpan(10, 10))  # empty: ignored either way
+    segs.reverse()  # out of order: both sort by offset
+    text = " ".join(pieces)
+    by_span = proc.process_text(text, segs)
+    cols = CaptionColumns.of(segs)
+    assert cols.start_char.size == 40 and int(np.isnan(cols.start_s).sum()) == 8
+    by_cols = proc.process_text(text, cols)
+    assert by_span.mode == by_cols.mode == "caption"
+    assert by_cols.sentences == by_span.sentences
+    assert len(by_cols.sentences) >= 5
+    assert proc.process_text(text, CaptionColumns.of([])).mode == "length"
+
+
+def test_lemmatizer_runs_only_for_lemma_patterns(proc: TextProcessor) -> None:
+    """The default lexicon has no lemma pattern, so its pipeline skips the lemmatizer; a pattern
+    that reads lemmas (any case of the key) turns it back on, and then matches inflected forms."""
+    assert not uses_lemmas(load_lexicon())
+    assert proc._disabled == ["lemmatizer"]
+    text = "We were coding models from scratch; she codes."
+    doc = next(proc.nlp.pipe([text], disable=proc._disabled))
+    assert [t.lemma_ for t in doc][:3] == ["", "", ""]
+    lex = Lexicon.model_validate(
+        {"phrases": [{"id": "code", "label": "code", "forms": ["codebase"], "patterns": [[{"lemma": "code"}]]}]}
+    )
+    assert uses_lemmas(lex)
+    p = TextProcessor(lex)
+    assert p._disabled == []
+    assert hits(p.process_text(text), text, "code") == ["coding", "codes"]
+
+
+def test_cite_ruler_finds_what_spacys_ruler_finds() -> None:
+    """The entity rulers skip assigning entities to a document they match nothing in; the
+    entities found equal the stock EntityRuler's with the same patterns."""
+    lexicon = load_lexicon()
+    ours = build_nlp(lexicon)
+    ref = spacy.blank("en")
+    for name in ("entity_ruler", "entity_ruler_cs"):
+        attr = "ORTH" if name.endswith("_cs") else "LOWER"
+        stock = ref.add_pipe("entity_ruler", name=name, config={"phrase_matcher_attr": attr})
+        stock.add_patterns(ours.get_pipe(name).patterns)
+    texts = [
+        "Nothing to cite here at all.",
+        "Alan Kay and Licklider wrote; then Shannon, and Alan Kay again.",
+        "",
+        "Ask @simonw or Simon Willison about Darwin.",
+    ]
+    for a, b in zip(ours.pipe(texts), ref.pipe(texts), strict=True):
+        assert [(e.start, e.end, e.ent_id_) for e in a.ents] == [(e.start, e.end, e.ent_id_) for e in b.ents]
+    assert [len(d.ents) for d in ours.pipe(texts)] == [0, 4, 0, 3]
 
 
 def test_long_punctuated_sentence_is_capped(proc: TextProcessor) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import spacy
 
@@ -30,7 +31,7 @@ from pipelines.core.nlp.parallel import (
     analyse,
     nlp_workers,
 )
-from pipelines.core.nlp.processor import DEFAULT_BATCH_SIZE, CaptionSpan, DocResult, TextProcessor
+from pipelines.core.nlp.processor import DEFAULT_BATCH_SIZE, CaptionColumns, DocResult, TextProcessor
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,30 @@ def document_keys(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> str:
     return DOC_KEYS_TABLE
 
 
+def _caption_columns(con: duckdb.DuckDBPyConnection, ids: str) -> dict[str, CaptionColumns]:
+    """The caption segments of the documents in table ``ids`` (column ``v``), per document, as
+    columns: one query and a split, not a Python object per segment."""
+    cols = con.execute(
+        f"""SELECT doc_id, start_char::BIGINT AS sc, end_char::BIGINT AS ec,
+                   coalesce(start_s::DOUBLE, 'NaN'::DOUBLE) AS ss, coalesce(end_s::DOUBLE, 'NaN'::DOUBLE) AS es
+            FROM segments
+            WHERE doc_id IN (SELECT v FROM {ids}) AND start_char IS NOT NULL AND end_char IS NOT NULL
+              AND end_char > start_char
+            ORDER BY doc_id, seq, start_char"""
+    ).fetchnumpy()
+    doc_ids = cols["doc_id"]
+    if len(doc_ids) == 0:
+        return {}
+    cuts = (np.flatnonzero(doc_ids[1:] != doc_ids[:-1]) + 1).tolist()
+    out: dict[str, CaptionColumns] = {}
+    for a, b in zip([0, *cuts], [*cuts, len(doc_ids)], strict=True):
+        out[str(doc_ids[a])] = CaptionColumns(
+            np.asarray(cols["sc"][a:b]), np.asarray(cols["ec"][a:b]),
+            np.asarray(cols["ss"][a:b]), np.asarray(cols["es"][a:b]),
+        )
+    return out
+
+
 @dataclass
 class ProcessStats:
     documents: int  # documents in the warehouse
@@ -270,14 +295,9 @@ def process_documents(
     pending: tuple[list[tuple[str, str, str]], PendingChunk] | None = None
     try:
         for chunk in chunks:
-            segs: dict[str, list[CaptionSpan]] = {}
             with db.values_table(con, [doc_id for _, doc_id, _ in chunk]) as ids:
                 texts = dict(con.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT v FROM {ids})").fetchall())
-                for doc_id, sc, ec, ss, es in con.execute(
-                    f"""SELECT doc_id, start_char, end_char, start_s, end_s FROM segments
-                        WHERE doc_id IN (SELECT v FROM {ids}) ORDER BY doc_id, seq, start_char""",
-                ).fetchall():
-                    segs.setdefault(doc_id, []).append(CaptionSpan(sc, ec, ss, es))
+                segs = _caption_columns(con, ids)
             items: list[Item] = [(key, sha, texts.get(doc_id) or "", segs.get(doc_id)) for key, doc_id, sha in chunk]
             if pool is not None:  # the workers analyse this chunk while the previous one is stored
                 submitted = pool.submit(items)

@@ -31,7 +31,7 @@ import polars as pl
 from pipelines.core.isolation import env_number
 from pipelines.core.lexicon import Lexicon
 from pipelines.core.nlp.frames import concat, result_frames
-from pipelines.core.nlp.processor import CaptionSpan, TextProcessor
+from pipelines.core.nlp.processor import Segments, TextProcessor
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ MIN_PARALLEL_WORDS = 1_000_000
 PARALLEL_CHUNK_CHARS = 400_000  # the smallest chunk when analysing in workers (a 1x corpus is ~3.3M characters)
 PIECES_PER_WORKER = 4  # a chunk is cut into this many pieces per worker, so that they finish together
 
-Item = tuple[str, str, str, Sequence[CaptionSpan] | None]  # (cache key, content sha256, text, caption spans)
+Item = tuple[str, str, str, Segments | None]  # (cache key, content sha256, text, caption spans)
 Frames = dict[str, pl.DataFrame]
 
 _worker: TextProcessor | None = None

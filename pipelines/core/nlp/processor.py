@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, SENT_START  # type: ignore[import-not-found]
@@ -16,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipelines.core.lexicon import Lexicon
-from pipelines.core.nlp.components import ENTITY_LABEL, build_nlp
+from pipelines.core.nlp.components import ENTITY_LABEL, build_nlp, uses_lemmas
 
 MAX_SENTENCE_WORDS = 80
 CAPTION_MAX_WORDS = 40
@@ -41,6 +42,31 @@ class CaptionSpan:
     end_char: int
     start_s: float | None = None
     end_s: float | None = None
+
+
+class CaptionColumns(NamedTuple):
+    """A document's caption segments as columns, as the NLP step reads them from ``segments``: only
+    segments with both offsets and ``end_char > start_char``, in segment order; times in seconds,
+    NaN where unknown. Cheaper to build and to send to a worker than one ``CaptionSpan`` each."""
+
+    start_char: np.ndarray  # int64
+    end_char: np.ndarray  # int64
+    start_s: np.ndarray  # float64
+    end_s: np.ndarray  # float64
+
+    @classmethod
+    def of(cls, spans: Sequence[CaptionSpan]) -> CaptionColumns:
+        kept = [s for s in spans if s.start_char is not None and s.end_char is not None and s.end_char > s.start_char]
+        nan = float("nan")
+        return cls(
+            np.array([s.start_char for s in kept], dtype=np.int64),
+            np.array([s.end_char for s in kept], dtype=np.int64),
+            np.array([nan if s.start_s is None else s.start_s for s in kept], dtype=np.float64),
+            np.array([nan if s.end_s is None else s.end_s for s in kept], dtype=np.float64),
+        )
+
+
+Segments = Sequence[CaptionSpan] | CaptionColumns
 
 
 @dataclass
@@ -137,31 +163,33 @@ class TextProcessor:
             for e in lexicon.entities
             if e.require_context
         }
+        # lemmas are read only by token patterns that ask for them
+        self._disabled = [] if uses_lemmas(lexicon) or "lemmatizer" not in self.nlp.pipe_names else ["lemmatizer"]
         self._alias_of: dict[str, dict[str, str]] = {
             e.id: {" ".join(a.lower().split()): a for a in e.strong_forms() + e.weak_aliases}
             for e in lexicon.entities
         }
 
-    def process(self, items: Iterable[tuple[str, Sequence[CaptionSpan] | None]]) -> Iterator[DocResult]:
+    def process(self, items: Iterable[tuple[str, Segments | None]]) -> Iterator[DocResult]:
         """One DocResult per (text, segments) item, in order."""
 
-        def feed() -> Iterator[tuple[str, tuple[str, np.ndarray, np.ndarray, Sequence[CaptionSpan] | None]]]:
+        def feed() -> Iterator[tuple[str, tuple[str, np.ndarray, np.ndarray, Segments | None]]]:
             for text, segments in items:
                 norm, ns, os_ = normalise_whitespace(text or "")
                 yield norm, (text or "", ns, os_, segments)
 
         for doc, (text, ns, os_, segments) in self.nlp.pipe(
-            feed(), as_tuples=True, batch_size=self.batch_size
+            feed(), as_tuples=True, batch_size=self.batch_size, disable=self._disabled
         ):
             yield self._analyse(doc, text, ns, os_, segments)
 
-    def process_text(self, text: str, segments: Sequence[CaptionSpan] | None = None) -> DocResult:
+    def process_text(self, text: str, segments: Segments | None = None) -> DocResult:
         return next(self.process([(text, segments)]))
 
     # -- internals
 
     def _analyse(
-        self, doc: Doc, text: str, ns: np.ndarray, os_: np.ndarray, segments: Sequence[CaptionSpan] | None
+        self, doc: Doc, text: str, ns: np.ndarray, os_: np.ndarray, segments: Segments | None
     ) -> DocResult:
         n = len(doc)
         if n == 0:
@@ -195,20 +223,24 @@ class TextProcessor:
                 starts[0] = "caption"
             else:
                 mode = "length"
-        bounds = sorted(starts)
-        bounds.append(n)
+        bounds = np.array(sorted(starts), dtype=np.int64)
+        ends = np.append(bounds[1:], n)
         wcum = np.concatenate([[0], np.cumsum(is_word)])
+        # each piece's first and last non-space token (none: the piece is only whitespace)
+        nonspace = np.flatnonzero(~is_space)
+        lo = np.searchsorted(nonspace, bounds, side="left")
+        hi = np.searchsorted(nonspace, ends, side="left") - 1
+        kept = hi >= lo
+        first_tok, last_tok = nonspace[lo[kept]], nonspace[hi[kept]]
+        n_words = wcum[last_tok + 1] - wcum[first_tok]
 
         sentences: list[tuple[int, int, str]] = []
-        for b, e in zip(bounds[:-1], bounds[1:], strict=True):
-            method = starts[b]
-            nonspace = np.flatnonzero(~is_space[b:e])
-            if nonspace.size == 0:
-                continue
-            first, last = b + int(nonspace[0]), b + int(nonspace[-1])
-            nw = int(wcum[last + 1] - wcum[first])
+        for b, first, last, nw, s_char, e_char in zip(
+            bounds[kept].tolist(), first_tok.tolist(), last_tok.tolist(), n_words.tolist(),
+            tstart[first_tok].tolist(), tend[last_tok].tolist(), strict=True,
+        ):
             if nw <= cap:
-                sentences.append((int(tstart[first]), int(tend[last]), method))
+                sentences.append((s_char, e_char, starts[b]))
                 continue
             # Too long: split into even chunks of at most `cap` words, at word tokens.
             per = _even_chunks(nw, cap)
@@ -255,29 +287,25 @@ class TextProcessor:
     def _span_orig(span: Span, tstart: np.ndarray, tend: np.ndarray) -> tuple[int, int]:
         return int(tstart[span.start]), int(tend[span.end - 1])
 
-    def _caption_groups(
-        self, segments: Sequence[CaptionSpan], tstart: np.ndarray, is_word: np.ndarray
-    ) -> list[int]:
+    def _caption_groups(self, segments: Segments, tstart: np.ndarray, is_word: np.ndarray) -> list[int]:
         """Start offsets of pseudo-sentences built from consecutive caption segments."""
-        segs = sorted(
-            (
-                s
-                for s in segments
-                if s.start_char is not None and s.end_char is not None and s.end_char > s.start_char
-            ),
-            key=lambda s: s.start_char,
-        )
-        if not segs:
+        cols = segments if isinstance(segments, CaptionColumns) else CaptionColumns.of(segments)
+        if cols.start_char.size == 0:
             return []
+        order = np.argsort(cols.start_char, kind="stable")
+        starts = cols.start_char[order]
         wcum = np.concatenate([[0], np.cumsum(is_word)])
-        first_tok = np.searchsorted(tstart, np.array([s.start_char for s in segs]), side="left")
-        end_tok = np.searchsorted(tstart, np.array([s.end_char for s in segs]), side="left")
+        first_tok = np.searchsorted(tstart, starts, side="left")
+        end_tok = np.searchsorted(tstart, cols.end_char[order], side="left")
         seg_words = wcum[end_tok] - wcum[first_tok]
         out: list[int] = []
         acc = 0
         prev_end_s: float | None = None
-        for seg, w in zip(segs, seg_words.tolist(), strict=True):
-            gap = (seg.start_s - prev_end_s) if (seg.start_s is not None and prev_end_s is not None) else 0.0
+        for start_char, w, start_s, end_s in zip(
+            starts.tolist(), seg_words.tolist(), cols.start_s[order].tolist(), cols.end_s[order].tolist(), strict=True
+        ):
+            known = start_s == start_s  # not NaN
+            gap = (start_s - prev_end_s) if (known and prev_end_s is not None) else 0.0
             if not out or (
                 acc > 0
                 and (
@@ -285,8 +313,8 @@ class TextProcessor:
                     or (gap >= CAPTION_PAUSE_S and acc >= CAPTION_PAUSE_MIN_WORDS)
                 )
             ):
-                out.append(seg.start_char)
+                out.append(start_char)
                 acc = 0
             acc += w
-            prev_end_s = seg.end_s if seg.end_s is not None else seg.start_s
+            prev_end_s = end_s if end_s == end_s else (start_s if known else None)
         return out
