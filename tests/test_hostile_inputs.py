@@ -596,3 +596,33 @@ def test_an_inbox_that_is_itself_a_link_to_a_shared_folder_is_read(tmp_path: Pat
     os.symlink(tmp_path / "shared", tmp_path / "raw" / "inbox")
     parsed = scan_and_parse(RawStore(tmp_path / "raw"))
     assert [(p.snapshot.path, p.snapshot.status) for p in parsed] == [("inbox/talks/notes.txt", "accepted")]
+
+
+def test_raw_store_lists_files_as_its_rules_say(tmp_path: Path) -> None:
+    """``RawStore.files``: hidden files and folders and the store's own names are left out, links are
+    listed but never followed, a FIFO is not a file, and the order is pathlib's (by path parts:
+    ``a/b`` before ``a-c``, though '-' sorts before '/' as a character)."""
+    store = RawStore(tmp_path / "raw")
+    store.ensure()
+    inbox = store.inbox
+    for rel in ("a/b.txt", "a-c.txt", "a/deep/x.json", "README.md", "sub/README.md", "z.txt", "sub/.gitkeep"):
+        (inbox / rel).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / rel).write_text("x", encoding="utf-8")
+    for hidden in (".hidden.txt", ".git/config", "a/.cache/y.txt"):
+        (inbox / hidden).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / hidden).write_text("x", encoding="utf-8")
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "secret.txt").write_text("s", encoding="utf-8")
+    os.symlink(outside, inbox / "linked-dir")
+    os.symlink(outside / "inner" / "secret.txt", inbox / "a" / "linked.txt")
+    os.symlink(tmp_path / "missing", inbox / "dangling.txt")
+    os.mkfifo(inbox / "a" / "pipe")
+    (store.store / "ab" / "abc").mkdir(parents=True)
+    (store.store / "ab" / "abc" / "page.html").write_text("<p>x</p>", encoding="utf-8")
+    got = [p.relative_to(store.root).as_posix() for p in store.files()]
+    assert got == [
+        "inbox/a/b.txt", "inbox/a/deep/x.json", "inbox/a/linked.txt", "inbox/a-c.txt", "inbox/dangling.txt",
+        "inbox/linked-dir", "inbox/z.txt", "store/ab/abc/page.html",
+    ]
+    assert got == [p.relative_to(store.root).as_posix() for p in sorted(store.files())]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any
 
 from pipelines.core import isolation
@@ -126,11 +127,14 @@ def _symlink(store: RawStore, path: Path) -> ParsedFile:
     )
 
 
-def _new_snapshot(store: RawStore, path: Path, origins: dict[str, ManifestEvent], known_sha: str | None = None) -> Snapshot:
+def _new_snapshot(
+    store: RawStore, path: Path, origins: dict[str, ManifestEvent], known_sha: str | None = None,
+    known: tuple[str, os.stat_result] | None = None,
+) -> Snapshot:
     """A file's snapshot before parsing: where it came from, its size and content hash (rejected until parsed).
-    ``known_sha`` is the hash the hash cache holds for the file's unchanged stat."""
-    rel = display_path(store.relpath(path))
-    stat = path.stat()
+    ``known_sha`` is the hash the hash cache holds for the file's unchanged stat; ``known`` the file's
+    raw-relative path and stat when the caller has just taken them."""
+    rel, stat = known if known is not None else (display_path(store.relpath(path)), path.stat())
     event = origins.get(rel)
     origin = event.origin if event else f"inbox:{rel.removeprefix('inbox/')}" if rel.startswith("inbox/") else rel
     fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"
@@ -203,16 +207,18 @@ def _parse_path(
     cached_only: bool = False,
     known_format: str | None = None,
     known_summary: dict[str, Any] | None = None,
+    known_stat: tuple[str, os.stat_result] | None = None,
 ) -> ParsedFile | None:
     """``parse_path``; with ``cached_only``, None instead of parsing a file the parse cache lacks.
     ``known_format`` (with ``known_sha``) is the parser the hash cache says this unchanged file was
     sniffed as: its head is not read again; ``known_summary`` its parse summary, used while the parse
-    cache still holds it."""
+    cache still holds it. ``known_stat`` is (raw-relative path, stat) of a file the caller has just
+    found not to be a link."""
     max_bytes = max_file_bytes() if max_bytes is None else max_bytes
     try:
-        if path.is_symlink():
+        if known_stat is None and path.is_symlink():
             return _symlink(store, path)
-        snap = _new_snapshot(store, path, origins, known_sha)
+        snap = _new_snapshot(store, path, origins, known_sha, known_stat)
     except Exception as e:
         return failed_file(store, path, origins, f"cannot read the file: {type(e).__name__}: {e}")
     stage = ["reading"]
@@ -322,16 +328,20 @@ def scan_and_parse(
     slots: list[ParsedFile | None] = [None] * len(files)
     pending: list[tuple[int, str, os.stat_result | None, int, str | None]] = []  # index, rel path, stat before hashing, when, known hash
     done = 0
+    rels: list[str] = []
     for i, path in enumerate(files):
         rel, st, when = "", None, now_ns()
         with contextlib.suppress(OSError, ValueError):  # parse_path names what is wrong with the file
             rel = display_path(store.relpath(path))
-            st = None if path.is_symlink() else path.stat()
+            lst = os.lstat(path)  # of a file that is not a link, its stat
+            st = None if S_ISLNK(lst.st_mode) else lst
+        rels.append(rel)
         known = hashes.lookup(rel, st) if hashes and st is not None else None
-        if known is not None and hashes is not None:
+        if known is not None and hashes is not None and st is not None:
             slots[i] = _parse_path(store, path, cache=cache, parsers=parsers, origins=origins, max_bytes=max_bytes,
                                    keep_result=keep_results, known_sha=known, cached_only=True,
-                                   known_format=hashes.sniffed(rel), known_summary=hashes.summary(rel))
+                                   known_format=hashes.sniffed(rel), known_summary=hashes.summary(rel),
+                                   known_stat=(rel, st))
             if slots[i] is not None and slots[i].snapshot.status != "rejected":  # type: ignore[union-attr]
                 hashes.remember_format(rel, slots[i].snapshot.format, slots[i].summary)  # type: ignore[union-attr]
         if slots[i] is None:
@@ -370,7 +380,7 @@ def scan_and_parse(
                 if file_key(files[i].stat()) == file_key(st):  # unchanged while it was hashed
                     hashes.remember(rel, st, when, pf.snapshot.sha256, pf.snapshot.format, pf.summary)
     if hashes is not None:
-        hashes.keep_only({display_path(store.relpath(f)) for f in files})
+        hashes.keep_only(set(rels))
         with contextlib.suppress(OSError):  # a read-only cache costs speed only
             hashes.save()
     out: list[ParsedFile] = [pf for pf in slots if pf is not None]

@@ -133,6 +133,7 @@ def _write_atomic(p: Path, text: str) -> None:
 class ParseCache:
     def __init__(self, root: Path | None):
         self.root = Path(root) if root else None
+        self._root_str = str(self.root) if self.root else ""
 
     def _path(self, sha: str, parser: str, version: int) -> Path:
         if self.root is None:
@@ -153,7 +154,9 @@ class ParseCache:
 
     def has_summary(self, sha: str, parser: str, version: int) -> bool:
         """Whether the entry's summary is there (one stat, no read)."""
-        return self.root is not None and self._path(sha, parser, version).with_suffix(".sum.json").is_file()
+        if self.root is None:
+            return False
+        return os.path.isfile(os.path.join(self._root_str, f"{parser}-v{version}", sha[:2], f"{sha}.sum.json"))
 
     def summary(self, sha: str, parser: str, version: int) -> dict[str, Any] | None:
         """The entry's summary; written from the full entry when only that exists (older caches)."""

@@ -78,6 +78,22 @@ class ManifestEvent:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+def _walk(folder: str, out: list[str]) -> None:
+    """Append the corpus files under ``folder`` (``RawStore.files``'s rules) to ``out``: one
+    ``scandir`` per folder, whose entry types need no further stat."""
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.name.startswith("."):  # hidden: neither listed nor descended into
+                continue
+            if e.is_symlink():  # listed, never followed
+                if e.name not in IGNORED_NAMES:
+                    out.append(e.path)
+            elif e.is_dir(follow_symlinks=False):
+                _walk(e.path, out)
+            elif e.is_file(follow_symlinks=False) and e.name not in IGNORED_NAMES:
+                out.append(e.path)
+
+
 class RawStore:
     """Lands bytes and records provenance under one raw/ directory."""
 
@@ -259,17 +275,11 @@ class RawStore:
 
         Symbolic links are listed (so the scan can record them as rejected) but never followed: a link
         to a directory is not descended into and a link to a file is not read."""
-        out: list[Path] = []
+        out: list[str] = []
         for top in (self.inbox, self.store):
-            if not top.exists():
-                continue
-            for p in top.rglob("*"):
-                rel = p.relative_to(top).parts
-                if any(part.startswith(".") for part in rel) or p.name in IGNORED_NAMES:
-                    continue
-                if p.is_symlink() or p.is_file():
-                    out.append(p)
-        return sorted(out)
+            if top.exists():
+                _walk(str(top), out)
+        return [Path(p) for p in sorted(out, key=lambda p: p.split(os.sep))]  # in Path order
 
     def latest_event(self, origin: str, statuses: tuple[str, ...] = ("ok",)) -> ManifestEvent | None:
         """The newest event for an origin (e.g. the last good fetch of a URL)."""

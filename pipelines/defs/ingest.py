@@ -2,7 +2,6 @@
 
 
 from collections import Counter
-from dataclasses import asdict
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
@@ -45,7 +44,7 @@ def raw_files(context: AssetExecutionContext, corpus: CorpusProject) -> Material
     parsed = scan_and_parse(store, cache_dir=p.cache_dir / "parse", progress=_ParseProgress(), keep_results=False)
     rows = []
     for pf in parsed:
-        row = asdict(pf.snapshot)
+        row = dict(vars(pf.snapshot))  # its fields, in order (all flat: asdict's deep copy is not needed)
         row["parser_version"] = versions.get(pf.snapshot.format or "", None)
         rows.append(row)
     import polars as pl
