@@ -1260,3 +1260,35 @@ def test_scope_stats_are_shared_but_never_aliased(con: duckdb.DuckDBPyConnection
     a.missing_sources.append("changed")
     b = cached_scope_stats(ctx, scope)
     assert b == scope_stats(ctx, scope) and "changed" not in b.missing_sources
+
+
+def test_doc_words_positions_equal_a_scan_of_every_word() -> None:
+    """``DocWords`` finds a quote's words and stems by string search over the joined list; on
+    random documents (repeats, stop words without a stem, words that are prefixes or suffixes of
+    others, an abbreviation standing for two stems) its answers equal a plain scan's."""
+    import random
+
+    from pipelines.core.claims.quotes import Abbreviations, DocWords, aligned_stems
+
+    rng = random.Random(7)
+    vocab = ["run", "running", "runs", "a", "the", "of", "model", "models", "artificial", "intelligence",
+             "ai", "un", "gun", "scratch", "from", "x", "xx", "language", "large"]
+    abbreviations = Abbreviations({"AI": "artificial intelligence", "LLM": "large language model"})
+    checked = 0
+    for _ in range(300):
+        words = [rng.choice(vocab) for _ in range(rng.randint(0, 60))]
+        stems = aligned_stems(words)
+        for abbr in (abbreviations, Abbreviations()):
+            doc = DocWords(words, stems, abbr)
+            for _ in range(4):
+                wanted = set(rng.sample(vocab, rng.randint(1, 4)))
+                need = {s for s in aligned_stems(sorted(wanted)) if s is not None} | {"nowhere"}
+                assert doc.word_positions(wanted) == [i for i, w in enumerate(words) if w in wanted]
+                assert doc.stem_positions(need) == [(i, s) for i, s in enumerate(stems) if s in need]
+                expected = []
+                for i, st in enumerate(stems):
+                    got = ({st} if st is not None else set()) | doc.extra.get(i, set())
+                    expected += [(i, x) for x in sorted(got & need)]
+                assert doc.provided_positions(need) == expected
+                checked += len(expected)
+    assert checked > 1000  # the documents did hold what was looked for
