@@ -374,8 +374,8 @@ class DocWords:
             return self.stem_positions(need)
         if all(_searchable(st) for st in need):
             pairs = set(self.stem_positions(need))
-            for i, more in self.extra.items():
-                pairs.update((i, x) for x in more & need)
+            for i, extra in self.extra.items():
+                pairs.update((i, x) for x in extra & need)
             return sorted(pairs)
         out: list[tuple[int, str]] = []
         for i, st in enumerate(self.stems):
