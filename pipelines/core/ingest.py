@@ -129,12 +129,12 @@ def _symlink(store: RawStore, path: Path) -> ParsedFile:
 
 def _new_snapshot(
     store: RawStore, path: Path, origins: dict[str, ManifestEvent], known_sha: str | None = None,
-    known: tuple[str, os.stat_result] | None = None,
+    known_stat: tuple[str, os.stat_result] | None = None,
 ) -> Snapshot:
     """A file's snapshot before parsing: where it came from, its size and content hash (rejected until parsed).
-    ``known_sha`` is the hash the hash cache holds for the file's unchanged stat; ``known`` the file's
-    raw-relative path and stat when the caller has just taken them."""
-    rel, stat = known if known is not None else (display_path(store.relpath(path)), path.stat())
+    ``known_sha`` is the hash the hash cache holds for the file's unchanged stat; ``known_stat`` the
+    file's raw-relative path and stat when the caller has just taken them."""
+    rel, stat = known_stat if known_stat is not None else (display_path(store.relpath(path)), path.stat())
     event = origins.get(rel)
     origin = event.origin if event else f"inbox:{rel.removeprefix('inbox/')}" if rel.startswith("inbox/") else rel
     fetcher = event.fetcher if event else "inbox" if rel.startswith("inbox/") else "unknown"

@@ -135,10 +135,14 @@ class ParseCache:
         self.root = Path(root) if root else None
         self._root_str = str(self.root) if self.root else ""
 
-    def _path(self, sha: str, parser: str, version: int) -> Path:
+    def _name(self, sha: str, parser: str, version: int, suffix: str = ".json") -> str:
+        """Where an entry lives, as a string (``os.path`` on a hot path is cheaper than pathlib)."""
         if self.root is None:
             raise RuntimeError("parse cache has no folder")
-        return self.root / f"{parser}-v{version}" / sha[:2] / f"{sha}.json"
+        return os.path.join(self._root_str, f"{parser}-v{version}", sha[:2], f"{sha}{suffix}")
+
+    def _path(self, sha: str, parser: str, version: int) -> Path:
+        return Path(self._name(sha, parser, version))
 
     def get(self, sha: str, parser: str, version: int) -> ParseResult | None:
         if self.root is None:
@@ -154,9 +158,7 @@ class ParseCache:
 
     def has_summary(self, sha: str, parser: str, version: int) -> bool:
         """Whether the entry's summary is there (one stat, no read)."""
-        if self.root is None:
-            return False
-        return os.path.isfile(os.path.join(self._root_str, f"{parser}-v{version}", sha[:2], f"{sha}.sum.json"))
+        return self.root is not None and os.path.isfile(self._name(sha, parser, version, ".sum.json"))
 
     def summary(self, sha: str, parser: str, version: int) -> dict[str, Any] | None:
         """The entry's summary; written from the full entry when only that exists (older caches)."""
