@@ -484,11 +484,14 @@ def test_the_set_based_fts_build_gives_the_pragmas_tables_and_scores(tmp_path: P
              "" if i == 5 else " ".join(rng.choices(words, k=rng.randint(1, 60))) + rng.choice([".", "!", ", ok", "…"]))
             for i in range(80)]
     built = {}
-    for how in ("pragma", "ours"):
+    for how in ("pragma", "ours", "ours in batches"):
         con = connect(tmp_path / f"{how}.duckdb")
         con.execute("CREATE TABLE documents (doc_id VARCHAR PRIMARY KEY, title VARCHAR, text VARCHAR)")
         con.executemany("INSERT INTO documents VALUES (?, ?, ?)", rows)
-        (fts.build_with_pragma if how == "pragma" else fts.build)(con)
+        if how == "pragma":
+            fts.build_with_pragma(con)
+        else:  # one batch, or a batch of a few documents at a time (about 600 characters: 10+ batches)
+            fts.build(con, batch_chars=600 if how == "ours in batches" else fts.BATCH_CHARS)
         s = fts.SCHEMA
         built[how] = {
             "docs": con.execute(f"SELECT * FROM {s}.docs ORDER BY docid").fetchall(),
@@ -510,6 +513,7 @@ def test_the_set_based_fts_build_gives_the_pragmas_tables_and_scores(tmp_path: P
     assert built["ours"]["docs"] and all(built["ours"]["scores"])
     for part in built["pragma"]:
         assert built["ours"][part] == built["pragma"][part], part
+        assert built["ours in batches"][part] == built["pragma"][part], part
 
 
 def _fts_by_name(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
