@@ -492,7 +492,7 @@ def bench_scale(scale: float, args: argparse.Namespace) -> dict[str, Any]:
         "runs": {},
     }
     if args.duckdb_memory_limit:
-        res["variant"] = f"variant: CORPUS_DUCKDB_MEMORY_LIMIT={args.duckdb_memory_limit} (default 2GB)"
+        res["variant"] = f"variant: CORPUS_DUCKDB_MEMORY_LIMIT={args.duckdb_memory_limit} (default 1GB)"
         res["variant_short"] = f"DuckDB memory limit {args.duckdb_memory_limit}"
 
     say(f"[{name}] cold corpus run")
@@ -711,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         "--duckdb-memory-limit",
         default=None,
         metavar="SIZE",
-        help="variant: run the pipeline with CORPUS_DUCKDB_MEMORY_LIMIT=SIZE (default 2GB); results get their own file",
+        help="variant: run the pipeline with CORPUS_DUCKDB_MEMORY_LIMIT=SIZE (default 1GB); results get their own file",
     )
     args = ap.parse_args(argv)
     args.runs = {r.strip() for r in args.runs.split(",")}

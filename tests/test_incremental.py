@@ -269,6 +269,9 @@ def test_status_from_the_cache_summary_equals_the_full_parse(tmp_path: Path) -> 
 
 
 def test_memory_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(wh.MEMORY_ENV, raising=False)
+    con = wh.connect(":memory:")  # the default, 1GB: what keeps a 100x run under 2 GB
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
     monkeypatch.setenv(wh.MEMORY_ENV, "512MB")
     con = wh.connect(":memory:")
     assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("488")
