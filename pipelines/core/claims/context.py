@@ -140,13 +140,16 @@ class Context:
 
     def doc_key(self, doc_id: str) -> str:
         """The document's content hash (``content_sha256``): what cached quote answers are kept under."""
+        return self._doc_key_map().get(doc_id) or doc_id
+
+    def _doc_key_map(self) -> dict[str, str]:
         if self._doc_keys is None:
             import hashlib
 
             self._doc_keys = {}
             for d, sha in self.con.execute("SELECT doc_id, content_sha256 FROM documents").fetchall():
                 self._doc_keys[d] = sha or hashlib.sha256(self.text(d).encode()).hexdigest()
-        return self._doc_keys.get(doc_id) or doc_id
+        return self._doc_keys
 
     # ------------------------------------------------------------------ quotes
 
@@ -219,8 +222,13 @@ class Context:
         """(match, doc_id) of the documents that hold the quote in some class (not absent)."""
         out = []
         cache, quotes = self.quote_cache, self._quotes
+        # a document covered for this quote set without an entry for this quote does not hold it
+        # (``answer`` would say ABSENT): skipped with two lookups, for the many such documents
+        keys, covered = self._doc_key_map(), cache.covered
+        held = cache.docs_answering(matcher.key) if quotes is not None else set()
         for doc_id in doc_ids:
-            if cache.known_absent(matcher.key, self.doc_key(doc_id), quotes):
+            dk = keys.get(doc_id) or doc_id
+            if quotes is not None and dk not in held and covered.get(dk) == quotes:
                 continue
             m = self.quote_match(matcher, doc_id)
             if m.cls != "absent":

@@ -86,10 +86,10 @@ class QuoteCache:
             return ABSENT
         return None
 
-    def known_absent(self, matcher_key: str, doc_key: str, quotes: str | None) -> bool:
-        """Whether the document is known not to hold the quote (covered for ``quotes``, no entry):
-        ``answer`` would return ABSENT; this is its fast path for the many such documents."""
-        return quotes is not None and self.covered.get(doc_key) == quotes and matcher_key not in self.answers.get(doc_key, {})
+    def docs_answering(self, matcher_key: str) -> set[str]:
+        """The documents (keys) with a kept answer for this quote: of the documents covered for the
+        quote set, the only ones that may hold it."""
+        return {dk for dk, got in self.answers.items() if matcher_key in got}
 
     def put_answer(self, matcher_key: str, doc_key: str, stems: Sequence[str], a: Match | list[Window], *,
                    explicit: bool = False) -> None:
