@@ -186,7 +186,8 @@ def memory_limit() -> str:
     """DuckDB's memory limit for the pipeline's connections: CORPUS_DUCKDB_MEMORY_LIMIT (e.g. '4GB'),
     default 1GB. Past it, DuckDB spills sorts, joins and aggregates to disk instead of growing. 1GB
     keeps a 100x run (57M words) under 2 GB of peak RSS with Python, the NLP workers and the FTS
-    extension's own lists on top (2GB: 3.4 GB), with a cold run no slower (bench/RESULTS.md)."""
+    extension's own lists on top (2GB: 3.4 GB); its cold run at 100x was 4.23x the baseline,
+    against 4.32x at 2GB (bench/RESULTS.md)."""
     value = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
     if not value.replace(".", "").rstrip("KMGTBkmgtbi ").isdigit():
         raise ValueError(f"{MEMORY_ENV}={value!r}: expected a size such as 2GB or 512MB")
