@@ -547,7 +547,7 @@ def test_top_ngrams_equal_the_top_of_a_full_sum() -> None:
 
 
 def _published_tables(root: Path) -> dict[str, list[tuple]]:
-    """Every table and view of the published warehouse (search index schema included), rows sorted.
+    """Every table and view of the published warehouse (search indexes included), rows sorted.
     Left out: _publish_info and _step_inputs, which record when (not what) was published and
     computed, and _table_digests, which holds the digests readers happened to ask for."""
     con = duckdb.connect(str(root / "warehouse" / "corpus.duckdb"), read_only=True)
@@ -569,6 +569,12 @@ def _published_tables(root: Path) -> dict[str, list[tuple]]:
         for t, sql in canonical.items():
             if f"{f}.{t}" in out:
                 out[f"{f}.{t}"] = con.execute(sql + " ORDER BY ALL").fetchall()  # noqa: S608 - a constant query
+        # the passage index, updated in place, holds the cold build's contents under other ids
+        from pipelines.core.searchindex import CANONICAL
+
+        for t, sql in CANONICAL.items():
+            if f"main.{t}" in out:
+                out[f"main.{t}"] = con.execute(sql + " ORDER BY ALL").fetchall()
         return out
     finally:
         con.close()

@@ -340,6 +340,73 @@ def test_index_built_in_batches_is_the_same(wh: Path, tmp_path: Path) -> None:
     assert all(before[t] for t in tables) and after == before
 
 
+def _canonical(c: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: c.execute(sql + " ORDER BY ALL").fetchall() for t, sql in searchindex.CANONICAL.items()}
+
+
+UPDATE_QUERIES = ["bicycle for the mind", "software two point oh", "licklider", "summoning ghosts", "march of nines",
+                  "a brand new idea", "the tools talk", "mind"]
+
+
+def test_an_index_updated_in_place_holds_and_finds_what_a_full_build_does(wh: Path, tmp_path: Path) -> None:
+    """A document added, one changed (text and title) and one deleted: the index is updated in place
+    (not built), its tables equal a full build's but for the ids, and every query gives the same
+    results, scores included; a further change to more than REBUILD_SHARE of the documents builds it."""
+    inc, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    inc.write_bytes(wh.read_bytes())
+    edits = [
+        ("INSERT INTO documents (doc_id, kind, title, published_at, is_own, url, timed, source_id, text, content_sha256) "
+         "VALUES ('tweet-new', 'tweet', NULL, '2026-01-01'::TIMESTAMPTZ, true, 'https://x.com/ada/status/99', false, 'tw', "
+         "'A brand new idea about the bicycle for the mind, and a neologism: zorblax.', md5('new'))"),
+        "UPDATE documents SET text = text || ' Summoning ghosts, once more.', content_sha256 = md5('changed'), "
+        "title = 'Notes on software, revised' WHERE doc_id = 'blog-other'",
+        "DELETE FROM documents WHERE doc_id = 'tweet-7'",
+    ]
+    c = connect(inc)
+    try:
+        before = _canonical(c)
+        for sql in edits:
+            c.execute(sql)
+        assert searchindex.update_search_index(c, aliases=ALIASES) == "updated"
+        got = _canonical(c)
+        appended = c.execute("SELECT appended FROM _search_stats").fetchone()[0]  # type: ignore[index]
+        assert appended > 0
+        assert searchindex.update_search_index(c, aliases=ALIASES) == "kept"
+    finally:
+        c.close()
+    full.write_bytes(inc.read_bytes())
+    f = connect(full)
+    try:
+        searchindex.build_search_index(f, aliases=ALIASES)
+        want = _canonical(f)
+        assert f.execute("SELECT appended FROM _search_stats").fetchone() == (0,)
+    finally:
+        f.close()
+    assert got == want and got != before
+    assert ("zorblax", 1) in got["_search_terms"] and not [r for r in got["_search_passages"] if r[0] == "tweet-7"]
+    assert ("blog-other", "notes on software revised") in got["_search_titles"]
+    a, b = connect(inc, read_only=True), connect(full, read_only=True)
+    try:
+        for q in UPDATE_QUERIES:
+            ra, rb = search(a, q, limit=20), search(b, q, limit=20)
+            assert [(h.doc_id, round(h.score, 9), h.snippet, h.link) for h in ra] == \
+                   [(h.doc_id, round(h.score, 9), h.snippet, h.link) for h in rb], q
+        assert [h.doc_id for h in search(a, "zorblax")] == ["tweet-new"]
+        ghosts = {h.doc_id for h in search(a, "summoning ghosts", limit=50)}
+        assert {"tweet-8", "blog-other"} <= ghosts and "tweet-7" not in ghosts
+    finally:
+        a.close()
+        b.close()
+    c = connect(inc)
+    try:
+        c.execute("UPDATE documents SET text = text || ' again', content_sha256 = md5(text || ' again') WHERE kind = 'tweet'")  # most documents
+        assert searchindex.update_search_index(c, aliases=ALIASES) == "built"
+        assert _canonical(c)["_search_passages"] != got["_search_passages"]
+        assert c.execute("SELECT appended FROM _search_stats").fetchone() == (0,)
+    finally:
+        c.close()
+
+
 def test_cli_search_json(wh: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pipelines.cli import main
 

@@ -3,7 +3,8 @@
 The passage index (``pipelines/core/searchindex.py``) holds every document's passages (caption
 windows, paragraphs, whole tweets), their words normalised by ``pipelines/core/textnorm.py`` (the
 one normalisation: case, quotes, dashes, ellipses, whitespace) and a posting list of word stems
-with each posting's BM25 weight. A query is scored per passage:
+with each posting's count and passage length (its BM25 weight is computed as the query reads it).
+A query is scored per passage:
 
     passage score = coverage + bm25 / (bm25 + BM25_HALF) + PHRASE_BONUS * phrase + QUOTED_BONUS * quoted
     result score  = its best passage's score + the document's title bonus
@@ -55,6 +56,7 @@ from pipelines.core.searchindex import (
     STATS,
     TERMS,
     TITLES,
+    bm25_sql,
     build_fts_index,
     content_words,
     index_state,
@@ -196,9 +198,9 @@ def search(
         return []
     flt = _Filters(kind or None, bool(own_only), _day(since), _day(until, end=True))
     try:
-        idf = _idfs(con, q)
+        idf, avgdl = _idfs(con, q)
         titles = _title_bonuses(con, q, flt) if not exact else {}
-        ranked = _ranked_passages(con, q, idf, flt, exact, titles, limit + COPY_SLACK, per_doc)
+        ranked = _ranked_passages(con, q, idf, avgdl, flt, exact, titles, limit + COPY_SLACK, per_doc)
         return _hits(con, q, ranked, limit)
     except duckdb.CatalogException as e:  # a table of the index is missing
         raise SearchIndexMissing(_MISSING) from e
@@ -207,9 +209,10 @@ def search(
 _MISSING = "the warehouse has no passage index of this version: run `corpus run` to build it"
 
 
-def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> dict[str, tuple[int | None, float]]:
-    """stem -> (termid or None when no passage has it, its BM25 idf over passages)."""
-    row = con.execute(f"SELECT passages, version FROM {STATS}").fetchone()
+def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> tuple[dict[str, tuple[int | None, float]], float]:
+    """stem -> (termid or None when no passage has it, its BM25 idf over passages); and the mean
+    passage length."""
+    row = con.execute(f"SELECT passages, version, avgdl FROM {STATS}").fetchone()
     if not row or row[1] != INDEX_VERSION:
         raise SearchIndexMissing(_MISSING)
     n = float(row[0])
@@ -219,7 +222,7 @@ def _idfs(con: duckdb.DuckDBPyConnection, q: _Query) -> dict[str, tuple[int | No
     for st in q.stems:
         tid, df = found.get(st, (None, 0))
         out[st] = (tid, math.log(1 + (n - df + 0.5) / (df + 0.5)))
-    return out
+    return out, float(row[2])
 
 
 def _title_bonuses(con: duckdb.DuckDBPyConnection, q: _Query, flt: _Filters) -> dict[int, tuple[float, int]]:
@@ -333,6 +336,7 @@ def _ranked_passages(
     con: duckdb.DuckDBPyConnection,
     q: _Query,
     idf: dict[str, tuple[int | None, float]],
+    avgdl: float,
     flt: _Filters,
     exact: bool,
     titles: dict[int, tuple[float, int]],
@@ -351,9 +355,10 @@ def _ranked_passages(
     if q.stems:
         if len(known) < len(q.stems) and exact:
             return []  # a word no passage holds: no passage holds the phrase
+        w = bm25_sql("p.tf", "p.dl", "q.idf", avgdl)
         cand = f"""
             SELECT p.pid, any_value(p.docidx) AS docidx,
-                   sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} + sum(p.w) / (sum(p.w) + {BM25_HALF}) AS base,
+                   sum(CASE WHEN p.tf > 0 THEN q.idf ELSE 0 END) / {total_idf!r} + sum({w}) / (sum({w}) + {BM25_HALF}) AS base,
                    count(*) = {len(q.stems)} AND {len(known) == len(q.stems)} AS complete
             FROM {POSTINGS} p JOIN (SELECT unnest(?::INTEGER[]) AS termid, unnest(?::DOUBLE[]) AS idf) q USING (termid)
             GROUP BY p.pid

@@ -6,19 +6,25 @@ warehouse is published (``build_fts_index``), so every reader of corpus.duckdb h
   and the first ``HEAD_WORDS`` normalised words of the next passage (``head``: a phrase across the
   boundary is found in the first one);
 * ``_search_terms`` / ``_search_postings``: index terms (``terms_of``: Snowball English stems of
-  the words that are not ``STOP_WORDS``) and, per passage holding one, its count and Okapi BM25
-  weight (k1 = 1.2, b = 0.75, over passages), sorted by term so a query reads its terms' rows only;
+  the words that are not ``STOP_WORDS``) with their document frequency (passages), and per
+  passage holding one, its count and the passage's length, sorted by term so a query reads its
+  terms' rows only; the Okapi BM25 weight (k1 = 1.2, b = 0.75, over passages) is computed when a
+  query reads them (``bm25_sql``), so no posting depends on the rest of the corpus;
 * ``_search_docs``, ``_search_titles``: per document its filters, link and first passage, and its
   titles (its own and the catalog's aliases of its source), normalised;
 * ``_search_copies``: pairs of documents that carry one text (``copy_signatures``);
-* ``_search_stats``: the index version, the number of passages and their mean length.
+* ``_search_stats``: the index version, the number of passages and their mean length (and how
+  many postings were appended since the last full build, out of term order);
+* ``_search_state``: per indexed document, a signature of what its rows are made from.
 
 DuckDB's BM25 index over whole documents (``fts_main_documents``, ``match_bm25``) is built beside
 it for SQL users and as the relevance benchmark's baseline. Documents stream in batches, so memory
 stays bounded at any corpus size. Each document's passages and term counts are kept in a cache per
-document key (``build_search_index``), so a new document costs its own splitting and counting plus
-SQL over the postings. DuckDB's FTS index is built in set-based SQL and updated in place after a
-change (``pipelines/core/fts.py``).
+document key (``build_search_index``), so a new document costs its own splitting and counting. When
+few documents changed, the index is updated in place (``update_search_index``): the changed
+documents' rows deleted, the new ones appended under new ids, document frequencies moved, and the
+statistics recomputed; the tables then hold what a full build holds, under other ids. DuckDB's FTS
+index is built in set-based SQL and updated in place the same way (``pipelines/core/fts.py``).
 """
 
 # SQL text is assembled only from table names, numbers and fragments defined in this module; every
@@ -43,18 +49,44 @@ from pipelines.core import db
 from pipelines.core.passages import Segment, split_passages
 from pipelines.core.textnorm import normalize_quote_text, stem
 
-INDEX_VERSION = 4  # bump when the index's tables or rules change: the next run rebuilds it
+INDEX_VERSION = 5  # bump when the index's tables or rules change: the next run rebuilds it
 PASSAGES = "_search_passages"  # one row per passage (pid in document order), without its text
 PTEXT = "_search_ptext"  # (pid, norm_len, norm, head): a passage's normalised words, and the next one's first
 TERMS = "_search_terms"  # (termid, term, df): every index term, the number of passages holding it
-POSTINGS = "_search_postings"  # (termid, pid, docidx, tf, w), sorted by termid: w = BM25 weight, tf 0 = head only
+POSTINGS = "_search_postings"  # (termid, pid, docidx, tf, dl), sorted by termid: dl = the passage's length, tf 0 = head only
 DOCS = "_search_docs"  # one row per document with passages (docidx): filters, title, timed, url, first pid
 TITLES = "_search_titles"  # (docidx, title_norm): a document's title and the catalog's aliases of its source
 COPIES = "_search_copies"  # (doc_a, doc_b): documents that carry the same text (a post and its tweet copy)
-STATS = "_search_stats"  # (version, passages, avgdl), written last
-TABLES = (PASSAGES, PTEXT, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATS)
+STATS = "_search_stats"  # (version, passages, avgdl, appended), written last
+STATE = "_search_state"  # (doc_id, sig, code): what each indexed document's rows were made from
+TABLES = (PASSAGES, PTEXT, TERMS, POSTINGS, DOCS, TITLES, COPIES, STATE, STATS)
+# Each table's contents without its ids (document, passage and term ids depend on the order the
+# index grew in): an index updated in place holds what a full build holds, compared this way.
+# Left out of the stats: how many postings stand out of term order (layout, not content).
+_PSTART = f"SELECT pid, doc_id, start_char FROM {PASSAGES}"
+CANONICAL = {
+    DOCS: f"SELECT * EXCLUDE (docidx, first_pid) FROM {DOCS}",
+    PASSAGES: f"SELECT * EXCLUDE (pid, docidx) FROM {PASSAGES}",
+    PTEXT: f"SELECT p.doc_id, p.start_char, t.* EXCLUDE (pid) FROM {PTEXT} t JOIN ({_PSTART}) p USING (pid)",
+    TERMS: f"SELECT term, df FROM {TERMS}",
+    POSTINGS: f"SELECT t.term, p.doc_id, p.start_char, o.tf, o.dl FROM {POSTINGS} o JOIN {TERMS} t USING (termid) "
+              f"JOIN ({_PSTART}) p USING (pid)",
+    TITLES: f"SELECT d.doc_id, t.title_norm FROM {TITLES} t JOIN {DOCS} d USING (docidx)",
+    COPIES: f"SELECT * FROM {COPIES}",
+    STATE: f"SELECT * FROM {STATE}",
+    STATS: f"SELECT version, passages, round(avgdl, 9) FROM {STATS}",
+}
+REBUILD_SHARE = 0.2  # more documents changed than this share of them: a full build
+UNSORTED_SHARE = 0.2  # more postings appended (out of term order) than this share of them: a full build
 
 K1, B = 1.2, 0.75
+
+
+def bm25_sql(tf: str, dl: str, idf: str, avgdl: float) -> str:
+    """The Okapi BM25 weight of a posting as SQL (as ``match_bm25`` computes it, with passages for
+    documents): ``tf`` and ``dl`` its count and passage length, ``idf`` its term's idf (columns)."""
+    return (f"CASE WHEN {tf} = 0 THEN 0 ELSE {idf} * ({tf} * {K1 + 1!r}) / "
+            f"({tf} + {K1!r} * (1 - {B!r} + {B!r} * {dl} / {max(float(avgdl), 1e-9)!r})) END")
 HEAD_WORDS = 16  # words of the next passage kept with a passage: phrases of up to 17 words cross a boundary
 
 # Function words: left out of the posting lists, of coverage and of highlighting; still part of
@@ -147,9 +179,9 @@ STATE_TABLE = "_fts_state"
 
 def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None,
                          cache: Path | None = None) -> bool:
-    """Rebuild the search indexes only when what they are built from changed (``index_state``,
-    kept in ``_fts_state``), or when an index is missing or of another version: minutes at 100x
-    the corpus. Returns True when they were rebuilt."""
+    """Bring the search indexes up to date (``build_fts_index``: each in place when few documents
+    changed) only when what they are built from changed (``index_state``, kept in ``_fts_state``),
+    or when an index is missing or of another version. Returns True when they were touched."""
     state = index_state(con, aliases)
     has_index = db.scalar(con, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'")
     con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (state VARCHAR)")
@@ -164,21 +196,163 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list
 
 def build_fts_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None,
                     cache: Path | None = None) -> None:
-    """(Re)build DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25``
-    for SQL users, and the relevance benchmark's baseline), then the passage index search uses.
-    ``aliases``: source id -> the catalog's other titles of that source (searched as titles)."""
+    """Bring DuckDB's BM25 index over whole documents (``fts_main_documents``: ``match_bm25`` for
+    SQL users, and the relevance benchmark's baseline) and the passage index search uses up to date
+    with ``documents``, each built anew or updated in place. ``aliases``: source id -> the catalog's
+    other titles of that source (searched as titles)."""
     from pipelines.core import fts
 
-    drop_search_tables(con)
     fts.refresh(con)
-    build_search_index(con, aliases=aliases, cache=cache)
+    update_search_index(con, aliases=aliases, cache=cache)
+
+
+def _index_code(aliases: dict[str, list[str]] | None) -> str:
+    """What every document's rows depend on besides the document: the code, and the catalog's aliases."""
+    from pipelines.core import fingerprint as fp
+
+    return fp.fingerprint(None, extra=[_code_key(), repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))])[:16]
+
+
+def update_search_index(
+    con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None,
+    cache: Path | None = None,
+) -> str:
+    """Bring the passage index up to date: "kept" (no document changed), "updated" (in place: the
+    removed and changed documents' rows deleted, the new and changed ones' appended) or "built"
+    (no index of this version and code yet, more than ``REBUILD_SHARE`` of the documents changed,
+    or more than ``UNSORTED_SHARE`` of the postings out of term order: ``build_search_index``)."""
+    code = _index_code(aliases)
+    if not search_tables_ready(con) or con.execute(
+        f"SELECT count(*) = 0 OR bool_or(code IS DISTINCT FROM ?) FROM {STATE}", [code]
+    ).fetchone() != (False,):
+        build_search_index(con, batch_chars, aliases, cache)
+        return "built"
+    attached = cache is not None
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"ATTACH '{_sql_path(cache)}' AS {_CACHE_DB}")
+    try:
+        _doc_keys(con)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _sn AS SELECT k.doc_id, k.doc_key, {_SIG} AS sig "
+                    "FROM _sk k JOIN documents d USING (doc_id)")
+        moved, total = con.execute(  # documents added, changed or removed; documents now
+            f"""SELECT (SELECT count(DISTINCT doc_id) FROM (
+                           SELECT doc_id, sig FROM {STATE} EXCEPT SELECT doc_id, sig FROM _sn
+                           UNION ALL SELECT doc_id, sig FROM _sn EXCEPT SELECT doc_id, sig FROM {STATE})),
+                       (SELECT count(*) FROM _sn)"""
+        ).fetchone()  # type: ignore[misc]
+        if moved == 0:
+            return "kept"
+        appended, postings = con.execute(f"SELECT (SELECT appended FROM {STATS}), (SELECT count(*) FROM {POSTINGS})").fetchone()  # type: ignore[misc]
+        in_place = moved <= REBUILD_SHARE * max(1, total) and appended <= UNSORTED_SHARE * max(1, postings)
+        if in_place:
+            t = _cache_tables(con, attached)
+            _fill_cache(con, t, batch_chars)
+            with db.transaction(con):
+                _update_in_place(con, t, aliases, code)
+            for name in t.values():
+                con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
+    finally:
+        for tmp in ("_sn", "_sk"):
+            con.execute(f"DROP TABLE IF EXISTS {tmp}")
+        if attached:
+            con.execute(f"DETACH {_CACHE_DB}")
+    if not in_place:
+        build_search_index(con, batch_chars, aliases, cache)
+        return "built"
+    return "updated"
+
+
+# a document's signature: its entry's key (text, kind, timing, caption layout, code) and the columns
+# of _search_docs and _search_titles; a document whose signature moved is indexed again
+_SIG = "hash(k.doc_key, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false), coalesce(d.timed, false))"
+
+
+def _update_in_place(con: duckdb.DuckDBPyConnection, t: dict[str, str], aliases: dict[str, list[str]] | None, code: str) -> None:
+    """The removed and changed documents' rows out (their terms' document frequencies lowered), the
+    new and changed ones' in under new ids after the last (new terms at the end), then the titles,
+    copies, statistics and state. Reads ``_sk`` and ``_sn``; inside the caller's transaction."""
+    # new ids come after the last ones before any row is deleted: no id is deleted and inserted again
+    # in one transaction (a unique index may refuse that)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ix_next AS
+            SELECT (SELECT coalesce(max(docidx), -1) FROM {DOCS}) AS docidx, (SELECT coalesce(max(pid), -1) FROM {PASSAGES}) AS pid,
+                   (SELECT coalesce(max(termid), -1) FROM {TERMS}) AS termid"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ix_gone AS
+            SELECT d.docidx FROM {DOCS} d JOIN {STATE} s USING (doc_id)
+            WHERE NOT EXISTS (SELECT 1 FROM _sn n WHERE n.doc_id = s.doc_id AND n.sig = s.sig)"""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ix_gone_post AS SELECT termid, tf FROM {POSTINGS} WHERE docidx IN (SELECT docidx FROM _ix_gone)")
+    con.execute(
+        f"""UPDATE {TERMS} SET df = {TERMS}.df - g.n
+            FROM (SELECT termid, count(*) AS n FROM _ix_gone_post WHERE tf > 0 GROUP BY termid) g WHERE {TERMS}.termid = g.termid"""
+    )
+    con.execute(f"DELETE FROM {POSTINGS} WHERE docidx IN (SELECT docidx FROM _ix_gone)")
+    con.execute(f"DELETE FROM {PTEXT} WHERE pid IN (SELECT pid FROM {PASSAGES} WHERE docidx IN (SELECT docidx FROM _ix_gone))")
+    for table in (PASSAGES, TITLES, DOCS):
+        con.execute(f"DELETE FROM {table} WHERE docidx IN (SELECT docidx FROM _ix_gone)")
+    # the new and changed documents, numbered after the last document, passage and term
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _docs_in AS
+            SELECT n.doc_id, n.doc_key,
+                   ((SELECT docidx FROM _ix_next) + row_number() OVER (ORDER BY n.doc_id))::INTEGER AS docidx
+            FROM _sn n WHERE NOT EXISTS (SELECT 1 FROM {STATE} s WHERE s.doc_id = n.doc_id AND s.sig = n.sig)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _pass_in AS
+            SELECT ((SELECT pid FROM _ix_next) + row_number() OVER (ORDER BY d.docidx, p.i))::INTEGER AS pid,
+                   d.docidx, d.doc_id, p.seq, p.start_char, p.end_char, p.start_s, p.n_terms, p.norm_len, p.norm, p.head, p.doc_key, p.i
+            FROM _docs_in d JOIN {t['passages']} p USING (doc_key)"""
+    )
+    con.execute(
+        f"""INSERT INTO {TERMS}
+            SELECT (SELECT termid FROM _ix_next) + row_number() OVER (ORDER BY term), term, 0
+            FROM (SELECT DISTINCT c.term FROM {t['postings']} c WHERE c.doc_key IN (SELECT doc_key FROM _docs_in)
+                  AND c.term NOT IN (SELECT term FROM {TERMS}))"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _post_in AS
+            SELECT tm.termid, p.pid, p.docidx, c.tf, p.n_terms AS dl
+            FROM _pass_in p JOIN {t['postings']} c ON c.doc_key = p.doc_key AND c.i = p.i JOIN {TERMS} tm USING (term)"""
+    )
+    con.execute(
+        f"""UPDATE {TERMS} SET df = {TERMS}.df + a.n
+            FROM (SELECT termid, count(*) AS n FROM _post_in WHERE tf > 0 GROUP BY termid) a WHERE {TERMS}.termid = a.termid"""
+    )
+    # a term no posting holds any more is no term (a full build lists the postings' terms)
+    con.execute(
+        f"""DELETE FROM {TERMS} WHERE termid IN (SELECT DISTINCT termid FROM _ix_gone_post)
+            AND termid NOT IN (SELECT termid FROM {POSTINGS} WHERE termid IN (SELECT DISTINCT termid FROM _ix_gone_post))
+            AND termid NOT IN (SELECT termid FROM _post_in)"""
+    )
+    con.execute(f"INSERT INTO {POSTINGS} SELECT * FROM _post_in ORDER BY termid, pid")
+    con.execute(f"INSERT INTO {PASSAGES} SELECT * EXCLUDE (norm_len, norm, head, doc_key, i) FROM _pass_in ORDER BY pid")
+    con.execute(f"INSERT INTO {PTEXT} SELECT pid, norm_len, norm, head FROM _pass_in ORDER BY pid")
+    con.execute(f"INSERT INTO {DOCS} {_DOCS_SELECT.format(passages='_pass_in')} ORDER BY docidx")
+    _insert(con, TITLES, _titles(con, aliases, "SELECT docidx FROM _docs_in"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sig_in AS SELECT k.doc_id, s.sig FROM _sk k JOIN {t['sigs']} s USING (doc_key)")
+    con.execute(f"DROP TABLE {COPIES}")
+    _build_copies(con)
+    appended = con.execute("SELECT count(*) FROM _post_in").fetchone()[0]  # type: ignore[index]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {STATS} AS
+            SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl,
+                   (SELECT appended FROM {STATS}) + ?::BIGINT AS appended
+            FROM {PASSAGES}""",
+        [appended],
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {STATE} AS SELECT n.doc_id, n.sig, ? AS code FROM _sn n ORDER BY n.doc_id", [code])
+    for tmp in ("_ix_next", "_ix_gone", "_ix_gone_post", "_docs_in", "_pass_in", "_post_in", "_sig_in"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
 def build_search_index(
     con: duckdb.DuckDBPyConnection, batch_chars: int = 12_000_000, aliases: dict[str, list[str]] | None = None,
     cache: Path | None = None,
 ) -> None:
-    """Build the passage index from ``documents`` and ``segments``. ``aliases``: as for
+    """Build the passage index anew from ``documents`` and ``segments``. ``aliases``: as for
     ``build_fts_index`` (URLs among them are left out). The stats table is written last: while it
     is missing, the index is not there.
 
@@ -187,7 +361,7 @@ def build_search_index(
     DuckDB file; temporary tables without one), so only new or changed documents are split and
     counted, in batches of about ``batch_chars`` characters (memory stays bounded at any corpus
     size); the index is then assembled from the cache in SQL: ids by document order, term ids by
-    term, BM25 weights over the whole corpus. Entries no current document uses are dropped."""
+    term. Entries no current document uses are dropped."""
     drop_search_tables(con)
     attached = cache is not None
     if cache is not None:
@@ -200,10 +374,16 @@ def build_search_index(
         _assemble(con, t)
         for name in t.values():
             con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _sn AS SELECT k.doc_id, k.doc_key, {_SIG} AS sig "
+                    "FROM _sk k JOIN documents d USING (doc_id)")
     finally:
         if attached:
             con.execute(f"DETACH {_CACHE_DB}")
     _finish(con, aliases)
+    con.execute(f"CREATE TABLE {STATE} AS SELECT n.doc_id, n.sig, ? AS code FROM _sn n ORDER BY n.doc_id", [_index_code(aliases)])
+    con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
+    for tmp in ("_stats_in", "_sn", "_sk"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
 
 
 _CACHE_DB = "search_cache"
@@ -334,7 +514,7 @@ def _assemble(con: duckdb.DuckDBPyConnection, t: dict[str, str]) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _post_in AS
-        SELECT tm.termid, p.pid, p.docidx, c.tf
+        SELECT tm.termid, p.pid, p.docidx, c.tf, p.n_terms AS dl
         FROM _pass_in p JOIN {t['postings']} c ON c.doc_key = p.doc_key AND c.i = p.i JOIN _terms_in tm USING (term)
         """
     )
@@ -361,7 +541,8 @@ def _finish(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None
     con.execute(
         f"""
         CREATE TEMP TABLE _stats_in AS
-        SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl
+        SELECT {INDEX_VERSION} AS version, count(*)::BIGINT AS passages, coalesce(avg(n_terms), 0)::DOUBLE AS avgdl,
+               0::BIGINT AS appended
         FROM {PASSAGES}
         """
     )
@@ -373,46 +554,37 @@ def _finish(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None
         ORDER BY t.term
         """
     )
-    # BM25 weight of each posting (Okapi, as match_bm25 computes it, with passages for documents)
-    con.execute(
-        f"""
-        CREATE TABLE {POSTINGS} AS
-        SELECT p.termid, p.pid, p.docidx, p.tf,
-               CASE WHEN p.tf = 0 THEN 0 ELSE
-                 ln(1 + (st.passages - t.df + 0.5) / (t.df + 0.5))
-                 * (p.tf * ({K1} + 1)) / (p.tf + {K1} * (1 - {B} + {B} * s.n_terms / greatest(st.avgdl, 1e-9))) END::FLOAT AS w
-        FROM _post_in p
-        JOIN {TERMS} t USING (termid)
-        JOIN {PASSAGES} s USING (pid)
-        CROSS JOIN _stats_in st
-        ORDER BY p.termid, p.pid
-        """
-    )
-    con.execute(
-        f"""
-        CREATE TABLE {DOCS} AS
-        SELECT s.docidx, d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
-               coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid
-        FROM documents d JOIN {PASSAGES} s USING (doc_id)
-        GROUP BY ALL ORDER BY docidx
-        """
-    )
+    con.execute(f"CREATE TABLE {POSTINGS} AS SELECT * FROM _post_in ORDER BY termid, pid")
+    con.execute(f"CREATE TABLE {DOCS} AS {_DOCS_SELECT.format(passages=PASSAGES)} ORDER BY docidx")
     con.execute(f"CREATE UNIQUE INDEX {DOCS}_docidx ON {DOCS} (docidx)")
+    _insert(con, TITLES, _titles(con, aliases, f"SELECT docidx FROM {DOCS}"), create=True, temp=False)
+    _build_copies(con)
+    for tmp in ("_post_in", "_terms_in", "_sig_in", "_docs_in"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+
+
+_DOCS_SELECT = """
+    SELECT s.docidx, d.doc_id, d.source_id, d.kind, d.title, d.url, d.published_at, coalesce(d.is_own, false) AS is_own,
+           coalesce(d.timed, false) AS timed, min(s.pid) AS first_pid
+    FROM documents d JOIN {passages} s USING (doc_id)
+    GROUP BY ALL"""
+
+
+def _titles(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None, docidx_sql: str) -> pa.Table:
+    """(docidx, title_norm) of the documents ``docidx_sql`` selects: each one's title and the
+    catalog's aliases of its source (URLs left out), normalised."""
     titles: dict[int, list[str]] = {}
-    for idx, source_id, title in con.execute(f"SELECT docidx, source_id, title FROM {DOCS}").fetchall():
+    for idx, source_id, title in con.execute(
+        f"SELECT docidx, source_id, title FROM {DOCS} WHERE docidx IN ({docidx_sql}) ORDER BY docidx"
+    ).fetchall():
         names = [title] if title else []
         names += [a for a in (aliases or {}).get(source_id, []) if a and not _URL_RE.match(a)]
         for n in dict.fromkeys(normalize_quote_text(x) for x in names):
             if n:
                 titles.setdefault(idx, []).append(n)
     rows = [(d, t) for d, ts in titles.items() for t in ts]
-    table = pa.table({"docidx": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
-                     schema=pa.schema([("docidx", pa.int32()), ("title_norm", pa.string())]))
-    _insert(con, TITLES, table, create=True, temp=False)
-    _build_copies(con)
-    con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
-    for tmp in ("_post_in", "_terms_in", "_sig_in", "_stats_in", "_docs_in", "_sk"):
-        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    return pa.table({"docidx": [d for d, _ in rows], "title_norm": [t for _, t in rows]},
+                    schema=pa.schema([("docidx", pa.int32()), ("title_norm", pa.string())]))
 
 
 _URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.I)
