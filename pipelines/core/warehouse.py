@@ -114,9 +114,10 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) 
 
 class StagedTable:
     """A large table (documents, segments) written in batches: rows are buffered, appended to a
-    scratch table every ``max_rows`` rows or ``max_chars`` characters of text, and ``swap`` replaces
-    the real table with the scratch table's rows in ``order_by`` order, in one transaction. Memory
-    holds one batch, whatever the corpus size; DuckDB sorts (and spills when it must)."""
+    scratch table every ``max_rows`` rows or ``max_chars`` characters of text, and ``swap_keeping``
+    makes the real table those rows (in ``order_by`` order) plus its own rows of the documents kept
+    from the last build, in one transaction. Memory holds one batch, whatever the corpus size;
+    DuckDB sorts (and spills when it must)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: str, order_by: str,
                  max_rows: int = 20_000, max_chars: int = 8_000_000) -> None:
@@ -144,27 +145,33 @@ class StagedTable:
         self.count += len(self.rows)
         self.rows, self.chars = [], 0
 
-    def copy_kept(self, doc_ids: Sequence[str]) -> None:
-        """Append the real table's rows of these documents to the scratch table (rows kept from the
-        last build: ``assemble.Reuse``)."""
-        if not doc_ids or not db.table_exists(self.con, self.table):
-            return
-        self.flush()
-        with db.values_table(self.con, list(doc_ids)) as ids:
-            n = self.con.execute(
-                f"INSERT INTO {self.scratch} BY NAME SELECT * FROM {self.table} WHERE doc_id IN (SELECT v FROM {ids})"  # noqa: S608 - identifiers are module constants, never user input
-            ).fetchone()
-        self.count += int(n[0]) if n else 0
-
     def swap(self) -> int:
-        """Replace the real table (sorted) and drop the scratch table. Returns the row count."""
+        """Replace the real table with the scratch table's rows (sorted); drop the scratch table."""
+        return self.swap_keeping(())
+
+    def swap_keeping(self, doc_ids: Sequence[str]) -> int:
+        """Make the real table the scratch table's rows plus its own rows of these documents (rows
+        kept from the last build: ``assemble.Reuse``), in one transaction; drop the scratch table.
+        Returns the row count.
+
+        The kept rows stay where they are: the other documents' rows are deleted and the scratch
+        rows appended in ``order_by`` order, so a run that built few documents writes few rows (at
+        100x the corpus, copying the kept rows and rewriting the table took 18 s). With nothing
+        kept, or a table of other columns than the schema's, the table is written anew, sorted."""
         self.flush()
-        with db.transaction(self.con):
-            create_table(self.con, self.table)
-            self.con.execute(f"INSERT INTO {self.table} SELECT * FROM {self.scratch} ORDER BY {self.order_by}")  # noqa: S608 - identifiers are module constants, never user input
-            self.con.execute(f"DROP TABLE {self.scratch}")
+        columns = [n for n, _ in SCHEMAS[self.table]]
+        if not doc_ids or db.column_names(self.con, self.table) != set(columns):
+            with db.transaction(self.con):
+                create_table(self.con, self.table)
+                self.con.execute(f"INSERT INTO {self.table} SELECT * FROM {self.scratch} ORDER BY {self.order_by}")  # noqa: S608 - identifiers are module constants, never user input
+                self.con.execute(f"DROP TABLE {self.scratch}")
+        else:
+            with db.transaction(self.con), db.values_table(self.con, list(doc_ids)) as ids:
+                self.con.execute(f"DELETE FROM {self.table} WHERE doc_id NOT IN (SELECT v FROM {ids})")  # noqa: S608 - identifiers are module constants, never user input
+                self.con.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM {self.scratch} ORDER BY {self.order_by}")  # noqa: S608 - identifiers are module constants, never user input
+                self.con.execute(f"DROP TABLE {self.scratch}")
         fault_point(f"after_table:{self.table}")
-        return self.count
+        return db.count(self.con, self.table)
 
 
 def fts_extension_path() -> str | None:

@@ -145,8 +145,7 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
                            key=lambda r: (r["doc_id"], r["seq"]))
             for t in CORE_TABLES:
                 if t in big:
-                    big[t].copy_kept(kept)
-                    big[t].swap()
+                    big[t].swap_keeping(kept)
                 elif t == "speaker_turns":
                     wh.replace_table(con, t, wh.frame(t, turns))
                 else:
