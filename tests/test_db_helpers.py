@@ -52,3 +52,32 @@ print(n, table, looked.count("pandas") - table)
         pytest.skip("pandas is installed here")
     n, table, bound = map(int, out)
     assert n == 500 and table <= 2 and bound >= 500
+
+
+def test_a_held_warehouse_is_joined_and_its_helpers_see_the_warehouse_only(tmp_path) -> None:  # noqa: ANN001
+    """While ``held_open`` keeps the file open (as `corpus run` does), a step's connection joins that
+    database, sees what an earlier step wrote, and the table helpers see the warehouse's own tables
+    only, not those of a database another step attached (the NLP cache's ``docs``); the NLP cache
+    detaches itself when its block ends."""
+    from pipelines.core import warehouse as wh
+    from pipelines.core.nlp.cache import NlpCache
+
+    path = tmp_path / "work.duckdb"
+    with wh.held_open(path):
+        first = wh.connect(path)
+        first.execute("CREATE TABLE documents (doc_id VARCHAR)")
+        with NlpCache(first, tmp_path / "nlp.duckdb"):
+            assert "nlp_cache" in {r[0] for r in first.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+            assert "docs" not in db.base_tables(first) and not db.table_exists(first, "docs")
+        first.close()
+        second = wh.connect(path)
+        try:
+            assert db.base_tables(second) == ["documents"] and db.column_names(second, "documents") == {"doc_id"}
+            assert "nlp_cache" not in {r[0] for r in second.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        finally:
+            second.close()
+    con = duckdb.connect(str(path))  # the block closed the last connection: the file opens afresh
+    try:
+        assert db.base_tables(con) == ["documents"]
+    finally:
+        con.close()

@@ -45,7 +45,8 @@ def table_names(con: duckdb.DuckDBPyConnection, schema: str = "main") -> set[str
     return {
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = ?",
+            [schema],
         ).fetchall()
     }
 
@@ -55,8 +56,8 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE' "
-            "ORDER BY 1"
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1"
         ).fetchall()
     ]
 
@@ -64,7 +65,9 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """True when ``table`` (or a view of that name) exists in the main schema."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [table]
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'main' "
+        "AND table_name = ?",
+        [table],
     ).fetchone()
     return bool(row and row[0])
 
@@ -74,7 +77,8 @@ def column_names(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_name = ?",
             [table],
         ).fetchall()
     }

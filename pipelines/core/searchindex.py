@@ -183,7 +183,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, aliases: dict[str, list
     changed) only when what they are built from changed (``index_state``, kept in ``_fts_state``),
     or when an index is missing or of another version. Returns True when they were touched."""
     state = index_state(con, aliases)
-    has_index = db.scalar(con, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_documents'")
+    has_index = db.scalar(con, "SELECT count(*) FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name = 'fts_main_documents'")
     con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (state VARCHAR)")
     previous = con.execute(f"SELECT state FROM {STATE_TABLE}").fetchone()
     if has_index and previous is not None and previous[0] == state and search_tables_ready(con):

@@ -216,6 +216,21 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 
 @contextmanager
+def held_open(path: Path) -> Iterator[None]:
+    """Keep one connection to the warehouse file open for the block: while it is open, ``connect``
+    to the same file (same configuration) joins that database, with the extension already loaded,
+    and closing such a connection neither checkpoints nor frees the database. DuckDB checkpoints
+    when its write-ahead log grows and when the last connection closes; ``publish`` checkpoints
+    before it copies the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    try:
+        yield
+    finally:
+        con.close()
+
+
+@contextmanager
 def writer_lock(warehouse_dir: Path) -> Iterator[None]:
     """One writer at a time. A second run refuses at once with a clear message."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)

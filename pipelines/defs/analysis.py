@@ -73,22 +73,23 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             from pipelines.core.analysis import build_all
             from pipelines.core.nlp.cache import NlpCache
 
-            cache = NlpCache(con, p.cache_dir / "nlp.duckdb")
-            ng = lexicon.ngrams
-            bar: list[progress.Task] = []
-            words = [0]
+            # attached for this build only: detached when it ends (the run may keep the database open)
+            with NlpCache(con, p.cache_dir / "nlp.duckdb") as cache:
+                ng = lexicon.ngrams
+                bar: list[progress.Task] = []
+                words = [0]
 
-            def nlp_progress(done: int, total: int, words_done: int) -> None:
-                if not bar:
-                    bar.append(progress.task("nlp", total, "documents", rate_of=progress.rate("words", lambda _: words[0])))
-                words[0] = words_done
-                bar[0].advance(done - bar[0].done)
+                def nlp_progress(done: int, total: int, words_done: int) -> None:
+                    if not bar:
+                        bar.append(progress.task("nlp", total, "documents", rate_of=progress.rate("words", lambda _: words[0])))
+                    words[0] = words_done
+                    bar[0].advance(done - bar[0].done)
 
-            counts = build_all(
-                con, lexicon, eras=eras, cache=cache,
-                ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
-                progress=nlp_progress,
-            )
+                counts = build_all(
+                    con, lexicon, eras=eras, cache=cache,
+                    ngram_ns=tuple(ng.ns), ngram_min_frequency=ng.min_frequency, ngram_top_n=ng.top_n,
+                    progress=nlp_progress,
+                )
             if bar:
                 bar[0].finish()
             stats = counts.get("nlp")
