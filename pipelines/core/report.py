@@ -145,14 +145,21 @@ def collect(con: duckdb.DuckDBPyConnection, *, published_at: str | None = None, 
 
         rows = db.rows(
             con,
-            """SELECT m.entity_id, m.alias, d.doc_id, d.kind, d.title, d.url, d.published_at, s.text AS sentence,
-                      (SELECT min(g.start_s) FROM segments g WHERE g.doc_id = m.doc_id
-                          AND g.start_char <= m.start_char AND g.end_char > m.start_char) AS start_s,
-                      row_number() OVER (PARTITION BY m.entity_id ORDER BY d.published_at NULLS LAST, m.doc_id, m.start_char) AS rn
-               FROM mentions m JOIN documents d USING (doc_id)
-               JOIN sentences s ON s.doc_id = m.doc_id AND s.sent_id = m.sent_id
-               WHERE d.is_own
-               QUALIFY rn <= ?""",
+            # the first few own mentions per entity first; their sentences and caption times then
+            # (looked up for those rows only, not for every mention of the corpus)
+            """WITH top AS (
+                   SELECT m.entity_id, m.alias, m.doc_id, m.sent_id, m.start_char, d.kind, d.title, d.url, d.published_at,
+                          row_number() OVER (PARTITION BY m.entity_id ORDER BY d.published_at NULLS LAST, m.doc_id, m.start_char) AS rn
+                   FROM mentions m JOIN documents d USING (doc_id)
+                   WHERE d.is_own
+                   QUALIFY rn <= ?
+               )
+               SELECT t.entity_id, t.alias, t.doc_id, t.kind, t.title, t.url, t.published_at, s.text AS sentence,
+                      (SELECT min(g.start_s) FROM segments g WHERE g.doc_id = t.doc_id
+                          AND g.start_char <= t.start_char AND g.end_char > t.start_char) AS start_s,
+                      t.rn
+               FROM top t JOIN sentences s ON s.doc_id = t.doc_id AND s.sent_id = t.sent_id
+               ORDER BY t.entity_id, t.rn""",
             [kwic_per_entity],
         )
         for r in rows:
