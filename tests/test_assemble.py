@@ -83,3 +83,21 @@ def test_reuse_skips_documents_held_under_the_same_emission_key() -> None:
     changed = [files[0], dataclasses.replace(files[1], snapshot=dataclasses.replace(files[1].snapshot, sha256="1" * 64))]
     built, reused, _, _ = run(catalog("Talk"), changed, keys)
     assert (built, reused) == (["essay"], ["talk"])
+
+
+def test_the_documents_check_counts_texts_of_spaces_bad_kinds_and_twice_used_ids() -> None:
+    """documents_are_well_formed's query: NULL, empty and all-space texts have no text (a text of
+    a newline or a tab, which trim() keeps, has); a kind outside the list and a repeated doc_id are
+    counted too."""
+    import duckdb
+
+    from pipelines.defs.warehouse import DOCUMENT_PROBLEMS_SQL
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE documents (doc_id VARCHAR, kind VARCHAR, text VARCHAR)")
+    con.executemany("INSERT INTO documents VALUES (?, ?, ?)", [
+        ("a", "tweet", None), ("b", "tweet", ""), ("c", "tweet", "   "), ("d", "tweet", "\n"), ("e", "tweet", " x "),
+        ("f", "poem", "text"), ("f", "tweet", "again"),
+    ])
+    assert con.execute(DOCUMENT_PROBLEMS_SQL, [["tweet", "video"]]).fetchone() == (3, 1, 1)
+    assert con.execute("SELECT count(*) FROM documents WHERE text IS NULL OR length(trim(text)) = 0").fetchone() == (3,)

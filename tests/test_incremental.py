@@ -489,7 +489,8 @@ def test_kept_ngram_counts_recount_only_what_moved_and_equal_a_full_count() -> N
         kept = con.execute("SELECT * FROM ngrams").fetchall()  # in the table's own order
         # the kept totals, moved by differences, are the sum of the kept parts
         assert con.execute("SELECT * FROM keep.ngram_totals ORDER BY ALL").fetchall() == con.execute(
-            "SELECT n, ngram, sum(frequency), sum(documents) FROM keep.ngram_parts GROUP BY ALL ORDER BY ALL").fetchall()
+            "SELECT n, ngram, sum(frequency), sum(documents), min(first_seen), max(last_seen) FROM keep.ngram_parts "
+            "GROUP BY n, ngram ORDER BY ALL").fetchall()
         analysis.build_ngrams(con, min_frequency=2, stopwords=["the"], batch_words=40)
         assert kept == con.execute("SELECT * FROM ngrams").fetchall()
         analysis.build_ngrams(con, min_frequency=2, stopwords=["the"])  # one batch: no bucket split
@@ -505,11 +506,13 @@ def test_kept_ngram_counts_recount_only_what_moved_and_equal_a_full_count() -> N
         assert len(recounted[-1]) == analysis.NGRAM_BUCKETS  # first time: every bucket
         both()
         assert recounted[-1] == [] and moved[-1]  # nothing moved
-        for change in ("add", "change", "delete", "disown"):
+        for change in ("add", "change", "redate", "delete", "disown"):
             if change == "add":
                 docs["d900"] = (True, "2024-02-02", ["kestrel orbit vellum lattice", "marr quillon gradient"])
             elif change == "change":
                 docs["d005"] = (True, docs["d005"][1], ["vellum vellum vellum orbit"])
+            elif change == "redate":  # no count moves, the first dates of its n-grams do
+                docs["d001"] = (True, "2019-01-01", docs["d001"][2])
             elif change == "delete":
                 del docs["d010"]
             else:

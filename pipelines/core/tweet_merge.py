@@ -36,15 +36,15 @@ FUZZY_SPAN = 200
 FUZZY_MIN = 92.0
 BLOCK = 16  # characters of the merge key that index candidates
 
-_LINK = re.compile(r"https?://|www\.|[\w-]+(?:\.[\w-]+)+/", re.I)  # matched at a word's start only: linear
-_HANDLE = re.compile(r"@\w{1,30}")
+# a word (whitespace apart) that is a link (starting with a scheme, "www." or a host and "/"), a
+# @handle, or holds an ellipsis (cut short): matched from a word's start only, so linear
+_DROPPED_WORD = re.compile(r"(?<!\S)(?:(?:https?://|www\.|[\w-]+(?:\.[\w-]+)+/|@\w)\S*|[^\s…]*…\S*)", re.I)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def merge_key(text: str) -> str:
     """The text of a post as every copy of it agrees: see the module's rules."""
-    words = [w for w in text.split() if not (_LINK.match(w) or "…" in w or _HANDLE.match(w))]
-    t = " ".join(words).lower().replace("&amp;", "&").replace("’", "").replace("'", "")
+    t = _DROPPED_WORD.sub(" ", text).lower().replace("&amp;", "&").replace("’", "").replace("'", "")
     return _NON_WORD.sub(" ", t).strip()
 
 

@@ -161,16 +161,20 @@ def warehouse_tables(context: AssetExecutionContext, corpus: CorpusProject):
             yield MaterializeResult(asset_key=AssetKey(t), metadata=_table_meta(con, t))
 
 
+# documents with no text (NULL, empty or spaces only: trim() drops spaces only, and a match for any
+# other character says the same without a trimmed copy of every text, 0.06 s against 2.6 s at 100x),
+# of a kind not in the list, and doc_ids more than once
+DOCUMENT_PROBLEMS_SQL = """
+    SELECT count(*) FILTER (WHERE text IS NULL OR NOT regexp_matches(text, '[^ ]')),
+           count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[]))),
+           count(*) - count(DISTINCT doc_id)
+    FROM documents"""
+
+
 @asset_check(asset=AssetKey("documents"), pool="warehouse", blocking=True, description="doc_id unique, text and kind present.")
 def documents_are_well_formed(context: AssetCheckExecutionContext, corpus: CorpusProject) -> AssetCheckResult:
     def compute() -> tuple[bool, dict[str, Any]]:
-        bad = con.execute(
-            """SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0),
-                      count(*) FILTER (WHERE kind NOT IN (SELECT unnest(?::VARCHAR[]))),
-                      count(*) - count(DISTINCT doc_id)
-               FROM documents""",
-            [list(DOC_KINDS)],
-        ).fetchone()
+        bad = con.execute(DOCUMENT_PROBLEMS_SQL, [list(DOC_KINDS)]).fetchone()
         empty, badkind, dup = bad  # type: ignore[misc]
         return (empty, badkind, dup) == (0, 0, 0), {"empty_text": empty, "bad_kind": badkind, "duplicate_ids": dup}
 
