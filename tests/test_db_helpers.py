@@ -81,3 +81,24 @@ def test_a_held_warehouse_is_joined_and_its_helpers_see_the_warehouse_only(tmp_p
         assert db.base_tables(con) == ["documents"]
     finally:
         con.close()
+
+
+def test_held_open_holds_nothing_while_another_process_has_the_file(tmp_path) -> None:  # noqa: ANN001
+    """A run launched from the UI may have the working file: `corpus run` then goes on without
+    holding it (each step waits for the file on its own) instead of failing on DuckDB's lock."""
+    from pipelines.core import warehouse as wh
+
+    path = tmp_path / "work.duckdb"
+    code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE t (x INT)'); "
+            "print('ready', flush=True); time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "ready"
+        with wh.held_open(path):
+            with pytest.raises(duckdb.IOException, match="(?i)lock"):
+                wh.connect(path)  # not held: a step's own connection meets the other process's lock
+    finally:
+        other.kill()
+        other.wait()
+    with wh.held_open(path):  # the other process gone: held
+        assert db.base_tables(wh.connect(path)) == ["t"]
