@@ -317,16 +317,15 @@ def build_ngrams(
     documents, first/last seen), one row per (bucket, n, n-gram), to a parts table. Buckets
     partition the documents, so documents = the sum of per-bucket distinct counts. The window
     operator's memory is bounded by a batch instead of the corpus. The totals (frequency and
-    documents per n-gram, summed over the buckets, and the first and last dates over them) give
-    the kept n-grams.
+    documents per n-gram, summed over the buckets) give the kept n-grams; their first and last
+    dates come from their parts.
 
     Incremental with ``keep`` (a schema or attached database, e.g. the NLP cache): the parts are
     kept there per bucket of documents (``hash(doc_id) % NGRAM_BUCKETS``) with a digest of each
     bucket's input (own sentences and dates), and so are the totals. A later call recounts only
     the buckets whose digest moved (a document added, changed or deleted), and moves the totals
-    by the difference between the recounted buckets' new and old parts (``_ngram_move_totals``;
-    the dates of the n-grams whose parts moved are taken again from their parts), so nothing is
-    summed corpus-wide; a change of the query, stop words or n drops every bucket.
+    by the difference between the recounted buckets' new and old parts (``_ngram_move_totals``),
+    so nothing is summed corpus-wide; a change of the query, stop words or n drops every bucket.
     The table equals a full recount.
     """
     ns = sorted({int(n) for n in ns})
@@ -409,14 +408,13 @@ def build_ngrams(
             _ngram_move_totals(con, table, totals, todo or [])
         else:
             con.execute(f"CREATE OR REPLACE TABLE {totals} AS SELECT n, ngram, sum(frequency)::BIGINT AS frequency, "
-                        f"sum(documents)::BIGINT AS documents, min(first_seen) AS first_seen, max(last_seen) AS last_seen "
-                        f"FROM {table} GROUP BY n, ngram")
+                        f"sum(documents)::BIGINT AS documents FROM {table} GROUP BY n, ngram")
         if keep is not None:
             _record_ngram_digests(con, keep, todo or [], digests)
         con.execute("CREATE OR REPLACE TEMP TABLE _ngrams_new (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, "
                     "first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ)")
         for n in ns:
-            _select_ngrams(con, totals, n, min_frequency, top_n)
+            _select_ngrams(con, table, totals, n, min_frequency, top_n)
         con.execute("CREATE OR REPLACE TABLE ngrams AS SELECT * FROM _ngrams_new ORDER BY n, frequency DESC, ngram")
         con.execute("DROP TABLE _ngrams_new")
     finally:
@@ -460,26 +458,31 @@ def _ngram_batches(docs: Sequence[tuple[int, str, int]], batch_words: int) -> li
     return groups
 
 
-def _select_ngrams(con: duckdb.DuckDBPyConnection, totals: str, n: int, min_frequency: int, top_n: int | None) -> None:
-    """One n's kept n-grams into ``_ngrams_new``, from the totals: every n-gram seen
-    ``min_frequency`` times, or the ``top_n`` most frequent (ties by n-gram)."""
+def _select_ngrams(con: duckdb.DuckDBPyConnection, table: str, totals: str, n: int, min_frequency: int,
+                   top_n: int | None) -> None:
+    """One n's kept n-grams into ``_ngrams_new``: from the totals, every n-gram seen
+    ``min_frequency`` times, or the ``top_n`` most frequent (ties by n-gram); their first and last
+    dates from their parts."""
     n, min_frequency = int(n), int(min_frequency)
     limit = f" LIMIT {int(top_n)}" if top_n is not None else ""
     con.execute(
-        f"""INSERT INTO _ngrams_new
-            SELECT n, ngram, frequency, documents, first_seen, last_seen FROM {totals}
+        f"""CREATE OR REPLACE TEMP TABLE _ngram_top AS
+            SELECT n, ngram, frequency, documents FROM {totals}
             WHERE n = {n} AND frequency >= {min_frequency} ORDER BY frequency DESC, ngram{limit}"""
     )
-
-
-_PART_ROW = "bucket, n, ngram, frequency, documents, first_seen, last_seen"
+    con.execute(
+        f"""INSERT INTO _ngrams_new
+            SELECT t.n, t.ngram, t.frequency, t.documents, min(p.first_seen), max(p.last_seen)
+            FROM _ngram_top t JOIN {table} p ON p.n = {n} AND p.ngram = t.ngram
+            GROUP BY t.n, t.ngram, t.frequency, t.documents"""
+    )
+    con.execute("DROP TABLE _ngram_top")
 
 
 def _ngram_move_totals(con: duckdb.DuckDBPyConnection, table: str, totals: str, counted: list[int]) -> None:
     """Move the kept totals by the recounted buckets' new parts minus their old ones (saved in
     ``_ngram_old`` before they were dropped): n-grams in the difference are updated, new ones
-    inserted, and those no longer seen deleted; the first and last dates of every n-gram whose part
-    moved (a count or a date) are taken again from its parts."""
+    inserted, and those no longer seen deleted."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ngram_delta AS
             SELECT n, ngram, sum(frequency)::BIGINT AS frequency, sum(documents)::BIGINT AS documents FROM (
@@ -489,30 +492,16 @@ def _ngram_move_totals(con: duckdb.DuckDBPyConnection, table: str, totals: str, 
         [counted],
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _ngram_touched AS
-            SELECT DISTINCT n, ngram FROM (
-                (SELECT {_PART_ROW} FROM {table} WHERE list_contains(?::INTEGER[], bucket) EXCEPT SELECT {_PART_ROW} FROM _ngram_old)
-                UNION ALL
-                (SELECT {_PART_ROW} FROM _ngram_old EXCEPT SELECT {_PART_ROW} FROM {table} WHERE list_contains(?::INTEGER[], bucket)))""",
-        [counted, counted],
-    )
-    con.execute(
         f"""UPDATE {totals} AS t SET frequency = t.frequency + d.frequency, documents = t.documents + d.documents
             FROM _ngram_delta d WHERE t.n = d.n AND t.ngram = d.ngram"""
     )
     con.execute(
-        f"""INSERT INTO {totals} SELECT d.*, NULL, NULL FROM _ngram_delta d
+        f"""INSERT INTO {totals} SELECT d.* FROM _ngram_delta d
             WHERE NOT EXISTS (SELECT 1 FROM {totals} t WHERE t.n = d.n AND t.ngram = d.ngram)"""
     )
     con.execute(f"DELETE FROM {totals} WHERE frequency <= 0")
-    con.execute(
-        f"""UPDATE {totals} AS t SET first_seen = r.first_seen, last_seen = r.last_seen
-            FROM (SELECT p.n, p.ngram, min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen
-                  FROM {table} p JOIN _ngram_touched USING (n, ngram) GROUP BY p.n, p.ngram) r
-            WHERE t.n = r.n AND t.ngram = r.ngram"""
-    )
-    for tmp in ("_ngram_delta", "_ngram_touched", "_ngram_old"):
-        con.execute(f"DROP TABLE {tmp}")
+    con.execute("DROP TABLE _ngram_delta")
+    con.execute("DROP TABLE _ngram_old")
 
 
 def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str]:
@@ -525,8 +514,6 @@ def _ngram_digests(con: duckdb.DuckDBPyConnection, bucket: str) -> dict[int, str
 
 
 _TOTALS_MARK = -2  # a row of ngram_buckets: the kept totals are the sum of the kept parts
-_TOTALS_COLUMNS = ("(n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT, first_seen TIMESTAMPTZ, "
-                   "last_seen TIMESTAMPTZ)")
 
 
 def _ngram_buckets_to_count(
@@ -541,7 +528,7 @@ def _ngram_buckets_to_count(
     seen = f"{keep}.ngram_buckets"
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} {columns}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {seen} (bucket INTEGER, digest VARCHAR)")
-    key = hashlib.sha256(repr((select_sql, stopwords, WORD_RE_SQL, NGRAM_BUCKETS, duckdb.__version__, _TOTALS_COLUMNS)).encode()).hexdigest()
+    key = hashlib.sha256(repr((select_sql, stopwords, WORD_RE_SQL, NGRAM_BUCKETS, duckdb.__version__)).encode()).hexdigest()
     kept = dict(con.execute(f"SELECT bucket, digest FROM {seen}").fetchall())
     if kept.get(-1) != key:  # counted another way: start afresh
         con.execute(f"DELETE FROM {seen}")
@@ -550,11 +537,11 @@ def _ngram_buckets_to_count(
         kept = {}
     now = _ngram_digests(con, bucket)
     todo = sorted(b for b in range(NGRAM_BUCKETS) if kept.get(b) != now.get(b))
-    con.execute(f"CREATE TABLE IF NOT EXISTS {keep}.ngram_totals {_TOTALS_COLUMNS}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {keep}.ngram_totals (n INTEGER, ngram VARCHAR, frequency BIGINT, documents BIGINT)")
     moving = kept.get(_TOTALS_MARK) == key
     if moving:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _ngram_old AS SELECT {_PART_ROW} FROM {table} "
+            f"CREATE OR REPLACE TEMP TABLE _ngram_old AS SELECT n, ngram, frequency, documents FROM {table} "
             "WHERE list_contains(?::INTEGER[], bucket)",
             [todo],
         )
