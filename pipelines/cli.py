@@ -83,11 +83,7 @@ def materialize_all(project: Project, *, quiet: bool = False, refresh: bool = Fa
     if quiet:
         logging.getLogger("dagster").setLevel(logging.WARNING)
         job = job.with_logger_defs({"progress": progress_logger})
-    from pipelines.core import warehouse as wh
-
-    # the working file stays open for the run: each step's connection then joins the open database
-    # (< 1 ms) instead of opening it and loading the FTS extension again (70-100 ms, ~20 times a run)
-    with _instance(project) as instance, wh.held_open(project.work_db):
+    with _instance(project) as instance:
         for run_id in release_dead_cli_runs(instance):
             _err(f"freed the pool slots of run {run_id}, whose `corpus run` process had died")
         result = job.execute_in_process(

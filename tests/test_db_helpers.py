@@ -54,51 +54,21 @@ print(n, table, looked.count("pandas") - table)
     assert n == 500 and table <= 2 and bound >= 500
 
 
-def test_a_held_warehouse_is_joined_and_its_helpers_see_the_warehouse_only(tmp_path) -> None:  # noqa: ANN001
-    """While ``held_open`` keeps the file open (as `corpus run` does), a step's connection joins that
-    database, sees what an earlier step wrote, and the table helpers see the warehouse's own tables
-    only, not those of a database another step attached (the NLP cache's ``docs``); the NLP cache
-    detaches itself when its block ends."""
+
+def test_the_table_helpers_see_the_warehouse_only_and_the_nlp_cache_detaches(tmp_path) -> None:  # noqa: ANN001
+    """The table helpers list the warehouse's own tables, not those of a database attached to the
+    same connection (the NLP cache's ``docs``); the NLP cache detaches itself when its block ends."""
     from pipelines.core import warehouse as wh
     from pipelines.core.nlp.cache import NlpCache
 
     path = tmp_path / "work.duckdb"
-    with wh.held_open(path):
-        first = wh.connect(path)
-        first.execute("CREATE TABLE documents (doc_id VARCHAR)")
-        with NlpCache(first, tmp_path / "nlp.duckdb"):
-            assert "nlp_cache" in {r[0] for r in first.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
-            assert "docs" not in db.base_tables(first) and not db.table_exists(first, "docs")
-        first.close()
-        second = wh.connect(path)
-        try:
-            assert db.base_tables(second) == ["documents"] and db.column_names(second, "documents") == {"doc_id"}
-            assert "nlp_cache" not in {r[0] for r in second.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
-        finally:
-            second.close()
-    con = duckdb.connect(str(path))  # the block closed the last connection: the file opens afresh
+    con = wh.connect(path)
     try:
-        assert db.base_tables(con) == ["documents"]
+        con.execute("CREATE TABLE documents (doc_id VARCHAR)")
+        with NlpCache(con, tmp_path / "nlp.duckdb"):
+            assert "nlp_cache" in {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+            assert db.base_tables(con) == ["documents"] and not db.table_exists(con, "docs")
+            assert db.column_names(con, "documents") == {"doc_id"} and db.table_names(con) == {"documents"}
+        assert "nlp_cache" not in {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
     finally:
         con.close()
-
-
-def test_held_open_holds_nothing_while_another_process_has_the_file(tmp_path) -> None:  # noqa: ANN001
-    """A run launched from the UI may have the working file: `corpus run` then goes on without
-    holding it (each step waits for the file on its own) instead of failing on DuckDB's lock."""
-    from pipelines.core import warehouse as wh
-
-    path = tmp_path / "work.duckdb"
-    code = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); c.execute('CREATE TABLE t (x INT)'); "
-            "print('ready', flush=True); time.sleep(30)")
-    other = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)  # noqa: S603
-    try:
-        assert other.stdout is not None and other.stdout.readline().strip() == "ready"
-        with wh.held_open(path):
-            with pytest.raises(duckdb.IOException, match="(?i)lock"):
-                wh.connect(path)  # not held: a step's own connection meets the other process's lock
-    finally:
-        other.kill()
-        other.wait()
-    with wh.held_open(path):  # the other process gone: held
-        assert db.base_tables(wh.connect(path)) == ["t"]

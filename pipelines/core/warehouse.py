@@ -225,28 +225,6 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 
 @contextmanager
-def held_open(path: Path) -> Iterator[None]:
-    """Keep one connection to the warehouse file open for the block: while it is open, ``connect``
-    to the same file (same configuration) joins that database, with the extension already loaded,
-    and closing such a connection neither checkpoints nor frees the database. DuckDB checkpoints
-    when its write-ahead log grows and when the last connection closes; ``publish`` checkpoints
-    before it copies the file. When another process holds the file, nothing is held: each step
-    then opens it on its own, waiting for the other process as it always does."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = connect(path)
-    except duckdb.IOException as e:  # another process has the file (a run launched from the UI):
-        if "lock" not in str(e).lower():  # the steps wait for it, each opening it on its own
-            raise
-        yield
-        return
-    try:
-        yield
-    finally:
-        con.close()
-
-
-@contextmanager
 def writer_lock(warehouse_dir: Path) -> Iterator[None]:
     """One writer at a time. A second run refuses at once with a clear message."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ def text_analysis(context: AssetExecutionContext, corpus: CorpusProject):
             from pipelines.core.analysis import build_all
             from pipelines.core.nlp.cache import NlpCache
 
-            # attached for this build only: detached when it ends (the run may keep the database open)
+            # attached for this build only: detached when it ends (the connection may outlive it)
             with NlpCache(con, p.cache_dir / "nlp.duckdb") as cache:
                 ng = lexicon.ngrams
                 bar: list[progress.Task] = []
