@@ -38,6 +38,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,7 @@ def index_state(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | 
             ("documents", "doc_id, content_sha256, title, kind, is_own, published_at, timed, url"),
             ("segments", "doc_id, seq, start_s, end_s, start_char, end_char"),
         ],
-        extra=[f"v{INDEX_VERSION}", repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))],
+        extra=[f"v{INDEX_VERSION}", _aliases_key(aliases)],
     )
 
 
@@ -210,7 +211,32 @@ def _index_code(aliases: dict[str, list[str]] | None) -> str:
     """What every document's rows depend on besides the document: the code, and the catalog's aliases."""
     from pipelines.core import fingerprint as fp
 
-    return fp.fingerprint(None, extra=[_code_key(), repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))])[:16]
+    return fp.fingerprint(None, extra=[_code_key(), _aliases_key(aliases)])[:16]
+
+
+def _aliases_key(aliases: dict[str, list[str]] | None) -> str:
+    return repr(sorted((k, sorted(v)) for k, v in (aliases or {}).items()))
+
+
+@contextmanager
+def _cache_attached(con: duckdb.DuckDBPyConnection, cache: Path | None) -> Iterator[bool]:
+    """The cache file attached as ``search_cache`` for the block (temporary tables without one):
+    yields whether it is attached."""
+    if cache is None:
+        yield False
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"ATTACH '{_sql_path(cache)}' AS {_CACHE_DB}")
+    try:
+        yield True
+    finally:
+        con.execute(f"DETACH {_CACHE_DB}")
+
+
+def _doc_signatures(con: duckdb.DuckDBPyConnection) -> None:
+    """``_sn(doc_id, doc_key, sig)`` from ``_sk``: every document's signature (``_SIG``)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sn AS SELECT k.doc_id, k.doc_key, {_SIG} AS sig "
+                "FROM _sk k JOIN documents d USING (doc_id)")
 
 
 def update_search_index(
@@ -227,36 +253,30 @@ def update_search_index(
     ).fetchone() != (False,):
         build_search_index(con, batch_chars, aliases, cache)
         return "built"
-    attached = cache is not None
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"ATTACH '{_sql_path(cache)}' AS {_CACHE_DB}")
-    try:
-        _doc_keys(con)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _sn AS SELECT k.doc_id, k.doc_key, {_SIG} AS sig "
-                    "FROM _sk k JOIN documents d USING (doc_id)")
-        moved, total = con.execute(  # documents added, changed or removed; documents now
-            f"""SELECT (SELECT count(DISTINCT doc_id) FROM (
-                           SELECT doc_id, sig FROM {STATE} EXCEPT SELECT doc_id, sig FROM _sn
-                           UNION ALL SELECT doc_id, sig FROM _sn EXCEPT SELECT doc_id, sig FROM {STATE})),
-                       (SELECT count(*) FROM _sn)"""
-        ).fetchone()  # type: ignore[misc]
-        if moved == 0:
-            return "kept"
-        appended, postings = con.execute(f"SELECT (SELECT appended FROM {STATS}), (SELECT count(*) FROM {POSTINGS})").fetchone()  # type: ignore[misc]
-        in_place = moved <= REBUILD_SHARE * max(1, total) and appended <= UNSORTED_SHARE * max(1, postings)
-        if in_place:
-            t = _cache_tables(con, attached)
-            _fill_cache(con, t, batch_chars)
-            with db.transaction(con):
-                _update_in_place(con, t, aliases, code)
-            for name in t.values():
-                con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
-    finally:
-        for tmp in ("_sn", "_sk"):
-            con.execute(f"DROP TABLE IF EXISTS {tmp}")
-        if attached:
-            con.execute(f"DETACH {_CACHE_DB}")
+    with _cache_attached(con, cache) as attached:
+        try:
+            _doc_keys(con)
+            _doc_signatures(con)
+            moved, total = con.execute(  # documents added, changed or removed; documents now
+                f"""SELECT (SELECT count(DISTINCT doc_id) FROM (
+                               SELECT doc_id, sig FROM {STATE} EXCEPT SELECT doc_id, sig FROM _sn
+                               UNION ALL SELECT doc_id, sig FROM _sn EXCEPT SELECT doc_id, sig FROM {STATE})),
+                           (SELECT count(*) FROM _sn)"""
+            ).fetchone()  # type: ignore[misc]
+            if moved == 0:
+                return "kept"
+            appended, postings = con.execute(f"SELECT (SELECT appended FROM {STATS}), (SELECT count(*) FROM {POSTINGS})").fetchone()  # type: ignore[misc]
+            in_place = moved <= REBUILD_SHARE * max(1, total) and appended <= UNSORTED_SHARE * max(1, postings)
+            if in_place:
+                t = _cache_tables(con, attached)
+                _fill_cache(con, t, batch_chars)
+                with db.transaction(con):
+                    _update_in_place(con, t, aliases, code)
+                for name in t.values():
+                    con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
+        finally:
+            for tmp in ("_sn", "_sk"):
+                con.execute(f"DROP TABLE IF EXISTS {tmp}")
     if not in_place:
         build_search_index(con, batch_chars, aliases, cache)
         return "built"
@@ -363,22 +383,14 @@ def build_search_index(
     size); the index is then assembled from the cache in SQL: ids by document order, term ids by
     term. Entries no current document uses are dropped."""
     drop_search_tables(con)
-    attached = cache is not None
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"ATTACH '{_sql_path(cache)}' AS {_CACHE_DB}")
-    try:
+    with _cache_attached(con, cache) as attached:
         t = _cache_tables(con, attached)
         _doc_keys(con)
         _fill_cache(con, t, batch_chars)
         _assemble(con, t)
         for name in t.values():
             con.execute(f"DELETE FROM {name} WHERE doc_key NOT IN (SELECT doc_key FROM _sk)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _sn AS SELECT k.doc_id, k.doc_key, {_SIG} AS sig "
-                    "FROM _sk k JOIN documents d USING (doc_id)")
-    finally:
-        if attached:
-            con.execute(f"DETACH {_CACHE_DB}")
+        _doc_signatures(con)
     _finish(con, aliases)
     con.execute(f"CREATE TABLE {STATE} AS SELECT n.doc_id, n.sig, ? AS code FROM _sn n ORDER BY n.doc_id", [_index_code(aliases)])
     con.execute(f"CREATE TABLE {STATS} AS SELECT * FROM _stats_in")
