@@ -72,3 +72,26 @@ def test_the_table_helpers_see_the_warehouse_only_and_the_nlp_cache_detaches(tmp
         assert "nlp_cache" not in {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
     finally:
         con.close()
+
+
+def test_rows_of_dicts_insert_as_arrow_and_fall_back_to_executemany_with_the_same_rows() -> None:
+    """``insert`` with rows of dicts: typed columns (lists, times, missing keys) give the rows
+    executemany gives; a value of another type than its column's (an int for a VARCHAR) still
+    goes in, cast by DuckDB as before."""
+    from datetime import UTC, date, datetime
+
+    cols = [("a", "VARCHAR PRIMARY KEY"), ("b", "INTEGER"), ("c", "DOUBLE"), ("d", "TIMESTAMPTZ"), ("e", "VARCHAR[]"),
+            ("f", "BOOLEAN"), ("g", "DATE")]
+    rows = [{"a": "x", "b": 1, "c": 2.5, "d": datetime(2020, 1, 2, 3, 4, tzinfo=UTC), "e": ["p", "q"], "f": True,
+             "g": date(2021, 5, 6)}, {"a": "y"}]
+    con = duckdb.connect()
+    for t in ("via_insert", "reference"):
+        db.create_table(con, t, cols)
+    db.insert(con, "via_insert", cols, rows)
+    con.executemany("INSERT INTO reference VALUES (?, ?, ?, ?, ?, ?, ?)", [[r.get(n) for n, _ in cols] for r in rows])
+    assert con.execute("SELECT * FROM via_insert ORDER BY a").fetchall() == con.execute("SELECT * FROM reference ORDER BY a").fetchall()
+    assert db._as_arrow(cols, rows) is not None  # the Arrow path, not the fallback
+    odd = [{"a": 7, "b": "8"}]
+    assert db._as_arrow(cols, odd) is None
+    db.insert(con, "via_insert", cols, odd)
+    assert con.execute("SELECT a, b FROM via_insert WHERE a = '7'").fetchall() == [("7", 8)]
